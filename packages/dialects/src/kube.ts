@@ -1,0 +1,392 @@
+import { z } from 'zod';
+import {
+  BackendRef,
+  Diagnostic,
+  EntryFragment,
+  EntryRef,
+  Listener,
+  Origin,
+  PathMatchType,
+  PRECEDENCE,
+  SourceRef,
+  error,
+} from '@tether/model';
+import type { KubeObject } from './types';
+
+export function namespaceOf(object: KubeObject): string {
+  return object.metadata.namespace ?? 'default';
+}
+
+export function annotationsOf(object: KubeObject): Record<string, string> {
+  return object.metadata.annotations ?? {};
+}
+
+export function sourceOf(
+  dialect: Origin,
+  object: KubeObject,
+  field: string,
+  isDefault = false,
+): SourceRef {
+  const ref: SourceRef = {
+    dialect,
+    kind: object.kind,
+    namespace: namespaceOf(object),
+    name: object.metadata.name,
+    field,
+  };
+  if (isDefault) ref.isDefault = true;
+  return ref;
+}
+
+const PortRef = z.union([z.number().int(), z.string()]);
+
+const ServiceSpec = z.looseObject({
+  type: z.string().optional(),
+  ports: z
+    .array(
+      z.looseObject({
+        name: z.string().optional(),
+        port: z.number().int(),
+        protocol: z.string().optional(),
+        targetPort: PortRef.optional(),
+      }),
+    )
+    .optional(),
+  sessionAffinity: z.string().optional(),
+  sessionAffinityConfig: z.unknown().optional(),
+});
+
+const IngressBackend = z.looseObject({
+  service: z
+    .looseObject({
+      name: z.string(),
+      port: z
+        .looseObject({ number: z.number().int().optional(), name: z.string().optional() })
+        .optional(),
+    })
+    .optional(),
+});
+
+const IngressSpec = z.looseObject({
+  ingressClassName: z.string().optional(),
+  defaultBackend: IngressBackend.optional(),
+  tls: z
+    .array(
+      z.looseObject({ hosts: z.array(z.string()).optional(), secretName: z.string().optional() }),
+    )
+    .optional(),
+  rules: z
+    .array(
+      z.looseObject({
+        host: z.string().optional(),
+        http: z
+          .looseObject({
+            paths: z.array(
+              z.looseObject({
+                path: z.string().optional(),
+                pathType: z.string().optional(),
+                backend: IngressBackend,
+              }),
+            ),
+          })
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+
+const HTTPBackendRef = z.looseObject({
+  group: z.string().optional(),
+  kind: z.string().optional(),
+  name: z.string(),
+  namespace: z.string().optional(),
+  port: z.number().int().optional(),
+  weight: z.number().int().optional(),
+});
+
+const HTTPRouteSpec = z.looseObject({
+  hostnames: z.array(z.string()).optional(),
+  rules: z
+    .array(
+      z.looseObject({
+        name: z.string().optional(),
+        matches: z
+          .array(
+            z.looseObject({
+              path: z
+                .looseObject({ type: z.string().optional(), value: z.string().optional() })
+                .optional(),
+            }),
+          )
+          .optional(),
+        backendRefs: z.array(HTTPBackendRef).optional(),
+        sessionPersistence: z.unknown().optional(),
+      }),
+    )
+    .optional(),
+});
+
+const RouteSpec = z.looseObject({
+  host: z.string().optional(),
+  path: z.string().optional(),
+  to: z.looseObject({
+    kind: z.string().optional(),
+    name: z.string(),
+    weight: z.number().int().optional(),
+  }),
+  alternateBackends: z
+    .array(
+      z.looseObject({
+        kind: z.string().optional(),
+        name: z.string(),
+        weight: z.number().int().optional(),
+      }),
+    )
+    .optional(),
+  port: z.looseObject({ targetPort: PortRef }).optional(),
+  tls: z
+    .looseObject({
+      termination: z.string().optional(),
+      insecureEdgeTerminationPolicy: z.string().optional(),
+    })
+    .optional(),
+});
+
+export type ServiceSpec = z.infer<typeof ServiceSpec>;
+export type IngressSpec = z.infer<typeof IngressSpec>;
+export type HTTPRouteSpec = z.infer<typeof HTTPRouteSpec>;
+export type RouteSpec = z.infer<typeof RouteSpec>;
+
+export interface Spec<T> {
+  spec?: T;
+  diagnostics: Diagnostic[];
+}
+
+function readSpec<T>(schema: z.ZodType<T>, object: KubeObject): Spec<T> {
+  const parsed = schema.safeParse(object.spec ?? {});
+  if (parsed.success) return { spec: parsed.data, diagnostics: [] };
+  const issue = parsed.error.issues[0];
+  const path = issue ? ['spec', ...issue.path.map(String)].join('.') : 'spec';
+  return {
+    diagnostics: [
+      error(
+        'InvalidObject',
+        `${object.kind} ${namespaceOf(object)}/${object.metadata.name}: ${path}: ${issue?.message ?? 'invalid'}`,
+        sourceOf('kubernetes', object, path),
+      ),
+    ],
+  };
+}
+
+export const readService = (o: KubeObject): Spec<ServiceSpec> => readSpec(ServiceSpec, o);
+export const readIngress = (o: KubeObject): Spec<IngressSpec> => readSpec(IngressSpec, o);
+export const readHTTPRoute = (o: KubeObject): Spec<HTTPRouteSpec> => readSpec(HTTPRouteSpec, o);
+export const readRoute = (o: KubeObject): Spec<RouteSpec> => readSpec(RouteSpec, o);
+
+/** An entry point with one of the backends it routes to. */
+export interface EntryBackend {
+  entry: EntryRef;
+  backend: BackendRef;
+  /** Split weight where the entry point divides traffic across backends. */
+  weight?: number;
+}
+
+function ingressBackendRef(
+  namespace: string,
+  backend: z.infer<typeof IngressBackend>,
+): BackendRef | undefined {
+  const svc = backend.service;
+  if (!svc) return undefined;
+  const port = svc.port?.number ?? svc.port?.name;
+  return { namespace, service: svc.name, port: port ?? 0 };
+}
+
+function ingressListeners(spec: IngressSpec, host: string | undefined): Listener[] {
+  const tlsHosts = (spec.tls ?? []).flatMap((t) => t.hosts ?? ['*']);
+  const secured =
+    tlsHosts.includes('*') || (host !== undefined && tlsHosts.some((h) => hostMatches(h, host)));
+  return secured
+    ? [
+        { protocol: 'HTTP', port: 80 },
+        { protocol: 'HTTPS', port: 443 },
+      ]
+    : [{ protocol: 'HTTP', port: 80 }];
+}
+
+function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === host) return true;
+  return (
+    pattern.startsWith('*.') &&
+    host.endsWith(pattern.slice(1)) &&
+    !host.slice(0, -pattern.length + 1).includes('.')
+  );
+}
+
+function pathType(raw: string | undefined): PathMatchType {
+  const parsed = PathMatchType.safeParse(raw);
+  return parsed.success ? parsed.data : 'ImplementationSpecific';
+}
+
+/** Every Ingress rule path (and the default backend) with the Service port it routes to. */
+export function ingressEntries(object: KubeObject, spec: IngressSpec): EntryBackend[] {
+  const namespace = namespaceOf(object);
+  const base = { kind: object.kind, namespace, name: object.metadata.name };
+  const out: EntryBackend[] = [];
+  (spec.rules ?? []).forEach((rule, i) => {
+    (rule.http?.paths ?? []).forEach((p, j) => {
+      const backend = ingressBackendRef(namespace, p.backend);
+      if (!backend) return;
+      const entry: EntryRef = {
+        ...base,
+        rule: `rules[${i}].paths[${j}]`,
+        path: p.path ?? '/',
+        pathType: pathType(p.pathType),
+        listeners: ingressListeners(spec, rule.host),
+      };
+      if (rule.host !== undefined) entry.host = rule.host;
+      out.push({ entry, backend });
+    });
+  });
+  const fallback = spec.defaultBackend && ingressBackendRef(namespace, spec.defaultBackend);
+  if (fallback) {
+    out.push({
+      entry: {
+        ...base,
+        rule: 'defaultBackend',
+        path: '/',
+        pathType: 'Prefix',
+        listeners: ingressListeners(spec, undefined),
+      },
+      backend: fallback,
+    });
+  }
+  return out;
+}
+
+function serviceProtocol(raw: string | undefined): Listener['protocol'] {
+  return raw?.toUpperCase() === 'UDP' ? 'UDP' : 'TCP';
+}
+
+/** A Service's own load-balancer listeners, one entry per port; only for type LoadBalancer. */
+export function serviceEntries(object: KubeObject, spec: ServiceSpec): EntryBackend[] {
+  if (spec.type !== 'LoadBalancer') return [];
+  const namespace = namespaceOf(object);
+  return (spec.ports ?? []).map((p) => ({
+    entry: {
+      kind: object.kind,
+      namespace,
+      name: object.metadata.name,
+      rule: `port ${p.port}`,
+      listeners: [{ protocol: serviceProtocol(p.protocol), port: p.port }],
+    },
+    backend: { namespace, service: object.metadata.name, port: p.port },
+  }));
+}
+
+/** Every HTTPRoute rule with each Service it sends traffic to. */
+export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): EntryBackend[] {
+  const namespace = namespaceOf(object);
+  const out: EntryBackend[] = [];
+  (spec.rules ?? []).forEach((rule, i) => {
+    const firstPath = rule.matches?.[0]?.path;
+    for (const ref of rule.backendRefs ?? []) {
+      if ((ref.kind ?? 'Service') !== 'Service' || (ref.group ?? '') !== '') continue;
+      const entry: EntryRef = {
+        kind: object.kind,
+        namespace,
+        name: object.metadata.name,
+        rule: `rules[${i}]`,
+        path: firstPath?.value ?? '/',
+        pathType:
+          firstPath?.type === 'Exact'
+            ? 'Exact'
+            : firstPath?.type === 'RegularExpression'
+              ? 'RegularExpression'
+              : 'Prefix',
+        listeners: [{ protocol: 'HTTP' }],
+      };
+      const host = spec.hostnames?.[0];
+      if (host !== undefined) entry.host = host;
+      const item: EntryBackend = {
+        entry,
+        backend: { namespace: ref.namespace ?? namespace, service: ref.name, port: ref.port ?? 0 },
+      };
+      if (ref.weight !== undefined) item.weight = ref.weight;
+      out.push(item);
+    }
+  });
+  return out;
+}
+
+/** The listeners an OpenShift Route is served on, from its TLS termination. */
+export function routeListeners(spec: RouteSpec): Listener[] {
+  const termination = spec.tls?.termination?.toLowerCase();
+  if (termination === 'passthrough') return [{ protocol: 'TCP', port: 443 }];
+  if (termination === 'edge' || termination === 'reencrypt') {
+    const insecure = spec.tls?.insecureEdgeTerminationPolicy?.toLowerCase();
+    return insecure === 'allow' || insecure === 'redirect'
+      ? [
+          { protocol: 'HTTP', port: 80 },
+          { protocol: 'HTTPS', port: 443 },
+        ]
+      : [{ protocol: 'HTTPS', port: 443 }];
+  }
+  return [{ protocol: 'HTTP', port: 80 }];
+}
+
+/** An OpenShift Route with its primary and alternate backends. */
+export function routeEntries(object: KubeObject, spec: RouteSpec): EntryBackend[] {
+  const namespace = namespaceOf(object);
+  const entry: EntryRef = {
+    kind: object.kind,
+    namespace,
+    name: object.metadata.name,
+    rule: 'route',
+    path: spec.path ?? '/',
+    pathType: 'Prefix',
+    listeners: routeListeners(spec),
+  };
+  if (spec.host !== undefined) entry.host = spec.host;
+  const port = spec.port?.targetPort ?? '*';
+  return [spec.to, ...(spec.alternateBackends ?? [])].map((to) => {
+    const item: EntryBackend = { entry, backend: { namespace, service: to.name, port } };
+    if (to.weight !== undefined) item.weight = to.weight;
+    return item;
+  });
+}
+
+/** The entry points an object defines, whatever dialect configures them. */
+export function entriesOf(object: KubeObject): Spec<EntryBackend[]> {
+  switch (object.kind) {
+    case 'Service': {
+      const { spec, diagnostics } = readService(object);
+      return { spec: spec ? serviceEntries(object, spec) : [], diagnostics };
+    }
+    case 'Ingress': {
+      const { spec, diagnostics } = readIngress(object);
+      return { spec: spec ? ingressEntries(object, spec) : [], diagnostics };
+    }
+    case 'HTTPRoute': {
+      const { spec, diagnostics } = readHTTPRoute(object);
+      return { spec: spec ? httpRouteEntries(object, spec) : [], diagnostics };
+    }
+    case 'Route': {
+      const { spec, diagnostics } = readRoute(object);
+      return { spec: spec ? routeEntries(object, spec) : [], diagnostics };
+    }
+    default:
+      return { spec: [], diagnostics: [] };
+  }
+}
+
+/** An entry fragment with no settings: it makes the entry point appear with mode `none`. */
+export function structureFragment(item: EntryBackend): EntryFragment {
+  return {
+    type: 'entry',
+    dialect: 'kubernetes',
+    entry: item.entry,
+    backend: item.backend,
+    precedence: PRECEDENCE.entry,
+    values: {},
+  };
+}

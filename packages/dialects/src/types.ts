@@ -1,0 +1,64 @@
+import type { z } from 'zod';
+import type { Diagnostic, DialectId, Fragment } from '@tether/model';
+
+/** The parts of a Kubernetes object every reader relies on; everything else is checked where used. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+  };
+  spec?: unknown;
+  [key: string]: unknown;
+}
+
+/** One row of a dialect's table: an annotation key or a spec field the dialect reads. */
+export interface KeySpec {
+  /** The annotation key, or the spec path for dialects configured in the spec. */
+  key: string;
+  type: 'annotation' | 'field';
+  /** The kinds of object the key is read from. */
+  kinds: readonly string[];
+  /** Checks the raw value (after the vendor's own trimming). */
+  schema: z.ZodType;
+  /** The vendor's default, as the vendor documents it; absent when there is none. */
+  default?: string;
+  doc: string;
+}
+
+export interface ParseContext {
+  /** Every object of the snapshot, for lookups such as the Service behind an Ingress. */
+  readonly objects: readonly KubeObject[];
+  findService(namespace: string, name: string): KubeObject | undefined;
+}
+
+export interface ParseResult {
+  fragments: Fragment[];
+  diagnostics: Diagnostic[];
+}
+
+export interface ParsedObject {
+  object: KubeObject;
+  dialect: DialectId;
+  result: ParseResult;
+}
+
+export interface Dialect {
+  id: DialectId;
+  title: string;
+  /** Annotation prefixes owned by the dialect: a key under one that the table lacks is unknown. */
+  prefixes: readonly string[];
+  table: readonly KeySpec[];
+  /** Whether the object carries anything of this dialect (its annotations or spec fields). */
+  appliesTo(object: KubeObject): boolean;
+  /** One object into fragments and diagnostics. Never throws. */
+  parse(object: KubeObject, context: ParseContext): ParseResult;
+  /** Rules that span objects, such as a vendor sharing one backend set across Ingresses. */
+  crossCheck?(parsed: readonly ParsedObject[]): Diagnostic[];
+}

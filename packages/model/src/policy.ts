@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+export const PersistenceMode = z.enum(['none', 'cookie', 'appCookie', 'sourceIp', 'header']);
+export type PersistenceMode = z.infer<typeof PersistenceMode>;
+
+export const SameSite = z.enum(['Strict', 'Lax', 'None']);
+export type SameSite = z.infer<typeof SameSite>;
+
+export const SecureMode = z.enum(['always', 'https', 'never']);
+export type SecureMode = z.infer<typeof SecureMode>;
+
+/** The cookie the balancer itself issues (in `appCookie` mode, its companion cookie). */
+export const CookieSpec = z.object({
+  name: z.string().min(1),
+  path: z.string().optional(),
+  domain: z.string().optional(),
+  /** `Max-Age`; negative values are passed through as the vendor does (they delete the cookie). */
+  maxAgeSeconds: z.number().int().optional(),
+  /** `Expires` = time of issue + this many seconds. */
+  expiresSeconds: z.number().int().optional(),
+  httpOnly: z.boolean(),
+  /** `always` sets Secure on every response; `https` only on responses to HTTPS requests. */
+  secure: SecureMode,
+  sameSite: SameSite.optional(),
+  /** Leave out `SameSite=None` for user agents known to mishandle it. */
+  omitSameSiteNoneForOldClients: z.boolean(),
+  /** `session` cookies carry neither Max-Age nor Expires. */
+  lifetime: z.enum(['session', 'permanent']),
+  /** Add `Cache-Control: private` to responses that set the cookie. */
+  nocache: z.boolean(),
+});
+export type CookieSpec = z.infer<typeof CookieSpec>;
+
+export const Rebalance = z.enum(['persistent', 'balanced']);
+export const OnFailure = z.enum(['rebalance', 'fail', 'retryElsewhere']);
+export const CanaryBehavior = z.enum(['sticky', 'legacy']);
+
+export const PersistencePolicy = z.object({
+  mode: PersistenceMode,
+  cookie: CookieSpec.optional(),
+  /** `*` means any cookie the backend sets. */
+  appCookie: z.object({ name: z.string().min(1) }).optional(),
+  header: z.object({ name: z.string().min(1) }).optional(),
+  sourceIp: z.object({ timeoutSeconds: z.number().int().positive().optional() }).optional(),
+  /** What scaling does to existing sessions. */
+  rebalance: Rebalance,
+  /** What happens when the pinned endpoint is gone or refuses connections. */
+  onFailure: OnFailure,
+  absoluteTimeoutSeconds: z.number().int().positive().optional(),
+  idleTimeoutSeconds: z.number().int().positive().optional(),
+  /** Whether a session pinned to a canary (or to the primary) stays on that side. */
+  canaryBehavior: CanaryBehavior.optional(),
+});
+export type PersistencePolicy = z.infer<typeof PersistencePolicy>;
+
+export const BalancingAlgorithm = z.enum([
+  'roundRobin',
+  'leastConnections',
+  'sourceIpHash',
+  'random',
+  'ewma',
+  'hash',
+]);
+export type BalancingAlgorithm = z.infer<typeof BalancingAlgorithm>;
+
+export const LoadBalancing = z.object({
+  algorithm: BalancingAlgorithm,
+  /** For `hash`: the request value hashed, in nginx variable syntax (`$remote_addr`, `$http_x_user`). */
+  hashKey: z.string().optional(),
+});
+export type LoadBalancing = z.infer<typeof LoadBalancing>;
+
+/** Routing details that some dialects put in annotations next to their persistence settings. */
+export const RouteSettings = z.object({
+  pathRegex: z.boolean().optional(),
+  sslRedirect: z.boolean().optional(),
+  canary: z
+    .object({
+      weight: z.number().int().nonnegative().optional(),
+      weightTotal: z.number().int().positive().optional(),
+      header: z.string().optional(),
+      headerValue: z.string().optional(),
+      cookie: z.string().optional(),
+    })
+    .optional(),
+});
+export type RouteSettings = z.infer<typeof RouteSettings>;
+
+export const NO_PERSISTENCE: PersistencePolicy = {
+  mode: 'none',
+  rebalance: 'persistent',
+  onFailure: 'rebalance',
+};

@@ -1,0 +1,298 @@
+import { assemble, fieldAppliesToMode, MergedValues } from './assemble';
+import { Diagnostic, error, quote, Reason, warning } from './diagnostics';
+import { FieldSetting, Fragment, EntryFragment, BackendFragment } from './fragment';
+import { POLICY_FIELDS, PolicyField } from './fields';
+import { LoadBalancing, PersistencePolicy, RouteSettings } from './policy';
+import {
+  BackendRef,
+  EntryRef,
+  Listener,
+  SourceRef,
+  backendKey,
+  entryKey,
+  targetMatches,
+} from './refs';
+
+export interface ResolvedEntry {
+  entry: EntryRef;
+  backend: BackendRef;
+  /** False when the configuration was refused; policy and balancing are then null. */
+  accepted: boolean;
+  policy: PersistencePolicy | null;
+  loadBalancing: LoadBalancing | null;
+  route: RouteSettings;
+  /** For every field that a dialect set: where it came from (both sides of a conflict). */
+  sources: Partial<Record<PolicyField, SourceRef[]>>;
+}
+
+export interface ResolveResult {
+  entries: ResolvedEntry[];
+  diagnostics: Diagnostic[];
+}
+
+interface Candidate extends FieldSetting {
+  precedence: number;
+}
+
+interface Group {
+  entry: EntryRef;
+  backend: BackendRef;
+  fragments: (EntryFragment | BackendFragment)[];
+}
+
+function conflictReason(field: PolicyField): Reason {
+  if (field === 'mode') return 'ConflictingPersistence';
+  if (field.startsWith('loadBalancing.')) return 'ConflictingLoadBalancing';
+  return 'ConflictingValues';
+}
+
+function distinctValues(candidates: readonly Candidate[]): unknown[] {
+  return [...new Set(candidates.map((c) => c.value))];
+}
+
+function uniqueSources(sources: readonly SourceRef[]): SourceRef[] {
+  const seen = new Set<string>();
+  return sources.filter((s) => {
+    const key = JSON.stringify(s);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Picks one value for a field from every fragment that set it. Explicit values beat
+ * defaults; among explicit values the highest precedence wins, and two different values at
+ * that precedence are a conflict. A default gives way to an explicit value of another dialect
+ * (with a warning where they differ).
+ */
+function mergeField(
+  field: PolicyField,
+  candidates: Candidate[],
+  diagnostics: Diagnostic[],
+): { chosen?: FieldSetting; sources: SourceRef[]; conflict: boolean } {
+  const explicit = candidates.filter((c) => !c.source.isDefault);
+  const defaults = candidates.filter((c) => c.source.isDefault);
+  if (explicit.length === 0) {
+    const values = distinctValues(defaults);
+    const first = defaults[0]!;
+    if (values.length > 1) {
+      diagnostics.push(
+        warning(
+          'DefaultOverridden',
+          `${field}: dialects default to different values (${values.map((v) => quote(v)).join(', ')}); using ${quote(first.value)}`,
+          ...defaults.map((d) => d.source),
+        ),
+      );
+    }
+    return { chosen: first, sources: [first.source], conflict: false };
+  }
+  const top = Math.max(...explicit.map((c) => c.precedence));
+  const winners = explicit.filter((c) => c.precedence === top);
+  const values = distinctValues(winners);
+  if (values.length > 1) {
+    diagnostics.push(
+      error(
+        conflictReason(field),
+        `${field} is set to ${values.map((v) => quote(v)).join(' and ')} for the same entry point and backend`,
+        ...uniqueSources(winners.map((w) => w.source)),
+      ),
+    );
+    return { sources: uniqueSources(winners.map((w) => w.source)), conflict: true };
+  }
+  const chosen = winners[0]!;
+  const overridden = explicit.filter((c) => c.precedence < top && c.value !== chosen.value);
+  if (overridden.length > 0) {
+    diagnostics.push(
+      warning(
+        'ValueOverridden',
+        `${field}: ${quote(chosen.value)} overrides ${overridden.map((o) => quote(o.value)).join(', ')}`,
+        chosen.source,
+        ...overridden.map((o) => o.source),
+      ),
+    );
+  }
+  const displaced = defaults.filter(
+    (d) => d.source.dialect !== chosen.source.dialect && d.value !== chosen.value,
+  );
+  if (displaced.length > 0) {
+    diagnostics.push(
+      warning(
+        'DefaultOverridden',
+        `${field}: ${quote(chosen.value)} replaces the default ${displaced.map((d) => quote(d.value)).join(', ')}`,
+        chosen.source,
+        ...displaced.map((d) => d.source),
+      ),
+    );
+  }
+  return { chosen, sources: [chosen.source], conflict: false };
+}
+
+/** Rules that hold whatever dialect the settings came from. */
+function checkEntry(group: Group, policy: PersistencePolicy, merged: MergedValues): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const listeners = group.entry.listeners;
+  const modeSource = merged.mode ? [merged.mode.source] : [];
+  const onlyL4 =
+    listeners.length > 0 && listeners.every((l) => l.protocol === 'TCP' || l.protocol === 'UDP');
+  if (
+    onlyL4 &&
+    (policy.mode === 'cookie' || policy.mode === 'appCookie' || policy.mode === 'header')
+  ) {
+    out.push(
+      error(
+        'PersistenceOnTcpListener',
+        `${policy.mode} persistence needs an HTTP listener, but ${entryKey(group.entry)} is served over ${listeners.map((l) => l.protocol).join(', ')} only`,
+        ...modeSource,
+      ),
+    );
+  }
+  const hasHttps = listeners.some((l) => l.protocol === 'HTTPS');
+  const secure = merged['cookie.secure'];
+  if (
+    policy.cookie?.secure === 'always' &&
+    listeners.length > 0 &&
+    !hasHttps &&
+    !onlyL4 &&
+    secure
+  ) {
+    out.push(
+      error(
+        'InsecureCookieOnHttpListener',
+        `the cookie ${quote(policy.cookie.name)} is Secure-only but ${entryKey(group.entry)} serves plain HTTP only, so browsers would never send it back`,
+        secure.source,
+      ),
+    );
+  }
+  const algorithm = merged['loadBalancing.algorithm'];
+  if (
+    policy.mode !== 'none' &&
+    algorithm &&
+    !algorithm.source.isDefault &&
+    merged.mode &&
+    algorithm.source.dialect !== merged.mode.source.dialect &&
+    (algorithm.value === 'sourceIpHash' || algorithm.value === 'hash')
+  ) {
+    out.push(
+      warning(
+        'BalancingOverriddenByPersistence',
+        `${policy.mode} persistence decides the endpoint for pinned clients; ${String(algorithm.value)} balancing applies only to their first request`,
+        merged.mode.source,
+        algorithm.source,
+      ),
+    );
+  }
+  for (const field of POLICY_FIELDS) {
+    const setting = merged[field];
+    if (!setting || setting.source.isDefault || fieldAppliesToMode(field, policy.mode)) continue;
+    if (merged.mode && setting.source.dialect === merged.mode.source.dialect) continue;
+    out.push(
+      warning(
+        'IneffectiveSetting',
+        `${field} has no effect with ${policy.mode} persistence`,
+        setting.source,
+        ...modeSource,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * A dialect that knows how its vendor serves an entry point (OCI's backend protocol, say)
+ * replaces what the object's structure alone suggests; several dialects add up.
+ */
+function effectiveListeners(group: Group): Listener[] {
+  const entryFragments = group.fragments.filter((f): f is EntryFragment => f.type === 'entry');
+  const fromDialects = entryFragments.filter((f) => f.dialect !== 'kubernetes');
+  const pool = fromDialects.length > 0 ? fromDialects : entryFragments;
+  const seen = new Map<string, Listener>();
+  for (const f of pool)
+    for (const l of f.entry.listeners) seen.set(`${l.protocol}:${l.port ?? ''}`, l);
+  return [...seen.values()];
+}
+
+function groupFragments(fragments: readonly Fragment[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const f of fragments) {
+    if (f.type !== 'entry') continue;
+    const key = `${entryKey(f.entry)}→${backendKey(f.backend)}`;
+    const group = groups.get(key);
+    if (group) group.fragments.push(f);
+    else groups.set(key, { entry: f.entry, backend: f.backend, fragments: [f] });
+  }
+  for (const group of groups.values())
+    group.entry = { ...group.entry, listeners: effectiveListeners(group) };
+  const backendWide = fragments.filter((f): f is BackendFragment => f.type === 'backend');
+  for (const group of groups.values()) {
+    for (const f of backendWide)
+      if (targetMatches(f.target, group.backend)) group.fragments.push(f);
+  }
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
+}
+
+function resolveGroup(group: Group, diagnostics: Diagnostic[]): ResolvedEntry {
+  const candidates = new Map<PolicyField, Candidate[]>();
+  for (const fragment of group.fragments) {
+    for (const [field, setting] of Object.entries(fragment.values) as [
+      PolicyField,
+      FieldSetting,
+    ][]) {
+      const list = candidates.get(field) ?? [];
+      list.push({ ...setting, precedence: fragment.precedence });
+      candidates.set(field, list);
+    }
+  }
+  const merged: MergedValues = {};
+  const sources: ResolvedEntry['sources'] = {};
+  const local: Diagnostic[] = [];
+  let refused = false;
+  for (const field of POLICY_FIELDS) {
+    const list = candidates.get(field);
+    if (!list) continue;
+    const result = mergeField(field, list, local);
+    sources[field] = result.sources;
+    if (result.conflict) refused = true;
+    else if (result.chosen) merged[field] = result.chosen;
+  }
+  const refusedEntry = {
+    entry: group.entry,
+    backend: group.backend,
+    accepted: false,
+    policy: null,
+    loadBalancing: null,
+    route: {},
+    sources,
+  };
+  if (refused) {
+    diagnostics.push(...local);
+    return refusedEntry;
+  }
+  const { result, diagnostics: assembleDiagnostics } = assemble(merged);
+  local.push(...assembleDiagnostics);
+  if (result) local.push(...checkEntry(group, result.policy, merged));
+  diagnostics.push(...local);
+  if (!result || local.some((d) => d.severity === 'error')) return refusedEntry;
+  return { entry: group.entry, backend: group.backend, accepted: true, ...result, sources };
+}
+
+/**
+ * Merges fragments into one policy per entry point and backend, or refuses the pair with
+ * diagnostics naming every source involved. Pure: same fragments, same result.
+ */
+export function resolve(fragments: readonly Fragment[]): ResolveResult {
+  const diagnostics: Diagnostic[] = [];
+  const entries = groupFragments(fragments).map((g) => resolveGroup(g, diagnostics));
+  return { entries, diagnostics: dedupeDiagnostics(diagnostics) };
+}
+
+/** The same problem found through several entry points is reported once. */
+export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = JSON.stringify([d.severity, d.reason, d.message, d.sources]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

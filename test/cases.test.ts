@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { analyze, DIALECTS } from '@tether/dialects';
+import {
+  listCases,
+  normaliseDiagnostics,
+  normaliseEntries,
+  projectLike,
+  writeGolden,
+} from './support/cases';
+
+const cases = listCases();
+const update = process.env.UPDATE_GOLDEN === '1';
+
+describe('shared cases: every input of a case resolves to the case golden', () => {
+  for (const c of cases) {
+    describe(c.name, () => {
+      if (update) {
+        it('writes the golden', () => writeGolden(c));
+        return;
+      }
+      for (const input of c.inputs) {
+        it(`${input.stem}: entries`, () => {
+          const analysis = analyze(input.objects);
+          const expected = c.golden.entriesByInput?.[input.stem] ?? c.golden.entries;
+          expect(projectLike(normaliseEntries(analysis), expected)).toEqual(expected);
+        });
+        it(`${input.stem}: diagnostics`, () => {
+          const analysis = analyze(input.objects);
+          expect(normaliseDiagnostics(analysis.diagnostics)).toEqual(
+            c.golden.diagnostics[input.stem] ?? [],
+          );
+        });
+      }
+    });
+  }
+});
+
+describe('case coverage', () => {
+  it('has at least 40 cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(40);
+  });
+
+  // A key counts as covered when some case input spells it out: the annotation key itself, or
+  // for spec fields the last segment of the path.
+  const corpus = cases.flatMap((c) => c.inputs.map((i) => readFileSync(i.file, 'utf8'))).join('\n');
+  for (const dialect of DIALECTS) {
+    for (const key of dialect.table) {
+      it(`${dialect.id} ${key.key} appears in a case`, () => {
+        const needle = key.type === 'annotation' ? key.key : (key.key.split('.').pop() ?? key.key);
+        expect(corpus.includes(needle)).toBe(true);
+      });
+    }
+  }
+});
