@@ -1,1 +1,3 @@
-export {};
+export { run, buildProgram, type Io } from './program';
+export { explain, renderExplainText, type ExplainReport, type ExplainedBackend } from './explain';
+export { readInputs } from './input';

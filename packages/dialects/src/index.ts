@@ -74,7 +74,7 @@ function unknownKeys(dialect: Dialect, object: KubeObject): Diagnostic[] {
     .map((key) =>
       warning(
         'UnknownAnnotation',
-        `${key} is not a ${dialect.id} setting that Tether reads; it has no effect`,
+        `${key} is not an annotation of ${dialect.id} that Tether reads; it has no effect here`,
         sourceOf(dialect.id, object, key),
       ),
     );

@@ -139,7 +139,7 @@ export function readManifestText(text: string, file: string): ManifestRead {
       diagnostics.push(
         error(
           'InvalidManifest',
-          `${file}:${where}: YAML syntax error: ${first.message.split('\n')[0]}`,
+          `YAML syntax error at ${where}: ${(first.message.split('\n')[0] ?? '').replace(/:$/, '')}`,
           fileSource(file, at?.line ?? line),
         ),
       );
@@ -180,7 +180,7 @@ export function readManifestText(text: string, file: string): ManifestRead {
         diagnostics.push(
           error(
             'InvalidManifest',
-            `${file}:${itemLine}: not a Kubernetes object (${whyNotKube(item)})`,
+            `document at line ${itemLine} is not a Kubernetes object (${whyNotKube(item)})`,
             fileSource(file, itemLine),
           ),
         );
@@ -192,29 +192,32 @@ export function readManifestText(text: string, file: string): ManifestRead {
   return { objects, diagnostics };
 }
 
+export type LocatedIndex = Map<string, LocatedObject>;
+
+export function indexLocated(located: readonly LocatedObject[]): LocatedIndex {
+  const index: LocatedIndex = new Map();
+  for (const l of located) {
+    index.set(
+      `${l.object.kind}/${l.object.metadata.namespace ?? 'default'}/${l.object.metadata.name}`,
+      l,
+    );
+  }
+  return index;
+}
+
+/** Adds the file and line of the object (and of the key, where known) to a source. */
+export function locateSource(source: SourceRef, index: LocatedIndex): SourceRef {
+  if (source.file) return source;
+  const l = index.get(`${source.kind}/${source.namespace}/${source.name}`);
+  if (!l) return source;
+  return { ...source, file: l.file, line: l.lines[source.field] ?? l.line };
+}
+
 /** Fills in file and line on every source that names a located object. */
 export function locateSources(
   diagnostics: readonly Diagnostic[],
   located: readonly LocatedObject[],
 ): Diagnostic[] {
-  const byObject = new Map<string, LocatedObject>();
-  for (const l of located) {
-    byObject.set(
-      `${l.object.kind}/${l.object.metadata.namespace ?? 'default'}/${l.object.metadata.name}`,
-      l,
-    );
-  }
-  return diagnostics.map((d) => ({
-    ...d,
-    sources: d.sources.map((s) => {
-      if (s.file) return s;
-      const l = byObject.get(`${s.kind}/${s.namespace}/${s.name}`);
-      if (!l) return s;
-      return {
-        ...s,
-        file: l.file,
-        line: l.lines[s.field] ?? l.line,
-      };
-    }),
-  }));
+  const index = indexLocated(located);
+  return diagnostics.map((d) => ({ ...d, sources: d.sources.map((s) => locateSource(s, index)) }));
 }

@@ -5,3 +5,4 @@ export * from './diagnostics';
 export * from './fragment';
 export * from './assemble';
 export * from './resolve';
+export * from './flatten';

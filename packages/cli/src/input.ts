@@ -1,0 +1,84 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { readManifestText, type LocatedObject } from '@tether/dialects';
+import { error, type Diagnostic } from '@tether/model';
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+export interface Input {
+  objects: LocatedObject[];
+  diagnostics: Diagnostic[];
+}
+
+function unreadable(path: string, reason: string): Diagnostic {
+  return error('UnreadableFile', `${path}: ${reason}`, {
+    dialect: 'kubernetes',
+    kind: 'File',
+    namespace: '',
+    name: path,
+    field: 'file',
+    file: path,
+  });
+}
+
+function describeError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a folder';
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The manifest files of a folder, recursively, in a stable order; hidden entries are skipped. */
+function listFolder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules')
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((d) => {
+      const path = join(dir, d.name);
+      if (d.isDirectory()) return listFolder(path);
+      return MANIFEST_EXTENSIONS.has(extname(d.name).toLowerCase()) ? [path] : [];
+    });
+}
+
+/**
+ * Reads every path: files, folders (their .yaml/.yml/.json files) and `-` for stdin. A path
+ * that cannot be read is one diagnostic; the others are still read.
+ */
+export function readInputs(paths: readonly string[], stdin: () => string): Input {
+  const out: Input = { objects: [], diagnostics: [] };
+  const add = (text: string, name: string): void => {
+    const read = readManifestText(text, name);
+    out.objects.push(...read.objects);
+    out.diagnostics.push(...read.diagnostics);
+  };
+  for (const path of paths) {
+    if (path === '-') {
+      add(stdin(), '<stdin>');
+      continue;
+    }
+    let files: string[];
+    try {
+      files = statSync(path).isDirectory() ? listFolder(path) : [path];
+    } catch (e) {
+      out.diagnostics.push(unreadable(path, describeError(e)));
+      continue;
+    }
+    for (const file of files) {
+      try {
+        add(readFileSync(file, 'utf8'), file);
+      } catch (e) {
+        out.diagnostics.push(unreadable(file, describeError(e)));
+      }
+    }
+  }
+  return out;
+}
+
+export function readStdin(): string {
+  try {
+    return readFileSync(0, 'utf8');
+  } catch {
+    return '';
+  }
+}
