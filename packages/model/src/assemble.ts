@@ -7,11 +7,12 @@ import { SourceRef } from './refs';
 
 export type MergedValues = Partial<Record<PolicyField, FieldSetting>>;
 
-export interface Assembled {
-  policy: PersistencePolicy;
-  loadBalancing: LoadBalancing;
-  route: RouteSettings;
-}
+const Assembled = z.object({
+  policy: PersistencePolicy,
+  loadBalancing: LoadBalancing,
+  route: RouteSettings,
+});
+export type Assembled = z.infer<typeof Assembled>;
 
 /** The fields that mean something only in some persistence modes. */
 const MODE_FIELDS: Record<string, readonly PersistenceMode[]> = {
@@ -118,9 +119,7 @@ export function assemble(values: MergedValues): { result?: Assembled; diagnostic
     canary: Object.keys(canary).length > 0 ? canary : undefined,
   });
   if (diagnostics.length > 0) return { diagnostics };
-  const checked = z
-    .object({ policy: PersistencePolicy, loadBalancing: LoadBalancing, route: RouteSettings })
-    .safeParse({ policy: definedOnly(policy), loadBalancing, route });
+  const checked = Assembled.safeParse({ policy: definedOnly(policy), loadBalancing, route });
   if (!checked.success) {
     const sources = Object.values(values).map((v) => v.source);
     return {
