@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Diagnostic, DialectId, Fragment } from '@tether/model';
+import type { Diagnostic, DialectId, Fragment, ResolvedEntry } from '@tether/model';
 
 /** The parts of a Kubernetes object every reader relies on; everything else is checked where used. */
 export interface KubeObject {
@@ -49,6 +49,34 @@ export interface ParsedObject {
   result: ParseResult;
 }
 
+/** A spec field to set (value defined) or remove (value undefined), as a path from the object root. */
+export interface SpecEdit {
+  path: readonly (string | number)[];
+  value?: unknown;
+}
+
+export interface EmitInput {
+  /** The object the settings are written on; already of a kind the dialect reads. */
+  object: KubeObject;
+  /** The resolved entry points of the object, with the policy to express. */
+  entries: readonly ResolvedEntry[];
+  /** Also write values that equal the vendor's defaults. */
+  explicit: boolean;
+}
+
+export interface EmitOutput {
+  /** The dialect's annotations to set on the object. */
+  annotations: Record<string, string>;
+  /** Spec fields to set or remove, for dialects configured in the spec. */
+  spec: SpecEdit[];
+  /**
+   * `UnsupportedByTarget` for what the dialect cannot say, naming the source (from the
+   * entries' `sources`) and why. The migration also compares the result field by field, so a
+   * loss an emitter forgets to mention is still reported.
+   */
+  diagnostics: Diagnostic[];
+}
+
 export interface Dialect {
   id: DialectId;
   title: string;
@@ -61,4 +89,10 @@ export interface Dialect {
   parse(object: KubeObject, context: ParseContext): ParseResult;
   /** Rules that span objects, such as a vendor sharing one backend set across Ingresses. */
   crossCheck?(parsed: readonly ParsedObject[]): Diagnostic[];
+  /** The kinds this dialect's settings are written on, preferred first. */
+  targetKinds?: readonly string[];
+  /** Writes a policy in this dialect's canonical form. Never throws. */
+  emit?(input: EmitInput): EmitOutput;
+  /** Spec fields that carry this dialect's settings on the object, for removal when migrating away. */
+  ownedSpec?(object: KubeObject): SpecEdit[];
 }
