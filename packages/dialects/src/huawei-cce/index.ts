@@ -1,10 +1,17 @@
 import type { Dialect } from '../types';
+import { PREFIX, table } from './annotations';
+import { appliesTo, parse } from './parse';
 
+/**
+ * Huawei Cloud CCE: ELB annotations on Services (their own layer-4 listener, and the Ingress
+ * routes in front of them, which the Service's settings override) and on Ingresses. Keys under
+ * the prefix that the table lacks are reported as settings Tether does not read.
+ */
 export const huaweiCce: Dialect = {
   id: 'huawei-cce',
   title: 'Huawei Cloud CCE ELB (Service and Ingress annotations)',
-  prefixes: ['kubernetes.io/elb.'],
-  table: [],
-  appliesTo: () => false,
-  parse: () => ({ fragments: [], diagnostics: [] }),
+  prefixes: [PREFIX],
+  table,
+  appliesTo,
+  parse,
 };
