@@ -10,7 +10,7 @@ export interface Input {
   diagnostics: Diagnostic[];
 }
 
-function unreadable(path: string, reason: string): Diagnostic {
+export function unreadable(path: string, reason: string): Diagnostic {
   return error('UnreadableFile', `${path}: ${reason}`, {
     dialect: 'kubernetes',
     kind: 'File',
@@ -21,7 +21,7 @@ function unreadable(path: string, reason: string): Diagnostic {
   });
 }
 
-function describeError(e: unknown): string {
+export function describeError(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return 'no such file or folder';
   if (code === 'EACCES') return 'permission denied';
@@ -41,36 +41,45 @@ function listFolder(dir: string): string[] {
     });
 }
 
+/** Expands folders into their manifest files; `-` stays as it is. Unreadable paths become diagnostics. */
+export function listManifestFiles(paths: readonly string[]): {
+  files: string[];
+  diagnostics: Diagnostic[];
+} {
+  const files: string[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      files.push(path);
+      continue;
+    }
+    try {
+      files.push(...(statSync(path).isDirectory() ? listFolder(path) : [path]));
+    } catch (e) {
+      diagnostics.push(unreadable(path, describeError(e)));
+    }
+  }
+  return { files, diagnostics };
+}
+
 /**
  * Reads every path: files, folders (their .yaml/.yml/.json files) and `-` for stdin. A path
  * that cannot be read is one diagnostic; the others are still read.
  */
 export function readInputs(paths: readonly string[], stdin: () => string): Input {
-  const out: Input = { objects: [], diagnostics: [] };
-  const add = (text: string, name: string): void => {
-    const read = readManifestText(text, name);
+  const listing = listManifestFiles(paths);
+  const out: Input = { objects: [], diagnostics: listing.diagnostics };
+  for (const file of listing.files) {
+    let text: string;
+    try {
+      text = file === '-' ? stdin() : readFileSync(file, 'utf8');
+    } catch (e) {
+      out.diagnostics.push(unreadable(file, describeError(e)));
+      continue;
+    }
+    const read = readManifestText(text, file === '-' ? '<stdin>' : file);
     out.objects.push(...read.objects);
     out.diagnostics.push(...read.diagnostics);
-  };
-  for (const path of paths) {
-    if (path === '-') {
-      add(stdin(), '<stdin>');
-      continue;
-    }
-    let files: string[];
-    try {
-      files = statSync(path).isDirectory() ? listFolder(path) : [path];
-    } catch (e) {
-      out.diagnostics.push(unreadable(path, describeError(e)));
-      continue;
-    }
-    for (const file of files) {
-      try {
-        add(readFileSync(file, 'utf8'), file);
-      } catch (e) {
-        out.diagnostics.push(unreadable(file, describeError(e)));
-      }
-    }
   }
   return out;
 }

@@ -3,6 +3,7 @@ import { listDialects, renderDialectsText } from './dialects';
 import { explain, renderExplainText } from './explain';
 import { readInputs, readStdin } from './input';
 import { lint } from './lint';
+import { runMigrate, writeFiles } from './migrate';
 import { renderData } from './output';
 
 /** Where a command writes; the binary passes the process streams, tests pass buffers. */
@@ -83,6 +84,48 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       io.stdout(
         opts.output === 'text' ? renderDialectsText(listing) : renderData(listing, opts.output),
       );
+    });
+
+  program
+    .command('migrate')
+    .description(
+      'rewrite manifests from one dialect to another, keeping comments and layout; report what could not be carried',
+    )
+    .requiredOption('--to <dialect>', 'the dialect to write')
+    .option(
+      '--from <dialect>',
+      'only move settings of this dialect (default: every dialect but the target)',
+    )
+    .addOption(filesOption())
+    .addOption(
+      new Option('-o, --output <format>', 'format of the manifests on stdout')
+        .choices(['yaml', 'json'] as const)
+        .default('yaml' as const),
+    )
+    .option('--in-place', 'rewrite the files instead of printing them', false)
+    .option('--dry-run', 'print a unified diff of what would change and write nothing', false)
+    .addOption(
+      new Option('--report <format>', 'format of the report on stderr')
+        .choices(['text', 'json'] as const)
+        .default('text' as const),
+    )
+    .option('--keep-source', 'keep the source object next to a converted one', false)
+    .option('--explicit', "also write values equal to the target's defaults", false)
+    .option(
+      '--gateway <name>',
+      'the Gateway that HTTPRoutes made from Ingresses or Routes attach to',
+      'tether',
+    )
+    .option(
+      '--ingress-class <name>',
+      'the IngressClass that Ingresses made from Routes or HTTPRoutes name',
+    )
+    .action((opts) => {
+      const outcome = runMigrate({ ...opts, filename: opts.filename }, io.stdin);
+      writeFiles(outcome.writes);
+      io.stdout(outcome.stdout);
+      io.stderr(outcome.stderr);
+      setExitCode(outcome.exitCode);
     });
 
   return program;

@@ -16,6 +16,10 @@ export interface LocatedObject {
   file: string;
   /** Line of the object's first key. */
   line: number;
+  /** Index of the YAML document in the file. */
+  document: number;
+  /** Set when the object is an item of a `kind: List` document. */
+  listItem?: number;
   /** Line of each annotation key and of each spec path read from YAML (`spec.rules[0].sessionPersistence`). */
   lines: Record<string, number>;
 }
@@ -130,7 +134,7 @@ export function readManifestText(text: string, file: string): ManifestRead {
     };
   }
   if (!Array.isArray(docs)) docs = [docs];
-  for (const doc of docs) {
+  docs.forEach((doc, document) => {
     const line = documentLine(doc, counter);
     if (doc.errors.length > 0) {
       const first = doc.errors[0]!;
@@ -143,7 +147,7 @@ export function readManifestText(text: string, file: string): ManifestRead {
           fileSource(file, at?.line ?? line),
         ),
       );
-      continue;
+      return;
     }
     let value: unknown;
     try {
@@ -156,12 +160,12 @@ export function readManifestText(text: string, file: string): ManifestRead {
           fileSource(file, line),
         ),
       );
-      continue;
+      return;
     }
-    if (value === null || value === undefined) continue;
+    if (value === null || value === undefined) return;
     const lines: Record<string, number> = {};
     collectLines(doc.contents, '', counter, lines, 0);
-    const candidates =
+    const candidates: { item: unknown; prefix: string; listItem?: number }[] =
       typeof value === 'object' &&
       !Array.isArray(value) &&
       (value as Record<string, unknown>).kind === 'List' &&
@@ -171,7 +175,7 @@ export function readManifestText(text: string, file: string): ManifestRead {
             prefix: `items[${i}].`,
           }))
         : [{ item: value, prefix: '' }];
-    for (const { item, prefix } of candidates) {
+    for (const { item, prefix, listItem } of candidates) {
       const itemLines: Record<string, number> = {};
       for (const [path, l] of Object.entries(lines))
         if (path.startsWith(prefix)) itemLines[path.slice(prefix.length)] = l;
@@ -186,9 +190,17 @@ export function readManifestText(text: string, file: string): ManifestRead {
         );
         continue;
       }
-      objects.push({ object: item, file, line: itemLine, lines: annotationLines(itemLines) });
+      const located: LocatedObject = {
+        object: item,
+        file,
+        line: itemLine,
+        document,
+        lines: annotationLines(itemLines),
+      };
+      if (listItem !== undefined) located.listItem = listItem;
+      objects.push(located);
     }
-  }
+  });
   return { objects, diagnostics };
 }
 

@@ -1,0 +1,48 @@
+import type { KubeObject } from '../types';
+import type { ObjectEdits } from './yaml-edit';
+
+export function emptyEdits(): ObjectEdits {
+  return { removeAnnotations: [], setAnnotations: {}, spec: [] };
+}
+
+export function mergeEdits(a: ObjectEdits, b: ObjectEdits): ObjectEdits {
+  return {
+    removeAnnotations: [...new Set([...a.removeAnnotations, ...b.removeAnnotations])],
+    setAnnotations: { ...a.setAnnotations, ...b.setAnnotations },
+    spec: [...a.spec, ...b.spec],
+  };
+}
+
+function setPath(
+  root: Record<string, unknown>,
+  path: readonly (string | number)[],
+  value: unknown,
+): void {
+  let node: Record<string | number, unknown> = root;
+  path.forEach((key, i) => {
+    if (i === path.length - 1) {
+      if (value === undefined) delete node[key];
+      else node[key] = value;
+      return;
+    }
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) {
+      if (value === undefined) return;
+      node[key] = typeof path[i + 1] === 'number' ? [] : {};
+    }
+    node = node[key] as Record<string | number, unknown>;
+  });
+}
+
+/** The object with the edits applied, as the YAML rewrite will produce it; the input is not changed. */
+export function applyToObject(object: KubeObject, edits: ObjectEdits): KubeObject {
+  const copy = structuredClone(object);
+  const annotations = { ...(copy.metadata.annotations ?? {}) };
+  for (const key of edits.removeAnnotations) delete annotations[key];
+  Object.assign(annotations, edits.setAnnotations);
+  if (Object.keys(annotations).length > 0) copy.metadata.annotations = annotations;
+  else delete copy.metadata.annotations;
+  for (const edit of edits.spec)
+    setPath(copy as unknown as Record<string, unknown>, edit.path, edit.value);
+  return copy;
+}

@@ -1,0 +1,244 @@
+import { readHTTPRoute, readIngress, readRoute, namespaceOf } from '../kube';
+import type { KubeObject } from '../types';
+
+/** New objects that carry an object's routing in another kind, and how their rules map back. */
+export interface Conversion {
+  objects: KubeObject[];
+  /** `<new object name>#<new rule>` → the rule of the source object it came from. */
+  ruleMap: Map<string, string>;
+  /** What the new kind cannot say about the routing itself (TLS secrets, weights, …). */
+  notes: string[];
+}
+
+export interface ConvertOptions {
+  /** The Gateway new HTTPRoutes attach to. */
+  gateway: string;
+  /** The IngressClass new Ingresses name; absent leaves the cluster default. */
+  ingressClass?: string;
+}
+
+type PathType = 'Exact' | 'Prefix' | 'ImplementationSpecific' | 'RegularExpression';
+
+function baseMetadata(object: KubeObject, name: string): KubeObject['metadata'] {
+  const metadata: KubeObject['metadata'] = { name, namespace: namespaceOf(object) };
+  if (object.metadata.labels) metadata.labels = { ...object.metadata.labels };
+  return metadata;
+}
+
+function gatewayPathType(type: PathType | undefined): string {
+  if (type === 'Exact') return 'Exact';
+  if (type === 'RegularExpression') return 'RegularExpression';
+  return 'PathPrefix';
+}
+
+function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readIngress(object);
+  if (!spec) return undefined;
+  const out: Conversion = { objects: [], ruleMap: new Map(), notes: [] };
+  const rules = spec.rules ?? [];
+  const hosts = [...new Set(rules.map((r) => r.host ?? ''))];
+  hosts.forEach((host, h) => {
+    const name = hosts.length === 1 ? object.metadata.name : `${object.metadata.name}-${h}`;
+    const routeRules: unknown[] = [];
+    rules.forEach((rule, i) => {
+      if ((rule.host ?? '') !== host) return;
+      (rule.http?.paths ?? []).forEach((p, j) => {
+        const svc = p.backend.service;
+        if (!svc) return;
+        out.ruleMap.set(`${name}#rules[${routeRules.length}]`, `rules[${i}].paths[${j}]`);
+        routeRules.push({
+          matches: [
+            { path: { type: gatewayPathType(p.pathType as PathType), value: p.path ?? '/' } },
+          ],
+          backendRefs: [{ name: svc.name, port: svc.port?.number ?? 80 }],
+        });
+        if (svc.port?.name !== undefined)
+          out.notes.push(
+            `${svc.name}: HTTPRoute backends need a port number; port "${svc.port.name}" was written as 80, check it`,
+          );
+      });
+    });
+    const routeSpec: Record<string, unknown> = {
+      parentRefs: [{ name: options.gateway }],
+      rules: routeRules,
+    };
+    if (host) routeSpec.hostnames = [host];
+    out.objects.push({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: baseMetadata(object, name),
+      spec: routeSpec,
+    });
+  });
+  if (spec.defaultBackend?.service)
+    out.notes.push(
+      'the Ingress default backend has no HTTPRoute equivalent here; add a catch-all rule by hand',
+    );
+  if ((spec.tls ?? []).length > 0)
+    out.notes.push('TLS moves to the Gateway listener: configure the certificate there');
+  return out;
+}
+
+function routeToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readRoute(object);
+  if (!spec) return undefined;
+  const notes: string[] = [];
+  const port = spec.port?.targetPort;
+  const servicePort =
+    typeof port === 'number'
+      ? { number: port }
+      : typeof port === 'string'
+        ? { name: port }
+        : { number: 80 };
+  if (port === undefined)
+    notes.push('the Route names no target port; port 80 was written, check it');
+  if ((spec.alternateBackends ?? []).length > 0)
+    notes.push('alternateBackends (weighted split) have no Ingress equivalent and were left out');
+  const ingressSpec: Record<string, unknown> = {
+    rules: [
+      {
+        ...(spec.host ? { host: spec.host } : {}),
+        http: {
+          paths: [
+            {
+              path: spec.path ?? '/',
+              pathType: 'Prefix',
+              backend: { service: { name: spec.to.name, port: servicePort } },
+            },
+          ],
+        },
+      },
+    ],
+  };
+  if (options.ingressClass) ingressSpec.ingressClassName = options.ingressClass;
+  const termination = spec.tls?.termination?.toLowerCase();
+  if (termination === 'edge' || termination === 'reencrypt') {
+    ingressSpec.tls = [
+      { hosts: spec.host ? [spec.host] : [], secretName: `${object.metadata.name}-tls` },
+    ];
+    notes.push(
+      `the Route's inline certificate must be stored in Secret ${object.metadata.name}-tls`,
+    );
+  }
+  if (termination === 'passthrough') notes.push('TLS passthrough has no Ingress equivalent');
+  return {
+    objects: [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: ingressSpec,
+      },
+    ],
+    ruleMap: new Map([[`${object.metadata.name}#rules[0].paths[0]`, 'route']]),
+    notes,
+  };
+}
+
+function routeToHTTPRoute(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readRoute(object);
+  if (!spec) return undefined;
+  const port = typeof spec.port?.targetPort === 'number' ? spec.port.targetPort : 80;
+  const backends = [spec.to, ...(spec.alternateBackends ?? [])].map((b) => ({
+    name: b.name,
+    port,
+    ...(b.weight !== undefined ? { weight: b.weight } : {}),
+  }));
+  const routeSpec: Record<string, unknown> = {
+    parentRefs: [{ name: options.gateway }],
+    rules: [
+      {
+        matches: [{ path: { type: 'PathPrefix', value: spec.path ?? '/' } }],
+        backendRefs: backends,
+      },
+    ],
+  };
+  if (spec.host) routeSpec.hostnames = [spec.host];
+  const notes =
+    typeof spec.port?.targetPort === 'string'
+      ? [
+          `the Route's target port "${spec.port.targetPort}" is a name; HTTPRoute needs a number, 80 was written`,
+        ]
+      : [];
+  return {
+    objects: [
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: routeSpec,
+      },
+    ],
+    ruleMap: new Map([[`${object.metadata.name}#rules[0]`, 'route']]),
+    notes,
+  };
+}
+
+function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readHTTPRoute(object);
+  if (!spec) return undefined;
+  const notes: string[] = [];
+  const paths: unknown[] = [];
+  const ruleMap = new Map<string, string>();
+  (spec.rules ?? []).forEach((rule, i) => {
+    const ref = rule.backendRefs?.[0];
+    if (!ref) return;
+    if ((rule.backendRefs ?? []).length > 1)
+      notes.push(
+        `rules[${i}]: only the first of ${(rule.backendRefs ?? []).length} weighted backends can be written on an Ingress`,
+      );
+    const match = rule.matches?.[0]?.path;
+    const pathType =
+      match?.type === 'Exact'
+        ? 'Exact'
+        : match?.type === 'RegularExpression'
+          ? 'ImplementationSpecific'
+          : 'Prefix';
+    ruleMap.set(`${object.metadata.name}#rules[0].paths[${paths.length}]`, `rules[${i}]`);
+    paths.push({
+      path: match?.value ?? '/',
+      pathType,
+      backend: { service: { name: ref.name, port: { number: ref.port ?? 80 } } },
+    });
+  });
+  const hosts = spec.hostnames ?? [];
+  if (hosts.length > 1) notes.push(`only the first of ${hosts.length} hostnames was written`);
+  const ingressSpec: Record<string, unknown> = {
+    rules: [{ ...(hosts[0] ? { host: hosts[0] } : {}), http: { paths } }],
+  };
+  if (options.ingressClass) ingressSpec.ingressClassName = options.ingressClass;
+  return {
+    objects: [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: ingressSpec,
+      },
+    ],
+    ruleMap,
+    notes,
+  };
+}
+
+const CONVERSIONS: Record<
+  string,
+  Record<string, (o: KubeObject, options: ConvertOptions) => Conversion | undefined>
+> = {
+  Ingress: { HTTPRoute: ingressToHTTPRoutes },
+  Route: { Ingress: routeToIngress, HTTPRoute: routeToHTTPRoute },
+  HTTPRoute: { Ingress: httpRouteToIngress },
+};
+
+/** Converts an object to the first of `kinds` that a conversion exists for. */
+export function convert(
+  object: KubeObject,
+  kinds: readonly string[],
+  options: ConvertOptions,
+): Conversion | undefined {
+  for (const kind of kinds) {
+    const conversion = CONVERSIONS[object.kind]?.[kind];
+    if (conversion) return conversion(object, options);
+  }
+  return undefined;
+}

@@ -1,0 +1,469 @@
+import {
+  Diagnostic,
+  DialectId,
+  ResolvedEntry,
+  SourceRef,
+  error,
+  flattenPolicy,
+  quote,
+  warning,
+} from '@tether/model';
+import { DIALECTS, analyze, findDialect } from '../index';
+import { entriesOf, namespaceOf } from '../kube';
+import { readManifestText, type LocatedObject } from '../manifest';
+import type { Dialect, KubeObject } from '../types';
+import { applyToObject, emptyEdits, mergeEdits } from './apply';
+import { convert } from './convert';
+import { hasEdits, rewriteText, type DocumentChange, type ObjectEdits } from './yaml-edit';
+
+export interface MigrateOptions {
+  to: DialectId;
+  /** Only settings of this dialect move; by default every dialect other than the target. */
+  from?: DialectId;
+  /** Also write values equal to the target's defaults. */
+  explicit?: boolean;
+  /** Keep the source object next to a converted one. */
+  keepSource?: boolean;
+  /** The Gateway that HTTPRoutes made from Ingresses or Routes attach to. */
+  gateway?: string;
+  /** The IngressClass that Ingresses made from Routes or HTTPRoutes name. */
+  ingressClass?: string;
+}
+
+export interface ObjectName {
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+/** One setting and what became of it. */
+export interface FieldOutcome {
+  entry: string;
+  field: string;
+  before?: unknown;
+  after?: unknown;
+  /** Where the value came from in the input. */
+  source?: SourceRef;
+  /** Where the target now says it, when it does. */
+  target?: SourceRef;
+}
+
+export interface ObjectReport {
+  file: string;
+  line: number;
+  object: ObjectName;
+  from: DialectId[];
+  to: DialectId;
+  action: 'rewritten' | 'converted' | 'moved' | 'refused';
+  /** Objects written or changed to carry the settings. */
+  written: ObjectName[];
+  carried: FieldOutcome[];
+  lost: FieldOutcome[];
+  notes: string[];
+  diagnostics: Diagnostic[];
+}
+
+export interface MigrationResult {
+  /** New text of every input file (unchanged files byte for byte). */
+  texts: Map<string, string>;
+  /** Every object after migration, in input order, for JSON output. */
+  objects: KubeObject[];
+  reports: ObjectReport[];
+  /** Problems reading the input: those documents are passed through untouched. */
+  inputDiagnostics: Diagnostic[];
+  exitCode: 0 | 1 | 3;
+}
+
+interface Placement {
+  /** The object that will carry the target's settings, as it will be written. */
+  object: KubeObject;
+  /** For each of its entries (`rule→service`), the source entry whose policy it must carry. */
+  sourceFor: Map<string, ResolvedEntry>;
+}
+
+interface Plan {
+  report: ObjectReport;
+  placements: Placement[];
+}
+
+const nameOf = (o: KubeObject): ObjectName => ({
+  kind: o.kind,
+  namespace: namespaceOf(o),
+  name: o.metadata.name,
+});
+const sameObject = (e: ResolvedEntry, o: ObjectName): boolean =>
+  e.entry.kind === o.kind && e.entry.namespace === o.namespace && e.entry.name === o.name;
+const entryId = (e: { entry: { rule: string }; backend: { service: string } }): string =>
+  `${e.entry.rule}→${e.backend.service}`;
+
+/** The source dialect's keys and spec fields on the object, for removal. */
+function removalEdits(object: KubeObject, sources: readonly Dialect[]): ObjectEdits {
+  const keys = new Set(
+    sources.flatMap((d) => d.table.filter((k) => k.type === 'annotation').map((k) => k.key)),
+  );
+  return {
+    removeAnnotations: Object.keys(object.metadata.annotations ?? {}).filter((k) => keys.has(k)),
+    setAnnotations: {},
+    spec: sources.flatMap((d) => d.ownedSpec?.(object) ?? []),
+  };
+}
+
+class Migration {
+  readonly reports: ObjectReport[] = [];
+  readonly changes = new Map<string, Map<number, DocumentChange>>();
+  /** Replacement objects by `file#document`, for the analysis after migration. */
+  readonly replaced = new Map<string, KubeObject[]>();
+  readonly edited = new Map<LocatedObject, ObjectEdits>();
+  readonly placements: { plan: Plan; placement: Placement }[] = [];
+
+  constructor(
+    readonly located: LocatedObject[],
+    readonly before: ReturnType<typeof analyze>,
+    readonly target: Dialect,
+    readonly options: MigrateOptions,
+  ) {}
+
+  addEdit(l: LocatedObject, edits: ObjectEdits): void {
+    this.edited.set(l, mergeEdits(this.edited.get(l) ?? emptyEdits(), edits));
+  }
+
+  /** Plans the migration of one object; returns undefined when it carries nothing to move. */
+  plan(l: LocatedObject): void {
+    const o = l.object;
+    const sources = DIALECTS.filter(
+      (d) =>
+        d.id !== this.target.id &&
+        (this.options.from === undefined || d.id === this.options.from) &&
+        d.appliesTo(o),
+    );
+    if (sources.length === 0) return;
+    const name = nameOf(o);
+    const report: ObjectReport = {
+      file: l.file,
+      line: l.line,
+      object: name,
+      from: sources.map((d) => d.id),
+      to: this.target.id,
+      action: 'rewritten',
+      written: [],
+      carried: [],
+      lost: [],
+      notes: [],
+      diagnostics: [],
+    };
+    this.reports.push(report);
+    const entries = this.before.entries.filter((e) => sameObject(e, name));
+    if (l.listItem !== undefined)
+      return this.refuse(
+        report,
+        'objects inside a kind: List document are not rewritten; split the List first',
+      );
+    const refused = entries.filter((e) => !e.accepted);
+    if (refused.length > 0) {
+      report.diagnostics.push(
+        ...this.before.diagnostics.filter(
+          (d) =>
+            d.severity === 'error' &&
+            d.sources.some(
+              (s) => s.kind === name.kind && s.namespace === name.namespace && s.name === name.name,
+            ),
+        ),
+      );
+      return this.refuse(
+        report,
+        'the source configuration is refused; fix its errors first (tether lint)',
+      );
+    }
+    const removal = removalEdits(o, sources);
+    const plan: Plan = { report, placements: [] };
+    const kinds = this.target.targetKinds ?? [];
+    if (kinds.includes(o.kind)) this.inPlace(l, plan, entries, removal);
+    else if (
+      !this.converted(l, plan, entries, removal) &&
+      !this.fronted(l, plan, entries, removal)
+    ) {
+      report.lost.push(
+        ...entries.flatMap((e) => this.fieldsOf(e).map((f) => ({ ...f, after: undefined }))),
+      );
+      report.notes.push(
+        `${this.target.id} is written on ${kinds.join(' or ') || 'no kind'}; a ${o.kind} has nowhere to put it`,
+      );
+    }
+  }
+
+  private refuse(report: ObjectReport, note: string): void {
+    report.action = 'refused';
+    report.notes.push(note);
+  }
+
+  private fieldsOf(e: ResolvedEntry): FieldOutcome[] {
+    if (!e.policy) return [];
+    return Object.entries(flattenPolicy(e.policy, e.loadBalancing, e.route))
+      .filter(([field]) =>
+        e.sources[field as keyof ResolvedEntry['sources']]?.some((s) => !s.isDefault),
+      )
+      .map(([field, before]) => ({
+        entry: entryId(e),
+        field,
+        before,
+        source: e.sources[field as keyof ResolvedEntry['sources']]?.[0],
+      }));
+  }
+
+  private emit(object: KubeObject, entries: ResolvedEntry[], report: ObjectReport): ObjectEdits {
+    if (!this.target.emit) {
+      report.notes.push(`${this.target.id} cannot be written yet`);
+      return emptyEdits();
+    }
+    const out = this.target.emit({ object, entries, explicit: this.options.explicit ?? false });
+    report.diagnostics.push(...out.diagnostics);
+    return { removeAnnotations: [], setAnnotations: out.annotations, spec: out.spec };
+  }
+
+  private inPlace(
+    l: LocatedObject,
+    plan: Plan,
+    entries: ResolvedEntry[],
+    removal: ObjectEdits,
+  ): void {
+    const stripped = applyToObject(l.object, removal);
+    const edits = mergeEdits(removal, this.emit(stripped, entries, plan.report));
+    this.addEdit(l, edits);
+    plan.report.written.push(nameOf(l.object));
+    this.place(plan, applyToObject(l.object, edits), new Map(entries.map((e) => [entryId(e), e])));
+  }
+
+  private converted(
+    l: LocatedObject,
+    plan: Plan,
+    entries: ResolvedEntry[],
+    removal: ObjectEdits,
+  ): boolean {
+    const conversion = convert(l.object, this.target.targetKinds ?? [], {
+      gateway: this.options.gateway ?? 'tether',
+      ingressClass: this.options.ingressClass,
+    });
+    if (!conversion) return false;
+    plan.report.action = 'converted';
+    plan.report.notes.push(...conversion.notes);
+    const written: KubeObject[] = [];
+    for (const n of conversion.objects) {
+      const sourceFor = new Map<string, ResolvedEntry>();
+      const emitEntries: ResolvedEntry[] = [];
+      for (const item of entriesOf(n).spec ?? []) {
+        const rule = conversion.ruleMap.get(`${n.metadata.name}#${item.entry.rule}`);
+        const source = entries.find(
+          (e) => e.entry.rule === rule && e.backend.service === item.backend.service,
+        );
+        if (!source) continue;
+        sourceFor.set(entryId(item), source);
+        emitEntries.push({ ...source, entry: item.entry, backend: item.backend });
+      }
+      const edits = this.emit(n, emitEntries, plan.report);
+      const finished = applyToObject(n, edits);
+      written.push(finished);
+      plan.report.written.push(nameOf(finished));
+      this.place(plan, finished, sourceFor);
+    }
+    const key = `${l.file}#${l.document}`;
+    if (this.options.keepSource) {
+      plan.report.notes.push(
+        `the source ${l.object.kind} is kept; delete it once the new objects serve`,
+      );
+      this.setChange(l, {
+        type: 'append',
+        objects: written,
+        edits: hasEdits(removal) ? removal : undefined,
+      });
+      this.replaced.set(key, [applyToObject(l.object, removal), ...written]);
+    } else {
+      this.setChange(l, { type: 'replace', objects: written });
+      this.replaced.set(key, written);
+    }
+    return true;
+  }
+
+  /** A Service's settings go onto the Ingresses in front of it when the target lives on Ingresses. */
+  private fronted(
+    l: LocatedObject,
+    plan: Plan,
+    entries: ResolvedEntry[],
+    removal: ObjectEdits,
+  ): boolean {
+    const o = l.object;
+    if (o.kind !== 'Service' || !(this.target.targetKinds ?? []).includes('Ingress')) return false;
+    const name = nameOf(o);
+    const fronts = this.located.filter(
+      (f) =>
+        f.object.kind === 'Ingress' &&
+        namespaceOf(f.object) === name.namespace &&
+        this.before.entries.some(
+          (e) => sameObject(e, nameOf(f.object)) && e.backend.service === name.name,
+        ),
+    );
+    this.addEdit(l, removal);
+    plan.report.action = 'moved';
+    if (fronts.length === 0) {
+      plan.report.lost.push(...entries.flatMap((e) => this.fieldsOf(e)));
+      plan.report.notes.push(
+        `no Ingress in the input routes to Service ${name.namespace}/${name.name}, so there is nothing to write ${this.target.id} settings on`,
+      );
+      return true;
+    }
+    for (const f of fronts) {
+      const ingressEntries = this.before.entries.filter(
+        (e) => sameObject(e, nameOf(f.object)) && e.backend.service === name.name,
+      );
+      const sourceFor = new Map<string, ResolvedEntry>();
+      const emitEntries = ingressEntries.flatMap((ie) => {
+        const source = entries.find((e) => e.backend.port === ie.backend.port) ?? entries[0];
+        if (!source) return [];
+        sourceFor.set(entryId(ie), source);
+        return [{ ...source, entry: ie.entry, backend: ie.backend }];
+      });
+      const edits = this.emit(f.object, emitEntries, plan.report);
+      this.addEdit(f, edits);
+      plan.report.written.push(nameOf(f.object));
+      plan.report.notes.push(
+        `settings written on Ingress ${namespaceOf(f.object)}/${f.object.metadata.name}, which routes to this Service`,
+      );
+      this.placements.push({ plan, placement: { object: f.object, sourceFor } });
+    }
+    return true;
+  }
+
+  private place(plan: Plan, object: KubeObject, sourceFor: Map<string, ResolvedEntry>): void {
+    this.placements.push({ plan, placement: { object, sourceFor } });
+  }
+
+  private setChange(l: LocatedObject, change: DocumentChange): void {
+    const byDoc = this.changes.get(l.file) ?? new Map<number, DocumentChange>();
+    byDoc.set(l.document, change);
+    this.changes.set(l.file, byDoc);
+  }
+
+  /** Every object as it will be written, in input order. */
+  objectsAfter(): KubeObject[] {
+    const out: KubeObject[] = [];
+    const seen = new Set<string>();
+    for (const l of this.located) {
+      const key = `${l.file}#${l.document}`;
+      const replacement = this.replaced.get(key);
+      if (replacement) {
+        if (!seen.has(key)) out.push(...replacement);
+        seen.add(key);
+        continue;
+      }
+      const edits = this.edited.get(l);
+      out.push(edits ? applyToObject(l.object, edits) : l.object);
+    }
+    return out;
+  }
+
+  /** Records the YAML edits of objects that stay in place. */
+  finishChanges(): void {
+    for (const [l, edits] of this.edited) {
+      if (this.replaced.has(`${l.file}#${l.document}`) || !hasEdits(edits)) continue;
+      this.setChange(l, { type: 'edit', edits });
+    }
+  }
+
+  /** Compares what each placement now resolves to with what its source said. */
+  verify(after: ReturnType<typeof analyze>): void {
+    for (const { plan, placement } of this.placements) {
+      const name = nameOf(placement.object);
+      for (const [id, source] of placement.sourceFor) {
+        const now = after.entries.find((e) => sameObject(e, name) && entryId(e) === id);
+        const before = source.policy
+          ? flattenPolicy(source.policy, source.loadBalancing, source.route)
+          : {};
+        const nowFlat = now?.policy ? flattenPolicy(now.policy, now.loadBalancing, now.route) : {};
+        for (const field of new Set([...Object.keys(before), ...Object.keys(nowFlat)])) {
+          const b = (before as Record<string, unknown>)[field];
+          const a = (nowFlat as Record<string, unknown>)[field];
+          const outcome: FieldOutcome = {
+            entry: `${name.kind} ${name.namespace}/${name.name} ${id}`,
+            field,
+            before: b,
+            after: a,
+          };
+          const from = source.sources[field as keyof ResolvedEntry['sources']]?.[0];
+          const to = now?.sources[field as keyof ResolvedEntry['sources']]?.[0];
+          if (from) outcome.source = from;
+          if (to) outcome.target = to;
+          if (b === a) plan.report.carried.push(outcome);
+          else plan.report.lost.push(outcome);
+        }
+        if (now && !now.accepted) {
+          plan.report.diagnostics.push(
+            ...after.diagnostics.filter(
+              (d) =>
+                d.severity === 'error' &&
+                d.sources.some((s) => s.kind === name.kind && s.name === name.name),
+            ),
+          );
+        }
+      }
+    }
+  }
+}
+
+function lossDiagnostic(report: ObjectReport, lost: FieldOutcome): Diagnostic {
+  const source = lost.source ? [lost.source] : [];
+  const what = lost.after === undefined ? 'is dropped' : `becomes ${quote(lost.after)}`;
+  return warning(
+    'UnsupportedByTarget',
+    `${lost.field} = ${quote(lost.before ?? '(unset)')} ${what} in ${report.to} (${lost.entry})`,
+    ...source,
+  );
+}
+
+/** Migrates manifests from one dialect to another, keeping every other byte of the files. */
+export function migrate(
+  files: readonly { file: string; text: string }[],
+  options: MigrateOptions,
+): MigrationResult {
+  const target = findDialect(options.to);
+  const inputDiagnostics: Diagnostic[] = [];
+  const located: LocatedObject[] = [];
+  for (const f of files) {
+    const read = readManifestText(f.text, f.file);
+    located.push(...read.objects);
+    inputDiagnostics.push(...read.diagnostics);
+  }
+  if (!target) {
+    inputDiagnostics.push(error('InvalidManifest', `unknown target dialect ${quote(options.to)}`));
+    return {
+      texts: new Map(files.map((f) => [f.file, f.text])),
+      objects: located.map((l) => l.object),
+      reports: [],
+      inputDiagnostics,
+      exitCode: 1,
+    };
+  }
+  const migration = new Migration(located, analyze(located.map((l) => l.object)), target, options);
+  for (const l of located) migration.plan(l);
+  migration.finishChanges();
+  const objects = migration.objectsAfter();
+  migration.verify(analyze(objects));
+  for (const report of migration.reports) {
+    const reported = new Set(report.diagnostics.flatMap((d) => d.sources.map((s) => s.field)));
+    for (const lost of report.lost)
+      if (!lost.source || !reported.has(lost.source.field))
+        report.diagnostics.push(lossDiagnostic(report, lost));
+  }
+  const texts = new Map(
+    files.map((f) => [f.file, rewriteText(f.text, migration.changes.get(f.file) ?? new Map())]),
+  );
+  const invalid =
+    inputDiagnostics.some((d) => d.severity === 'error') ||
+    migration.reports.some((r) => r.action === 'refused');
+  const lossy = migration.reports.some((r) => r.lost.length > 0);
+  return {
+    texts,
+    objects,
+    reports: migration.reports,
+    inputDiagnostics,
+    exitCode: invalid ? 1 : lossy ? 3 : 0,
+  };
+}
