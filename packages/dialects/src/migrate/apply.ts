@@ -21,7 +21,7 @@ function setPath(
   let node: Record<string | number, unknown> = root;
   path.forEach((key, i) => {
     if (i === path.length - 1) {
-      if (value === undefined) delete node[key];
+      if (value === undefined) Reflect.deleteProperty(node, key);
       else node[key] = value;
       return;
     }
@@ -37,8 +37,10 @@ function setPath(
 /** The object with the edits applied, as the YAML rewrite will produce it; the input is not changed. */
 export function applyToObject(object: KubeObject, edits: ObjectEdits): KubeObject {
   const copy = structuredClone(object);
-  const annotations = { ...(copy.metadata.annotations ?? {}) };
-  for (const key of edits.removeAnnotations) delete annotations[key];
+  const removed = new Set(edits.removeAnnotations);
+  const annotations = Object.fromEntries(
+    Object.entries(copy.metadata.annotations ?? {}).filter(([key]) => !removed.has(key)),
+  );
   Object.assign(annotations, edits.setAnnotations);
   if (Object.keys(annotations).length > 0) copy.metadata.annotations = annotations;
   else delete copy.metadata.annotations;

@@ -28,19 +28,22 @@ export type DocumentChange =
  */
 function annotationScalar(value: string): Scalar {
   const node = new Scalar(value);
-  let plainOk = false;
-  try {
-    plainOk =
-      value.trim() === value && value !== '' && !/[\n#:]/.test(value) && parseYaml(value) === value;
-  } catch {
-    plainOk = false;
-  }
-  if (!plainOk)
+  if (!readsBackPlain(value)) {
     node.type =
       value.includes('"') && !value.includes("'") && !value.includes('\n')
         ? 'QUOTE_SINGLE'
         : 'QUOTE_DOUBLE';
+  }
   return node;
+}
+
+function readsBackPlain(value: string): boolean {
+  if (value === '' || value.trim() !== value || /[\n#:]/.test(value)) return false;
+  try {
+    return parseYaml(value) === value;
+  } catch {
+    return false;
+  }
 }
 
 function applyEdits(doc: Document, edits: ObjectEdits): void {
