@@ -117,17 +117,17 @@ function analyse(...objects: KubeObject[]) {
 
 describe('huawei-cce appliesTo', () => {
   it.each([
-    ['a Service with the mode', service({ [MODE]: 'SOURCE_IP' }), true],
-    ['a Service with the class only', service({ [CLASS]: 'union' }), true],
-    ['an Ingress with the algorithm', ingress({ [ALGORITHM]: 'ROUND_ROBIN' }), true],
-    ['a Service with only other elb keys', service({ 'kubernetes.io/elb.id': 'x' }), false],
-    ['a Service without annotations', service({}), false],
+    ['a Service with the mode', true, service({ [MODE]: 'SOURCE_IP' })],
+    ['a Service with the class only', true, service({ [CLASS]: 'union' })],
+    ['an Ingress with the algorithm', true, ingress({ [ALGORITHM]: 'ROUND_ROBIN' })],
+    ['a Service with only other elb keys', false, service({ 'kubernetes.io/elb.id': 'x' })],
+    ['a Service without annotations', false, service({})],
     [
       'a Route with the mode',
-      { ...service({ [MODE]: 'SOURCE_IP' }), kind: 'Route' } as KubeObject,
       false,
+      { ...service({ [MODE]: 'SOURCE_IP' }), kind: 'Route' } as KubeObject,
     ],
-  ])('%s → %s', (_name, object, expected) => {
+  ])('%s → %s', (_name, expected, object) => {
     expect(huaweiCce.appliesTo(object)).toBe(expected);
   });
 });

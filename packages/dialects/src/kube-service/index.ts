@@ -1,10 +1,12 @@
 import type { Dialect } from '../types';
+import { table } from './annotations';
+import { appliesTo, parse } from './parse';
 
 export const kubeService: Dialect = {
   id: 'kube-service',
   title: 'Kubernetes Service sessionAffinity',
   prefixes: [],
-  table: [],
-  appliesTo: () => false,
-  parse: () => ({ fragments: [], diagnostics: [] }),
+  table,
+  appliesTo,
+  parse,
 };
