@@ -82,10 +82,15 @@ function optionString(
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;
   const example = name === TIMEOUT_KEY ? '"30"' : '"SESSIONID"';
+  const kind = Array.isArray(value)
+    ? 'a list'
+    : typeof value === 'object'
+      ? 'an object'
+      : `the ${typeof value} ${String(value)}`;
   diagnostics.push(
     error(
       'InvalidAnnotation',
-      `${OPTION}: ${name} must be a JSON string such as ${example}, not ${quote(value)}`,
+      `${OPTION}: ${name} must be a JSON string such as ${example}, not ${kind}`,
       sourceOf(DIALECT, object, OPTION),
     ),
   );

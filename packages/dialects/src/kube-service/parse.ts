@@ -89,7 +89,7 @@ function readTimeout(
     diagnostics.push(
       error(
         'InvalidAnnotation',
-        `${TIMEOUT}: ${quote(raw)} is not valid (expected a whole number of seconds that fits in an int32); the API server refuses the Service`,
+        `${TIMEOUT}: ${typeof raw === 'string' ? `the string ${quote(raw)}` : quote(raw)} is not valid (expected a whole number of seconds that fits in an int32, without quotes); the API server refuses the Service`,
         source,
       ),
     );
