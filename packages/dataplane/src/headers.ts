@@ -1,0 +1,187 @@
+/**
+ * Header handling on the hot path: one pass over the request's raw headers that finds what
+ * routing needs and builds the list sent upstream (hop-by-hop headers stripped, the
+ * balancer's own cookie removed, forwarding headers added), and the mirror pass over the
+ * response headers.
+ */
+import type { IncomingMessage } from 'node:http';
+import { removeCookie } from './cookies';
+import type { RequestFacts } from './hashkey';
+import { normaliseHost } from './matcher';
+
+/** Headers that describe one connection, not the message (RFC 9110 §7.6.1), and `expect`, which we answer ourselves. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'http2-settings',
+  'expect',
+]);
+/** Request headers we replace with our own values. */
+const REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host']);
+
+export function isHopByHop(lowerName: string): boolean {
+  return HOP_BY_HOP.has(lowerName);
+}
+
+/** Extra tokens of a `Connection` header (besides keep-alive, close, upgrade), lower case. */
+function connectionTokens(value: string): string[] {
+  const out: string[] = [];
+  for (const t of value.split(',')) {
+    const token = t.trim().toLowerCase();
+    if (token && token !== 'keep-alive' && token !== 'close' && token !== 'upgrade')
+      out.push(token);
+  }
+  return out;
+}
+
+function clientAddress(req: IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** What the proxy reads from a request, computed once. */
+export class IncomingFacts implements RequestFacts {
+  readonly clientIp: string;
+  readonly host: string;
+  readonly url: string;
+  readonly path: string;
+  readonly query: string;
+  readonly secure: boolean;
+  readonly hostHeader: string | undefined;
+  readonly cookieHeader: string | undefined;
+  readonly userAgent: string | undefined;
+  readonly hasBody: boolean;
+  readonly #raw: string[];
+  readonly #xff: string | undefined;
+  readonly #forwarded: string | undefined;
+  /** Lower-case names listed in the request's Connection header. */
+  readonly #dropped: string[] | undefined;
+
+  constructor(req: IncomingMessage, secure: boolean) {
+    const raw = req.rawHeaders;
+    this.#raw = raw;
+    this.secure = secure;
+    this.url = req.url ?? '/';
+    const q = this.url.indexOf('?');
+    this.path = q < 0 ? this.url : this.url.slice(0, q);
+    this.query = q < 0 ? '' : this.url.slice(q + 1);
+    this.clientIp = clientAddress(req);
+    let host: string | undefined;
+    let cookie: string | undefined;
+    let ua: string | undefined;
+    let xff: string | undefined;
+    let forwarded: string | undefined;
+    let dropped: string[] | undefined;
+    let body = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] ?? '';
+      const value = raw[i + 1] ?? '';
+      switch (name.length) {
+        case 4:
+          if (host === undefined && lowerIs(name, 'host')) host = value;
+          break;
+        case 6:
+          if (lowerIs(name, 'cookie'))
+            cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+          break;
+        case 9:
+          if (lowerIs(name, 'forwarded'))
+            forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`;
+          break;
+        case 10:
+          if (ua === undefined && lowerIs(name, 'user-agent')) ua = value;
+          else if (lowerIs(name, 'connection')) {
+            const tokens = connectionTokens(value);
+            if (tokens.length > 0) dropped = [...(dropped ?? []), ...tokens];
+          }
+          break;
+        case 14:
+          if (lowerIs(name, 'content-length') && value !== '0') body = true;
+          break;
+        case 15:
+          if (lowerIs(name, 'x-forwarded-for'))
+            xff = xff === undefined ? value : `${xff}, ${value}`;
+          break;
+        case 17:
+          if (lowerIs(name, 'transfer-encoding')) body = true;
+          break;
+      }
+    }
+    this.hostHeader = host;
+    this.host = normaliseHost(host);
+    this.cookieHeader = cookie;
+    this.userAgent = ua;
+    this.hasBody = body;
+    this.#xff = xff;
+    this.#forwarded = forwarded;
+    this.#dropped = dropped;
+  }
+
+  header(lowerName: string): string | undefined {
+    const raw = this.#raw;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] ?? '';
+      if (lowerIs(name, lowerName)) return raw[i + 1];
+    }
+    return undefined;
+  }
+
+  /**
+   * The headers to send upstream, as a flat [name, value, …] list: hop-by-hop headers out,
+   * cookie `stripCookie` removed from `Cookie`, X-Forwarded-* and Forwarded added.
+   * `keepUpgrade` keeps Connection/Upgrade for a WebSocket handshake.
+   */
+  upstreamHeaders(stripCookie: string | undefined, keepUpgrade: boolean): string[] {
+    const raw = this.#raw;
+    const out: string[] = [];
+    const dropped = this.#dropped;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] ?? '';
+      const lower = name.toLowerCase();
+      if (HOP_BY_HOP.has(lower)) {
+        if (keepUpgrade && (lower === 'connection' || lower === 'upgrade'))
+          out.push(name, raw[i + 1] ?? '');
+        continue;
+      }
+      if (
+        lower === 'cookie' ||
+        lower === 'x-forwarded-for' ||
+        lower === 'forwarded' ||
+        REPLACED.has(lower)
+      )
+        continue;
+      if (dropped !== undefined && dropped.includes(lower)) continue;
+      out.push(name, raw[i + 1] ?? '');
+    }
+    if (this.cookieHeader !== undefined) {
+      const cookie = stripCookie ? removeCookie(this.cookieHeader, stripCookie) : this.cookieHeader;
+      if (cookie !== undefined) out.push('cookie', cookie);
+    }
+    const ip = this.clientIp;
+    const proto = this.secure ? 'https' : 'http';
+    out.push('x-forwarded-for', this.#xff === undefined ? ip : `${this.#xff}, ${ip}`);
+    out.push('x-forwarded-proto', proto);
+    if (this.hostHeader !== undefined) out.push('x-forwarded-host', this.hostHeader);
+    const forIp = ip.includes(':') ? `"[${ip}]"` : ip;
+    let element = `for=${forIp};proto=${proto}`;
+    if (this.hostHeader !== undefined)
+      element += `;host="${this.hostHeader.replace(/["\\]/g, '')}"`;
+    out.push(
+      'forwarded',
+      this.#forwarded === undefined ? element : `${this.#forwarded}, ${element}`,
+    );
+    return out;
+  }
+}
+
+/** `name` equals `lower` ignoring ASCII case; `lower` must be lower case. */
+export function lowerIs(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+}

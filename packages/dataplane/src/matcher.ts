@@ -1,0 +1,116 @@
+/**
+ * Precompiled host and path matching (rules documented in `table.ts`). Built once per table
+ * swap; a lookup is a few map reads and string comparisons.
+ */
+import type { HostRoutes, PathRoute } from './table';
+
+interface Prefix<T> {
+  /** The prefix without a trailing slash; empty for `/`. */
+  bare: string;
+  withSlash: string;
+  target: T;
+}
+
+export class PathMatcher<T> {
+  readonly #exact = new Map<string, T>();
+  readonly #regex: { re: RegExp; target: T }[] = [];
+  readonly #prefixes: Prefix<T>[] = [];
+
+  add(route: PathRoute, target: T): void {
+    if (route.pathType === 'Exact') {
+      if (!this.#exact.has(route.path)) this.#exact.set(route.path, target);
+    } else if (route.pathType === 'RegularExpression') {
+      this.#regex.push({ re: new RegExp(`^(?:${route.path})`), target });
+    } else {
+      const bare = route.path.replace(/\/+$/, '');
+      if (!this.#prefixes.some((p) => p.bare === bare)) {
+        this.#prefixes.push({ bare, withSlash: `${bare}/`, target });
+        this.#prefixes.sort((a, b) => b.bare.length - a.bare.length);
+      }
+    }
+  }
+
+  match(path: string): T | undefined {
+    const exact = this.#exact.get(path);
+    if (exact !== undefined) return exact;
+    for (const r of this.#regex) if (r.re.test(path)) return r.target;
+    for (const p of this.#prefixes) {
+      if (p.bare.length === 0 || path === p.bare || path.startsWith(p.withSlash)) return p.target;
+    }
+    return undefined;
+  }
+}
+
+interface Wildcard<T> {
+  /** `example.com` for `*.example.com`. */
+  suffix: string;
+  dotSuffix: string;
+  many: boolean;
+  paths: PathMatcher<T>;
+}
+
+export class HostMatcher<T> {
+  readonly #exact = new Map<string, PathMatcher<T>>();
+  readonly #wildcards: Wildcard<T>[] = [];
+  #any: PathMatcher<T> | undefined;
+
+  /** Adds a host's paths; `targetOf` turns each path route into what a match returns. */
+  add(host: HostRoutes, targetOf: (route: PathRoute) => T): void {
+    const name = host.host.toLowerCase();
+    let paths: PathMatcher<T>;
+    if (name === '*') {
+      paths = this.#any ??= new PathMatcher<T>();
+    } else if (name.startsWith('*.')) {
+      const suffix = name.slice(2);
+      const many = host.wildcardLabels === 'many';
+      let w = this.#wildcards.find((x) => x.suffix === suffix && x.many === many);
+      if (!w) {
+        w = { suffix, dotSuffix: `.${suffix}`, many, paths: new PathMatcher<T>() };
+        this.#wildcards.push(w);
+        // Longest suffix first; at equal length the one-label wildcard is the more specific.
+        this.#wildcards.sort(
+          (a, b) => b.suffix.length - a.suffix.length || Number(a.many) - Number(b.many),
+        );
+      }
+      paths = w.paths;
+    } else {
+      paths = this.#exact.get(name) ?? new PathMatcher<T>();
+      this.#exact.set(name, paths);
+    }
+    for (const route of host.paths) paths.add(route, targetOf(route));
+  }
+
+  /** `host` must already be normalised with {@link normaliseHost}. */
+  match(host: string, path: string): T | undefined {
+    const exact = this.#exact.get(host);
+    if (exact) {
+      const t = exact.match(path);
+      if (t !== undefined) return t;
+    }
+    for (const w of this.#wildcards) {
+      if (!host.endsWith(w.dotSuffix)) continue;
+      const labelLength = host.length - w.dotSuffix.length;
+      if (labelLength === 0) continue;
+      if (!w.many && host.lastIndexOf('.', labelLength - 1) >= 0) continue;
+      const t = w.paths.match(path);
+      if (t !== undefined) return t;
+    }
+    return this.#any?.match(path);
+  }
+}
+
+/** Lower-case host name without port and trailing dot; `[v6]` literals keep their brackets. */
+export function normaliseHost(hostHeader: string | undefined): string {
+  if (!hostHeader) return '';
+  let end = hostHeader.length;
+  if (hostHeader.charCodeAt(0) === 91 /* [ */) {
+    const close = hostHeader.indexOf(']');
+    end = close < 0 ? end : close + 1;
+  } else {
+    const colon = hostHeader.indexOf(':');
+    if (colon >= 0) end = colon;
+  }
+  if (end > 0 && hostHeader.charCodeAt(end - 1) === 46 /* . */) end--;
+  const host = end === hostHeader.length ? hostHeader : hostHeader.slice(0, end);
+  return host.toLowerCase();
+}

@@ -1,0 +1,527 @@
+/**
+ * The proxy: HTTP and HTTPS listeners on `node:http`/`node:https`, an undici pool per
+ * upstream origin, the admin listener, and the current route table behind one reference.
+ *
+ * `swap(table)` compiles the new table and replaces the reference in one assignment. A
+ * request reads the reference once, when it arrives, and carries the compiled set it was
+ * routed to until it ends, so it finishes on the table it started with and never sees half
+ * a configuration.
+ *
+ * The hot path avoids Fastify's router and reply machinery (one catch-all handler, our own
+ * precompiled matcher) and undici's stream wrappers (a raw dispatch handler); Fastify serves
+ * the admin listener.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import type { FastifyInstance } from 'fastify';
+import { decide, SourceIpSessions, type AffinityContext, type Decision } from './affinity';
+import { createAdmin } from './admin';
+import { Exchange, plainResponse, type ForwardHost } from './forward';
+import { IncomingFacts } from './headers';
+import { createLogger, type Logger } from './logger';
+import { ProxyMetrics } from './metrics';
+import { CompiledTable, EndpointStats, type EndpointRuntime, type SetRuntime } from './runtime';
+import { createRouteTable, type ListenerProtocolName, type RouteTable } from './table';
+import { TokenCodec, type SessionToken } from './token';
+import { proxyUpgrade, rawResponse, type UpgradeHost } from './upgrade';
+
+export interface ListenOptions {
+  /** Address to bind; default 127.0.0.1. */
+  host?: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
+  /** The port clients see (for listener `port` matching and HTTPS redirects); default: the bound port. */
+  publicPort?: number;
+}
+
+export interface HttpsListenOptions extends ListenOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface ProxyLimits {
+  /** Longest request target accepted; longer → 414. */
+  maxUrlBytes: number;
+  /** Largest request head (request line and headers) accepted; larger → 431. */
+  maxHeaderBytes: number;
+  /** Time a client has to send its request head. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request (head and body). */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  upstreamConnectTimeoutMs: number;
+  /** Time an upstream has to start its response; then 504. */
+  upstreamHeadersTimeoutMs: number;
+  /** Longest pause inside an upstream response body. */
+  upstreamBodyTimeoutMs: number;
+  /** Connections per upstream origin. */
+  upstreamConnections: number;
+  /** How long an endpoint that refused a connection is left out. */
+  endpointDownMs: number;
+  /** How long `stop()` waits for requests in flight. */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = {
+  maxUrlBytes: 8192,
+  maxHeaderBytes: 16384,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 300_000,
+  keepAliveTimeoutMs: 65_000,
+  upstreamConnectTimeoutMs: 5_000,
+  upstreamHeadersTimeoutMs: 60_000,
+  upstreamBodyTimeoutMs: 300_000,
+  upstreamConnections: 1024,
+  endpointDownMs: 10_000,
+  shutdownTimeoutMs: 30_000,
+};
+
+export interface ProxyOptions {
+  /** HMAC key for session cookies, at least 16 bytes. Without one a random key is made and a warning logged. */
+  cookieKey?: Buffer;
+  http?: ListenOptions | false;
+  https?: HttpsListenOptions;
+  admin?: ListenOptions | false;
+  /** The first table; without one the proxy answers 503 and `/readyz` says not ready. */
+  table?: RouteTable;
+  limits?: Partial<ProxyLimits>;
+  logger?: Logger;
+  /** Milliseconds since the epoch; tests move time forward with it. */
+  clock?: () => number;
+  /** Register Node's default process metrics (default true). */
+  defaultMetrics?: boolean;
+}
+
+export interface ProxyAddresses {
+  http?: AddressInfo;
+  https?: AddressInfo;
+  admin?: AddressInfo;
+}
+
+interface ListenerState {
+  protocol: ListenerProtocolName;
+  secure: boolean;
+  server: Server;
+  options: ListenOptions;
+  publicPort: number;
+}
+
+/** Undici pools closed this long after their origin left the table (requests of the old table may still use them). */
+const POOL_GRACE_MS = 30_000;
+
+export class Proxy implements ForwardHost, UpgradeHost {
+  readonly limits: ProxyLimits;
+  readonly metrics: ProxyMetrics;
+  readonly logger: Logger;
+  readonly affinity: AffinityContext;
+  readonly downMs: number;
+  readonly connectTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly #codec: TokenCodec;
+  readonly #clock: () => number;
+  readonly #listeners: ListenerState[] = [];
+  readonly #pools = new Map<string, Pool>();
+  readonly #poolTimers = new Map<string, NodeJS.Timeout>();
+  readonly #stats = new Map<string, EndpointStats>();
+  readonly #upgraded = new Set<Duplex>();
+  readonly #options: ProxyOptions;
+  #admin: FastifyInstance | undefined;
+  #current: CompiledTable | undefined;
+  #inflight = 0;
+  #idleWaiters: (() => void)[] = [];
+  #stopping = false;
+  #addresses: ProxyAddresses = {};
+
+  constructor(options: ProxyOptions = {}) {
+    this.#options = options;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.logger = options.logger ?? createLogger();
+    this.metrics = new ProxyMetrics(options.defaultMetrics ?? true);
+    this.#clock = options.clock ?? Date.now;
+    let key = options.cookieKey;
+    if (!key) {
+      key = randomBytes(32);
+      this.logger.warn(
+        "no cookie key configured: generated a random one; replicas of this proxy will not honour each other's session cookies",
+      );
+    }
+    this.#codec = new TokenCodec(key);
+    this.affinity = { codec: this.#codec, sourceIp: new SourceIpSessions(), nowMs: 0 };
+    this.downMs = this.limits.endpointDownMs;
+    this.connectTimeoutMs = this.limits.upstreamConnectTimeoutMs;
+    this.handshakeTimeoutMs = this.limits.upstreamHeadersTimeoutMs;
+    if (options.table) this.swap(options.table);
+  }
+
+  now(): number {
+    return this.#clock();
+  }
+
+  /** The table in force, or undefined before the first swap. */
+  get table(): RouteTable | undefined {
+    return this.#current?.table;
+  }
+
+  get addresses(): ProxyAddresses {
+    return this.#addresses;
+  }
+
+  get ready(): boolean {
+    return this.#current !== undefined;
+  }
+
+  /**
+   * Validates, compiles and installs a table. Throws `RouteTableError` on an invalid table and
+   * keeps the one in force. Requests already routed finish on the table they started with.
+   */
+  swap(input: RouteTable): void {
+    const table = createRouteTable(input);
+    const compiled = new CompiledTable(table, {
+      codec: this.#codec,
+      stats: (origin) => this.#statsFor(origin),
+    });
+    const previous = this.#current;
+    this.#current = compiled;
+    this.metrics.tableLoaded.set(1);
+    this.metrics.swaps.inc();
+    this.affinity.sourceIp.retain(new Set(compiled.sets.keys()));
+    this.#retirePools(compiled.origins(), previous);
+    this.logger.info(
+      { version: table.version, backendSets: compiled.sets.size },
+      'route table loaded',
+    );
+  }
+
+  #statsFor(origin: string): EndpointStats {
+    let s = this.#stats.get(origin);
+    if (!s) {
+      s = new EndpointStats(origin);
+      this.#stats.set(origin, s);
+    }
+    return s;
+  }
+
+  #retirePools(live: Set<string>, previous: CompiledTable | undefined): void {
+    for (const origin of live) {
+      const t = this.#poolTimers.get(origin);
+      if (t) {
+        clearTimeout(t);
+        this.#poolTimers.delete(origin);
+      }
+    }
+    if (!previous) return;
+    for (const origin of previous.origins()) {
+      if (live.has(origin) || this.#poolTimers.has(origin)) continue;
+      const timer = setTimeout(() => {
+        this.#poolTimers.delete(origin);
+        const pool = this.#pools.get(origin);
+        this.#pools.delete(origin);
+        this.#stats.delete(origin);
+        pool?.close().catch(() => undefined);
+      }, POOL_GRACE_MS);
+      timer.unref();
+      this.#poolTimers.set(origin, timer);
+    }
+  }
+
+  pool(origin: string): Dispatcher {
+    let p = this.#pools.get(origin);
+    if (!p) {
+      p = new Pool(origin, {
+        connections: this.limits.upstreamConnections,
+        pipelining: 1,
+        headersTimeout: this.limits.upstreamHeadersTimeoutMs,
+        bodyTimeout: this.limits.upstreamBodyTimeoutMs,
+        keepAliveTimeout: 30_000,
+        connect: { timeout: this.limits.upstreamConnectTimeoutMs },
+      });
+      this.#pools.set(origin, p);
+    }
+    return p;
+  }
+
+  encodeToken(set: SetRuntime, token: SessionToken): string {
+    return this.#codec.encode(set.id, token);
+  }
+
+  session(set: SetRuntime, event: Decision['event']): void {
+    if (event) this.metrics.session(set.id, event);
+  }
+
+  retried(set: SetRuntime): void {
+    this.metrics.retry(set.id);
+  }
+
+  upstreamError(set: SetRuntime, ep: EndpointRuntime, err: Error): void {
+    this.logger.warn(
+      {
+        backendSet: set.id,
+        endpoint: ep.origin,
+        err: { message: err.message, code: (err as NodeJS.ErrnoException).code },
+      },
+      'upstream request failed',
+    );
+  }
+
+  finished(
+    set: SetRuntime,
+    code: number,
+    _ep: EndpointRuntime | undefined,
+    startedMs: number,
+    headersMs: number,
+  ): void {
+    this.metrics.request(set.id, code);
+    if (headersMs > 0) this.metrics.upstreamLatency(set.id, (headersMs - startedMs) / 1000);
+  }
+
+  track(socket: Duplex): void {
+    if (this.#upgraded.has(socket)) return;
+    this.#upgraded.add(socket);
+    socket.once('close', () => this.#upgraded.delete(socket));
+  }
+
+  #route(listener: ListenerState, facts: IncomingFacts): SetRuntime | undefined {
+    const compiled = this.#current;
+    if (!compiled) return undefined;
+    return compiled.matcher(listener.protocol, listener.publicPort).match(facts.host, facts.path);
+  }
+
+  #onRequest(listener: ListenerState, req: IncomingMessage, res: ServerResponse): void {
+    this.#inflight++;
+    res.once('close', this.#requestClosed);
+    if (this.#stopping) res.shouldKeepAlive = false;
+    const url = req.url ?? '';
+    if (url.length > this.limits.maxUrlBytes) return this.#answer(res, 414, 'URI too long', '');
+    if (url.charCodeAt(0) !== 47 /* / */ && !(url === '*' && req.method === 'OPTIONS')) {
+      return this.#answer(res, 400, 'bad request target', '');
+    }
+    if (!this.#current) return this.#answer(res, 503, 'no route table loaded', '');
+    const facts = new IncomingFacts(req, listener.secure);
+    const set = this.#route(listener, facts);
+    if (!set) return this.#answer(res, 404, 'no route', '');
+    if (set.def.route.sslRedirect && !listener.secure && this.#redirectToHttps(facts, res)) {
+      this.metrics.request(set.id, 308);
+      return;
+    }
+    this.affinity.nowMs = this.#clock();
+    const d = decide(set, facts, this.affinity);
+    if (d.event) this.session(set, d.event);
+    if (!d.endpoint) {
+      return this.#answer(
+        res,
+        d.status,
+        d.status === 502 ? 'pinned endpoint unavailable' : 'no endpoint available',
+        set.id,
+      );
+    }
+    new Exchange(this, set, facts, req, res, d, d.endpoint).send();
+  }
+
+  readonly #requestClosed = (): void => {
+    this.#inflight--;
+    if (this.#inflight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  };
+
+  #answer(res: ServerResponse, status: number, message: string, setId: string): void {
+    this.metrics.request(setId, status);
+    plainResponse(res, status, message);
+  }
+
+  #redirectToHttps(facts: IncomingFacts, res: ServerResponse): boolean {
+    const https = this.#listeners.find((l) => l.secure);
+    if (!https || !facts.host) return false;
+    const port = https.publicPort === 443 ? '' : `:${https.publicPort}`;
+    const host =
+      facts.host.includes(':') && !facts.host.startsWith('[') ? `[${facts.host}]` : facts.host;
+    res.writeHead(308, ['location', `https://${host}${port}${facts.url}`, 'content-length', '0']);
+    res.end();
+    return true;
+  }
+
+  #onUpgrade(listener: ListenerState, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = req.url ?? '';
+    if (this.#stopping) return rawResponse(socket, 503, 'Service Unavailable');
+    if (url.length > this.limits.maxUrlBytes) return rawResponse(socket, 414, 'URI Too Long');
+    if (!this.#current || url.charCodeAt(0) !== 47) return rawResponse(socket, 404, 'Not Found');
+    const facts = new IncomingFacts(req, listener.secure);
+    const set = this.#route(listener, facts);
+    if (!set) return rawResponse(socket, 404, 'Not Found');
+    this.affinity.nowMs = this.#clock();
+    const d = decide(set, facts, this.affinity);
+    if (d.event) this.session(set, d.event);
+    if (!d.endpoint)
+      return rawResponse(
+        socket,
+        d.status,
+        d.status === 502 ? 'Bad Gateway' : 'Service Unavailable',
+      );
+    this.metrics.request(set.id, 101);
+    proxyUpgrade(this, set, facts, req.method ?? 'GET', socket, head, d, d.endpoint);
+  }
+
+  #makeServer(secure: boolean, options: ListenOptions | HttpsListenOptions): ListenerState {
+    const serverOptions = {
+      maxHeaderSize: this.limits.maxHeaderBytes,
+      requestTimeout: this.limits.requestTimeoutMs,
+      headersTimeout: this.limits.headersTimeoutMs,
+      keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+      noDelay: true,
+    };
+    const server: Server = secure
+      ? createHttpsServer({
+          ...serverOptions,
+          cert: (options as HttpsListenOptions).cert,
+          key: (options as HttpsListenOptions).key,
+        })
+      : createHttpServer(serverOptions);
+    const state: ListenerState = {
+      protocol: secure ? 'HTTPS' : 'HTTP',
+      secure,
+      server,
+      options,
+      publicPort: options.publicPort ?? options.port,
+    };
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      try {
+        this.#onRequest(state, req, res);
+      } catch (err) {
+        this.logger.error({ err: { message: (err as Error).message } }, 'request handling failed');
+        plainResponse(res, 500, 'internal error');
+      }
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        this.#onUpgrade(state, req, socket, head);
+      } catch (err) {
+        this.logger.error({ err: { message: (err as Error).message } }, 'upgrade handling failed');
+        socket.destroy();
+      }
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+        socket.destroy();
+        return;
+      }
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? 431
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? 408
+            : 400;
+      const reason =
+        status === 431
+          ? 'Request Header Fields Too Large'
+          : status === 408
+            ? 'Request Timeout'
+            : 'Bad Request';
+      rawResponse(socket, status, reason);
+    });
+    server.on('tlsClientError', () => undefined);
+    return state;
+  }
+
+  /** Opens the listeners. Resolves with the bound addresses. */
+  async start(): Promise<ProxyAddresses> {
+    const o = this.#options;
+    const plans: { secure: boolean; options: ListenOptions | HttpsListenOptions }[] = [];
+    if (o.http !== false) plans.push({ secure: false, options: o.http ?? { port: 8080 } });
+    if (o.https) plans.push({ secure: true, options: o.https });
+    for (const plan of plans) {
+      const state = this.#makeServer(plan.secure, plan.options);
+      const address = await listen(state.server, plan.options);
+      state.publicPort = plan.options.publicPort ?? address.port;
+      this.#listeners.push(state);
+      if (plan.secure) this.#addresses.https = address;
+      else this.#addresses.http = address;
+    }
+    if (o.admin !== undefined && o.admin !== false) {
+      const admin = createAdmin(this.metrics, {
+        ready: () => this.ready,
+        tableVersion: () => this.table?.version,
+      });
+      await admin.listen({ host: o.admin.host ?? '127.0.0.1', port: o.admin.port });
+      this.#admin = admin;
+      const address = admin.server.address();
+      if (address && typeof address === 'object') this.#addresses.admin = address;
+    }
+    return this.#addresses;
+  }
+
+  /**
+   * Graceful stop: stops accepting, lets requests in flight finish (up to the shutdown
+   * timeout), then closes every connection, upstream pool and the admin listener.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const closed = this.#listeners.map(
+      (l) => new Promise<void>((resolve) => l.server.close(() => resolve())),
+    );
+    for (const l of this.#listeners) l.server.closeIdleConnections();
+    if (this.#inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.limits.shutdownTimeoutMs);
+        this.#idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    for (const l of this.#listeners) l.server.closeAllConnections();
+    for (const s of this.#upgraded) s.destroy();
+    await Promise.all(closed);
+    for (const t of this.#poolTimers.values()) clearTimeout(t);
+    this.#poolTimers.clear();
+    await Promise.all([...this.#pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    this.#pools.clear();
+    if (this.#admin) await this.#admin.close();
+  }
+}
+
+function listen(server: Server, options: ListenOptions): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      const address = server.address();
+      if (address && typeof address === 'object') resolve(address);
+      else reject(new Error('listener has no address'));
+    });
+  });
+}
+
+export function createProxy(options: ProxyOptions = {}): Proxy {
+  return new Proxy(options);
+}
+
+/** Stops the proxy on SIGTERM/SIGINT (graceful), then exits. Returns a function that removes the handlers. */
+export function stopOnSignals(
+  proxy: Proxy,
+  signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'],
+): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    proxy.logger.info({ signal }, 'stopping');
+    proxy.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  for (const s of signals) process.once(s, handler);
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
+}
