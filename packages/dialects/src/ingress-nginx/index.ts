@@ -1,10 +1,20 @@
-import type { Dialect } from '../types';
+import type { Dialect, KubeObject } from '../types';
+import { PREFIX, TABLE } from './annotations';
+import { crossCheck } from './cross-check';
+import { parse } from './parse';
+import { AnnotationReader } from './reader';
+
+/** Whether the object carries any annotation of the table, whatever its kind. */
+function appliesTo(object: KubeObject): boolean {
+  return new AnnotationReader(object, []).written.size > 0;
+}
 
 export const ingressNginx: Dialect = {
   id: 'ingress-nginx',
   title: 'ingress-nginx (Ingress annotations)',
-  prefixes: ['nginx.ingress.kubernetes.io/'],
-  table: [],
-  appliesTo: () => false,
-  parse: () => ({ fragments: [], diagnostics: [] }),
+  prefixes: [PREFIX],
+  table: TABLE,
+  appliesTo,
+  parse,
+  crossCheck,
 };
