@@ -1,0 +1,199 @@
+import { Diagnostic, SourceRef, error, quote, warning } from '@tether/model';
+import { GoStruct, GoStructShape, decodeGoStruct } from './go-struct';
+import { suggestField } from './suggest';
+
+/** The name OCI gives its own cookie when none is configured (LB cookie, and app-cookie companion). */
+export const OCI_DEFAULT_COOKIE_NAME = 'X-Oracle-BMC-LBS-Route';
+/** OCI's default cookie Path. */
+export const OCI_DEFAULT_COOKIE_PATH = '/';
+
+/** OCI's LB-cookie configuration (LbCookieSessionPersistenceConfigurationDetails). */
+export const LB_COOKIE_SHAPE = {
+  cookieName: 'string',
+  disableFallback: 'bool',
+  domain: 'string',
+  path: 'string',
+  maxAgeInSeconds: 'int',
+  isSecure: 'bool',
+  isHttpOnly: 'bool',
+} as const satisfies GoStructShape;
+
+/** OCI's application-cookie configuration (SessionPersistenceConfigurationDetails). */
+export const APP_COOKIE_SHAPE = {
+  cookieName: 'string',
+  disableFallback: 'bool',
+} as const satisfies GoStructShape;
+
+export type LbCookieConfig = GoStruct<typeof LB_COOKIE_SHAPE>;
+export type AppCookieConfig = GoStruct<typeof APP_COOKIE_SHAPE>;
+
+export interface ReadContext {
+  source: SourceRef;
+  diagnostics: Diagnostic[];
+  /** The annotation of the other persistence model, named when a key belongs there. */
+  otherModelKey: string;
+}
+
+// RFC 6265 cookie-name: an HTTP token.
+const COOKIE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Browsers store at most 4096 bytes per cookie, name included.
+const MAX_COOKIE_NAME = 4096;
+const HOST_NAME = /^[A-Za-z0-9._-]+$/;
+/** Control characters and ';' would end or split the Set-Cookie attribute. */
+function unsafeInPath(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f || code === 0x3b) return true;
+  }
+  return false;
+}
+
+export function isCookieName(name: string): boolean {
+  return name.length <= MAX_COOKIE_NAME && COOKIE_TOKEN.test(name);
+}
+
+function unknownKeyWarnings(
+  ctx: ReadContext,
+  unknown: readonly { key: string; line: number; column: number }[],
+  model: string,
+  known: readonly string[],
+  otherModelFields: readonly string[],
+): void {
+  for (const u of unknown) {
+    const belongsElsewhere = otherModelFields.find((f) => f.toLowerCase() === u.key.toLowerCase());
+    const suggestion = belongsElsewhere ? undefined : suggestField(u.key, known);
+    let hint = '';
+    if (belongsElsewhere) hint = `; ${belongsElsewhere} is a field of ${ctx.otherModelKey}`;
+    else if (suggestion === 'maxAgeInSeconds')
+      hint = `; did you mean "maxAgeInSeconds"? Without it the cookie lasts only for the browser session`;
+    else if (suggestion) hint = `; did you mean ${quote(suggestion)}?`;
+    ctx.diagnostics.push(
+      warning(
+        'UnknownField',
+        `${ctx.source.field}: JSON key ${quote(u.key)} (line ${u.line}, column ${u.column}) is not a field of OCI's ${model} configuration; OCI would ignore it${hint}`,
+        ctx.source,
+      ),
+    );
+  }
+}
+
+function nullWarning(ctx: ReadContext): void {
+  ctx.diagnostics.push(
+    warning(
+      'InvalidAnnotation',
+      `${ctx.source.field}: JSON null is read as an empty object, so OCI would turn this persistence on with every default; remove the annotation to turn it off`,
+      ctx.source,
+    ),
+  );
+}
+
+/** Checks a cookie name; `*` is accepted where the vendor means "any cookie". */
+export function checkCookieName(
+  ctx: ReadContext,
+  name: string,
+  jsonKey: string,
+  allowAny: boolean,
+): boolean {
+  if ((allowAny && name === '*') || isCookieName(name)) return true;
+  ctx.diagnostics.push(
+    error(
+      'InvalidAnnotation',
+      `${ctx.source.field}: ${jsonKey} ${quote(name)} is not a valid cookie name (expected ${allowAny ? '"*" or ' : ''}letters, digits and !#$%&'*+-.^_\`|~ only, no spaces or control characters)`,
+      ctx.source,
+    ),
+  );
+  return false;
+}
+
+/**
+ * Reads OCI's LB-cookie JSON. Returns the configuration, or undefined when OCI would refuse
+ * it (every reason is in the diagnostics). An empty cookieName, domain or path counts as
+ * unset, so OCI's defaults apply.
+ */
+export function readLbCookieConfig(text: string, ctx: ReadContext): LbCookieConfig | undefined {
+  const decoded = decodeGoStruct(text, LB_COOKIE_SHAPE, ctx.source, ctx.diagnostics);
+  unknownKeyWarnings(ctx, decoded.unknown, 'LB-cookie', Object.keys(LB_COOKIE_SHAPE), []);
+  if (!decoded.ok) return undefined;
+  if (decoded.isNull) nullWarning(ctx);
+  const config: LbCookieConfig = { ...decoded.values };
+  let ok = true;
+  if (config.cookieName === '') delete config.cookieName;
+  if (config.domain === '') delete config.domain;
+  if (config.path === '') delete config.path;
+  if (config.cookieName !== undefined)
+    ok = checkCookieName(ctx, config.cookieName, 'cookieName', false) && ok;
+  if (
+    config.domain !== undefined &&
+    (config.domain.length > 253 || !HOST_NAME.test(config.domain))
+  ) {
+    ok = false;
+    ctx.diagnostics.push(
+      error(
+        'InvalidAnnotation',
+        `${ctx.source.field}: domain ${quote(config.domain)} is not a host name (expected letters, digits, '-' and '.', such as "example.com"; write international names in their xn-- form)`,
+        ctx.source,
+      ),
+    );
+  }
+  if (config.path !== undefined) {
+    if (unsafeInPath(config.path)) {
+      ok = false;
+      ctx.diagnostics.push(
+        error(
+          'InvalidAnnotation',
+          `${ctx.source.field}: path ${quote(config.path)} contains a control character or ';', which cannot stand in a cookie Path`,
+          ctx.source,
+        ),
+      );
+    } else if (!config.path.startsWith('/')) {
+      ctx.diagnostics.push(
+        warning(
+          'InvalidAnnotation',
+          `${ctx.source.field}: path ${quote(config.path)} does not start with "/"; browsers ignore such a Path and scope the cookie to the request's directory`,
+          ctx.source,
+        ),
+      );
+    }
+  }
+  if (config.maxAgeInSeconds !== undefined) {
+    if (config.maxAgeInSeconds < 1) {
+      ok = false;
+      ctx.diagnostics.push(
+        error(
+          'InvalidAnnotation',
+          `${ctx.source.field}: maxAgeInSeconds ${config.maxAgeInSeconds} is not valid; OCI requires at least 1 (leave it out for a session cookie)`,
+          ctx.source,
+        ),
+      );
+    } else if (config.maxAgeInSeconds > Number.MAX_SAFE_INTEGER) {
+      ctx.diagnostics.push(
+        warning(
+          'InvalidAnnotation',
+          `${ctx.source.field}: maxAgeInSeconds is larger than Tether can hold exactly; using ${Number.MAX_SAFE_INTEGER}`,
+          ctx.source,
+        ),
+      );
+      config.maxAgeInSeconds = Number.MAX_SAFE_INTEGER;
+    }
+  }
+  return ok ? config : undefined;
+}
+
+/**
+ * Reads OCI's application-cookie JSON. Returns the fields as written (each dialect applies
+ * its controller's own handling of cookieName and disableFallback), or undefined when OCI
+ * would refuse the text.
+ */
+export function readAppCookieConfig(text: string, ctx: ReadContext): AppCookieConfig | undefined {
+  const decoded = decodeGoStruct(text, APP_COOKIE_SHAPE, ctx.source, ctx.diagnostics);
+  unknownKeyWarnings(
+    ctx,
+    decoded.unknown,
+    'application-cookie',
+    Object.keys(APP_COOKIE_SHAPE),
+    Object.keys(LB_COOKIE_SHAPE).filter((k) => !(k in APP_COOKIE_SHAPE)),
+  );
+  if (!decoded.ok) return undefined;
+  if (decoded.isNull) nullWarning(ctx);
+  return { ...decoded.values };
+}
