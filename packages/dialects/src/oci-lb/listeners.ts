@@ -1,0 +1,25 @@
+import type { Listener } from '@tether/model';
+
+export type BackendProtocol = 'HTTP' | 'TCP' | 'GRPC';
+
+/** What the cloud controller manager builds each listener from. */
+export interface ListenerPlan {
+  /** The backend-protocol annotation; undefined means each port's own protocol. */
+  protocol?: BackendProtocol;
+  /** Ports that terminate TLS: listed in ssl-ports while a tls-secret is given. */
+  tlsPorts: ReadonlySet<number>;
+}
+
+/**
+ * The listener OCI serves for one Service port. UDP ports keep their protocol (the layer-7
+ * load balancer refuses them anyway). A TLS-terminating HTTP or GRPC listener is HTTPS;
+ * a TLS-terminating TCP listener is still TCP to the requests inside it.
+ */
+export function ccmListener(structure: Listener, plan: ListenerPlan): Listener {
+  if (structure.protocol === 'UDP') return structure;
+  const protocol = plan.protocol ?? 'TCP';
+  const tls = structure.port !== undefined && plan.tlsPorts.has(structure.port);
+  const out: Listener = { protocol: protocol === 'TCP' ? 'TCP' : tls ? 'HTTPS' : protocol };
+  if (structure.port !== undefined) out.port = structure.port;
+  return out;
+}
