@@ -30,7 +30,7 @@ function combineWithService(
   const route: RouteSettings = { plan, algorithm: settings.algorithm };
   const service = context.findService(item.backend.namespace, item.backend.service);
   if (!service) return route;
-  const override = serviceOverride(service);
+  const override = serviceOverride(service, context);
   const problems: Diagnostic[] = [];
   const ingressSource = (key: string) => sourceOf(DIALECT, ingress, key);
   const serviceSource = (key: string) => sourceOf(DIALECT, service, key);

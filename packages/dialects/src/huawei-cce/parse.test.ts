@@ -724,6 +724,13 @@ describe('huawei-cce: the Service behind an Ingress overrides it', () => {
       `error IncompatibleSettings Ingress:${MODE},Service:${ALGORITHM}`,
     ]);
   });
+  it('reads a Service afresh in the next snapshot', () => {
+    const svc = service({ [ALGORITHM]: 'SOURCE_IP' }, nodePort);
+    const front = ingress({ [MODE]: 'HTTP_COOKIE' });
+    expect(summary(parseAll(front, svc).diagnostics)).toHaveLength(1);
+    svc.metadata.annotations = { [ALGORITHM]: 'ROUND_ROBIN' };
+    expect(summary(parseAll(front, svc).diagnostics)).toEqual([]);
+  });
 });
 
 describe('huawei-cce hostile objects', () => {

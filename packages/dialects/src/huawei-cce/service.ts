@@ -8,7 +8,7 @@ import {
 } from '@tether/model';
 import { FieldCollector } from '../helpers';
 import { namespaceOf, readService, serviceEntries, sourceOf, type ServiceSpec } from '../kube';
-import type { KubeObject, ParseResult } from '../types';
+import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { ALGORITHM, ALGORITHMS, DEFAULT_ALGORITHM, MODE, type ElbAlgorithm } from './annotations';
 import { applyPlan, planPersistence, type Plan } from './plan';
 import { DIALECT, readSettings } from './read';
@@ -57,17 +57,23 @@ function analyse(object: KubeObject, diagnostics: Diagnostic[]): ServiceAnalysis
   return analysis;
 }
 
-const overrides = new WeakMap<KubeObject, ServiceOverride>();
+/** Per snapshot (one parse context), so an object changed between snapshots is read afresh. */
+const overrides = new WeakMap<ParseContext, WeakMap<KubeObject, ServiceOverride>>();
 
 /**
  * The settings a Service imposes on the Ingress routes in front of it, without diagnostics
  * (those belong to the Service and are reported when it is parsed).
  */
-export function serviceOverride(object: KubeObject): ServiceOverride {
-  const cached = overrides.get(object);
+export function serviceOverride(object: KubeObject, context: ParseContext): ServiceOverride {
+  let known = overrides.get(context);
+  if (!known) {
+    known = new WeakMap();
+    overrides.set(context, known);
+  }
+  const cached = known.get(object);
   if (cached) return cached;
   const override = analyse(object, [])?.override ?? {};
-  overrides.set(object, override);
+  known.set(object, override);
   return override;
 }
 
