@@ -4,6 +4,7 @@ import {
   ResolveResult,
   dedupeDiagnostics,
   info,
+  refuseEntriesWithErrors,
   resolve,
   warning,
 } from '@tether/model';
@@ -162,7 +163,7 @@ export function analyze(objects: readonly KubeObject[]): Analysis {
   const resolved = resolve(parsed.fragments);
   return {
     fragments: parsed.fragments,
-    entries: resolved.entries,
+    entries: refuseEntriesWithErrors(resolved.entries, parsed.diagnostics),
     diagnostics: dedupeDiagnostics([...parsed.diagnostics, ...resolved.diagnostics]),
   };
 }
@@ -170,3 +171,4 @@ export function analyze(objects: readonly KubeObject[]): Analysis {
 export function findDialect(id: string): Dialect | undefined {
   return DIALECTS.find((d) => d.id === id);
 }
+export * from './migrate';

@@ -164,3 +164,32 @@ describe('resolve', () => {
     expect(entries.map((e) => e.policy?.header?.name)).toEqual(['x-session', 'x-session']);
   });
 });
+
+describe('refuseEntriesWithErrors', () => {
+  it('refuses the entries of an object an error names and leaves the others', async () => {
+    const { refuseEntriesWithErrors } = await import('./resolve');
+    const other = { ...entry, name: 'other' };
+    const { entries } = resolve([
+      frag('kubernetes', {}),
+      frag('kubernetes', {}, PRECEDENCE.entry, other),
+    ]);
+    const bad = {
+      severity: 'error' as const,
+      reason: 'InvalidAnnotation' as const,
+      message: 'bad',
+      sources: [src('ingress-nginx', 'x')],
+    };
+    const out = refuseEntriesWithErrors(entries, [
+      bad,
+      {
+        ...bad,
+        severity: 'warning' as const,
+        sources: [{ ...src('ingress-nginx', 'y'), name: 'other' }],
+      },
+    ]);
+    expect(out.map((e) => [e.entry.name, e.accepted, e.policy?.mode ?? null])).toEqual([
+      ['other', true, 'none'],
+      ['web', false, null],
+    ]);
+  });
+});

@@ -286,6 +286,27 @@ export function resolve(fragments: readonly Fragment[]): ResolveResult {
   return { entries, diagnostics: dedupeDiagnostics(diagnostics) };
 }
 
+/**
+ * Refuses every entry point of an object that an error names: an invalid setting must not
+ * silently serve a policy without it. The entry keeps its sources; its policy becomes null.
+ */
+export function refuseEntriesWithErrors(
+  entries: readonly ResolvedEntry[],
+  diagnostics: readonly Diagnostic[],
+): ResolvedEntry[] {
+  const blamed = new Set<string>();
+  for (const d of diagnostics) {
+    if (d.severity !== 'error') continue;
+    for (const s of d.sources) blamed.add(`${s.kind}/${s.namespace}/${s.name}`);
+  }
+  if (blamed.size === 0) return [...entries];
+  return entries.map((e) =>
+    e.accepted && blamed.has(`${e.entry.kind}/${e.entry.namespace}/${e.entry.name}`)
+      ? { ...e, accepted: false, policy: null, loadBalancing: null, route: {} }
+      : e,
+  );
+}
+
 /** The same problem found through several entry points is reported once. */
 export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
