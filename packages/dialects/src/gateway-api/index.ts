@@ -1,10 +1,26 @@
-import type { Dialect } from '../types';
+import type { Dialect, KubeObject } from '../types';
+import { GATEWAY_TABLE } from './annotations';
+import { crossCheckCookieNames } from './cross-check';
+import { parseGateway } from './parse';
+import { apiGroup, isSessionPolicy } from './policies';
+
+/**
+ * Every HTTPRoute is read, not only those with sessionPersistence: a backend policy on one of
+ * its Services gives its rules session persistence too.
+ */
+function applies(object: KubeObject): boolean {
+  return (
+    (object.kind === 'HTTPRoute' && apiGroup(object) === 'gateway.networking.k8s.io') ||
+    isSessionPolicy(object)
+  );
+}
 
 export const gatewayApi: Dialect = {
   id: 'gateway-api',
   title: 'Gateway API sessionPersistence (HTTPRoute, BackendTrafficPolicy)',
   prefixes: [],
-  table: [],
-  appliesTo: () => false,
-  parse: () => ({ fragments: [], diagnostics: [] }),
+  table: GATEWAY_TABLE,
+  appliesTo: applies,
+  parse: parseGateway,
+  crossCheck: crossCheckCookieNames,
 };

@@ -384,7 +384,9 @@ describe('openshift: conflicts', () => {
     expect(reasons(parse(object).diagnostics)).toEqual([
       'error PersistenceOnTcpListener router.openshift.io/cookie_name',
     ]);
-    expect(first(object).policy?.mode).toBe('none');
+    const e = first(object);
+    expect(e.accepted).toBe(false);
+    expect(e.policy).toBeNull();
   });
 
   it('row 31: with the cookie disabled the name is only a leftover (warning)', () => {
