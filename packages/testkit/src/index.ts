@@ -1,1 +1,2 @@
 export * from './echo';
+export * from './apiserver';
