@@ -3,7 +3,7 @@ import { entriesOf, namespaceOf, sourceOf } from '../kube';
 import type { KubeObject, ParsedObject } from '../types';
 import { DEFAULT_COOKIE_NAME, DEFAULT_SUBSET_SIZE, KEY, NginxKey } from './annotations';
 import { DIALECT } from './reader';
-import { NginxSettings, readSettings } from './settings';
+import { NginxSettings, settingsOf } from './settings';
 
 /** One Ingress that sends traffic to an upstream. */
 interface Member {
@@ -76,12 +76,16 @@ function controllerOrder(a: Member, b: Member): number {
 /** The upstreams each accepted Ingress sends traffic to, keyed as the controller names them. */
 function upstreams(parsed: readonly ParsedObject[]): Map<string, Member[]> {
   const out = new Map<string, Member[]>();
-  for (const { object } of parsed) {
+  for (const { object, result } of parsed) {
     if (object.kind !== 'Ingress') continue;
-    const { settings } = readSettings(object);
+    const settings = settingsOf(object);
     if (settings.vendorRejects) continue;
+    // The fragments name every backend; a refused Ingress has none, so read its spec again.
+    const backends = settings.refused
+      ? (entriesOf(object).spec ?? []).map((item) => item.backend)
+      : result.fragments.flatMap((f) => (f.type === 'entry' ? [f.backend] : []));
     const seen = new Set<string>();
-    for (const { backend } of entriesOf(object).spec ?? []) {
+    for (const backend of backends) {
       const upstream = `${backend.namespace}-${backend.service}-${backend.port}`;
       if (seen.has(upstream)) continue;
       seen.add(upstream);

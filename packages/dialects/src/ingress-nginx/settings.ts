@@ -122,6 +122,18 @@ function warnCookieKeysWithoutAffinity(reader: AnnotationReader): void {
   }
 }
 
+/**
+ * The settings last read from each object, so that the cross-Ingress check does not read every
+ * Ingress twice. Reading is pure, so a stale entry can only come from an object changed in
+ * place, which the registry never does.
+ */
+const lastRead = new WeakMap<KubeObject, NginxSettings>();
+
+/** The settings of an object, from the last read when there was one. */
+export function settingsOf(object: KubeObject): NginxSettings {
+  return lastRead.get(object) ?? readSettings(object).settings;
+}
+
 /** Reads one object's annotations into settings, with a diagnostic for every value set aside. */
 export function readSettings(object: KubeObject): {
   settings: NginxSettings;
@@ -154,5 +166,6 @@ export function readSettings(object: KubeObject): {
   settings.vendorRejects = reader.vendorRejects;
   applyRules(reader, settings);
   settings.refused = settings.refused || settings.vendorRejects;
+  lastRead.set(object, settings);
   return { settings, diagnostics };
 }
