@@ -68,9 +68,22 @@ export function parseContext(objects: readonly KubeObject[]): ParseContext {
   return { objects, findService: (namespace, name) => services.get(`${namespace}/${name}`) };
 }
 
+const knownKeys = new WeakMap<Dialect, ReadonlySet<string>>();
+
+function knownKeysOf(dialect: Dialect): ReadonlySet<string> {
+  let known = knownKeys.get(dialect);
+  if (!known) {
+    known = new Set(dialect.table.filter((k) => k.type === 'annotation').map((k) => k.key));
+    knownKeys.set(dialect, known);
+  }
+  return known;
+}
+
 function unknownKeys(dialect: Dialect, object: KubeObject): Diagnostic[] {
-  const known = new Set(dialect.table.filter((k) => k.type === 'annotation').map((k) => k.key));
-  return Object.keys(annotationsOf(object))
+  const annotations = object.metadata.annotations;
+  if (!annotations) return [];
+  const known = knownKeysOf(dialect);
+  return Object.keys(annotations)
     .filter((key) => dialect.prefixes.some((p) => key.startsWith(p)) && !known.has(key))
     .map((key) =>
       warning(

@@ -18,6 +18,8 @@ export const REASONS = {
   UnknownField: 'a JSON or spec field the vendor does not define (it would be ignored or pruned)',
   MissingValue: 'a setting that another setting requires is missing',
   IneffectiveSetting: 'a setting the vendor would accept but not apply',
+  ValueNormalised: 'a value the vendor accepts in another spelling, read in its canonical form',
+  NotReproduced: 'a vendor behaviour that Tether reads but reproduces only approximately',
   // Combinations
   ConflictingPersistence: 'two persistence models configured for one entry point and backend',
   ConflictingValues: 'two explicit values disagree for one setting of one entry point and backend',
@@ -33,6 +35,8 @@ export const REASONS = {
   CookiePathIsRegex: 'the cookie Path would be the text of a regular expression',
   // Reconcile and migration
   BackendNotFound: 'a route names a Service or port that does not exist',
+  DuplicateRoute: 'two entry points claim the same host and path; the older one is served',
+  CanaryWithoutPrimary: 'a canary names a host and path that no primary entry point serves',
   UnsupportedByTarget: 'the target dialect cannot express this setting',
   Accepted: 'the configuration was accepted',
 } as const;

@@ -223,10 +223,17 @@ function groupFragments(fragments: readonly Fragment[]): Group[] {
   }
   for (const group of groups.values())
     group.entry = { ...group.entry, listeners: effectiveListeners(group) };
-  const backendWide = fragments.filter((f): f is BackendFragment => f.type === 'backend');
+  // Backend-wide fragments are indexed by Service so each group looks up only its own.
+  const backendWide = new Map<string, BackendFragment[]>();
+  for (const f of fragments) {
+    if (f.type !== 'backend') continue;
+    const key = `${f.target.namespace}/${f.target.service}`;
+    backendWide.set(key, [...(backendWide.get(key) ?? []), f]);
+  }
   for (const group of groups.values()) {
-    for (const f of backendWide)
+    for (const f of backendWide.get(`${group.backend.namespace}/${group.backend.service}`) ?? []) {
       if (targetMatches(f.target, group.backend)) group.fragments.push(f);
+    }
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);
 }

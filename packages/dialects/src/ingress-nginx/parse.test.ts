@@ -357,7 +357,7 @@ describe('balancing', () => {
         'upstream-hash-by-subset-size': '5',
       },
       { algorithm: 'hash', hashKey: '$remote_addr' },
-      ['warning UnsupportedByTarget upstream-hash-by-subset,upstream-hash-by-subset-size'],
+      ['warning NotReproduced upstream-hash-by-subset,upstream-hash-by-subset-size'],
     ],
     [
       { 'upstream-hash-by': '$remote_addr', 'upstream-hash-by-subset-size': '5' },

@@ -22,7 +22,7 @@ function cookieRules(r: AnnotationReader, s: NginxSettings): void {
   if (s.sameSite && s.sameSite.written !== s.sameSite.value) {
     r.diagnostics.push(
       info(
-        'Accepted',
+        'ValueNormalised',
         `${KEY.cookieSameSite}: ingress-nginx sends ${quote(s.sameSite.written)} as written; browsers read SameSite without regard to case, so Tether uses ${s.sameSite.value}`,
         r.source(KEY.cookieSameSite),
       ),
@@ -140,7 +140,7 @@ function balancingRules(r: AnnotationReader, s: NginxSettings): void {
     if (s.hashBySubset === true) {
       r.diagnostics.push(
         warning(
-          'UnsupportedByTarget',
+          'NotReproduced',
           `ingress-nginx hashes each key to a subset of ${s.hashBySubsetSize ?? 3} endpoints and picks one of them at random per request; Tether hashes each key to a single endpoint`,
           r.source(KEY.upstreamHashBySubset),
           ...r.sources(KEY.upstreamHashBySubsetSize),
