@@ -131,3 +131,34 @@ describe('decodeGoStruct (Go encoding/json rules)', () => {
     expect(r.unknown.map((u) => u.key)).toEqual(['__proto__', 'constructor']);
   });
 });
+
+describe('syntax errors carry the position of the first bad character', () => {
+  it.each([
+    ['{"cookieName": "A",\n "path": }', 'line 2, column 10', 'unexpected "}"'],
+    ['{"a": 1,}', 'line 1, column 9', 'expected a double-quoted property name'],
+    ['{"a" 1}', 'line 1, column 6', "expected ':'"],
+    ['{"a": [1 2]}', 'line 1, column 10', "expected ',' or ']'"],
+    ['{"a": "x\ny"}', 'line 1, column 9', 'control character'],
+    ['{"a": "\\q"}', 'line 1, column 8', 'invalid escape'],
+    ['{"a": "\\u12G4"}', 'line 1, column 8', '\\u escape'],
+    ['{"a": 01}', 'line 1, column 8', "expected ',' or '}'"],
+    ['{"a": -}', 'line 1, column 7', 'invalid number'],
+    ['{"a": tru}', 'line 1, column 7', 'unexpected "t"'],
+    ['{"a": 1} x', 'line 1, column 10', 'after the end'],
+    ['{"a": "x', 'line 1, column 9', 'unterminated string'],
+    ['\n\n{', 'line 3, column 2', 'end of input'],
+    ['\ufeff{}', 'line 1, column 1', 'unexpected'],
+    ['', 'line 1, column 1', 'end of input'],
+  ])('%j', (text, where, what) => {
+    const r = decode(text);
+    expect(r.ok).toBe(false);
+    expect(r.diagnostics[0]!.message).toContain(where);
+    expect(r.diagnostics[0]!.message).toContain(what);
+  });
+
+  it('accepts what JSON.parse accepts', () => {
+    for (const text of ['{}', '{"a":[1,-2.5e+3,{"b":null}],"c":"\\u00e9\\n"}', ' {"a" : true } ']) {
+      expect(decode(text).diagnostics.filter((d) => d.reason === 'InvalidJson')).toEqual([]);
+    }
+  });
+});

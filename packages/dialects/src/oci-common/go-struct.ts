@@ -1,5 +1,6 @@
 import { Diagnostic, SourceRef, error } from '@tether/model';
-import { lineColumn, matchGoJsonKeys, parseJsonValue } from '../helpers';
+import { lineColumn, matchGoJsonKeys } from '../helpers';
+import { findJsonSyntaxError } from './json-syntax';
 import { JsonKind, topLevelMembers } from './json-members';
 
 /** The Go types OCI's configuration structs use: every field is an optional pointer. */
@@ -47,6 +48,27 @@ const GO_TYPE_WORDS: Record<GoFieldType, string> = {
   int: 'a whole number',
 };
 
+/** A syntax error with its line and column, or undefined when the text is valid JSON. */
+function syntaxError(text: string, source: SourceRef): Diagnostic | undefined {
+  let thrown: unknown;
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (e) {
+    thrown = e;
+  }
+  const found = findJsonSyntaxError(text) ?? {
+    offset: text.length,
+    message: thrown instanceof Error ? thrown.message : 'not valid JSON',
+  };
+  const at = lineColumn(text, found.offset);
+  return error(
+    'InvalidJson',
+    `${source.field}: invalid JSON at line ${at.line}, column ${at.column}: ${found.message}`,
+    source,
+  );
+}
+
 /**
  * Decodes an integer the way Go's encoding/json does for an `int` field: the literal must be
  * plain digits (no fraction or exponent) and fit in 64 bits.
@@ -83,9 +105,9 @@ export function decodeGoStruct<S extends GoStructShape>(
 ): DecodeResult<S> {
   const values: GoStruct<S> = {};
   const result: DecodeResult<S> = { ok: false, isNull: false, values, unknown: [] };
-  const parsed = parseJsonValue(text, source);
-  if (parsed.diagnostic) {
-    diagnostics.push(parsed.diagnostic);
+  const syntax = syntaxError(text, source);
+  if (syntax) {
+    diagnostics.push(syntax);
     return result;
   }
   const top = topLevelMembers(text);
