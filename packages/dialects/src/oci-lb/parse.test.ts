@@ -3,6 +3,7 @@ import type { Listener } from '@tether/model';
 import type { KubeObject } from '../types';
 import { OCI_DEFAULT_COOKIE_NAME } from '../oci-common';
 import { reasons, runDialect } from '../oci-common/test-support';
+import { checkNeverThrows } from '../oci-common/fuzz-support';
 import { KEYS } from './annotations';
 import { ociLb } from './index';
 
@@ -409,5 +410,14 @@ describe('oci-lb: hostile input', () => {
     expect(ociLb.parse(object, { objects: [], findService: () => undefined }).fragments).toEqual(
       [],
     );
+  });
+});
+
+describe('oci-lb: random annotation maps', () => {
+  it('never throw and always give valid fragments and diagnostics', () => {
+    const keys = [...Object.values(KEYS), 'oci-load-balancer.oraclecloud.com/other'];
+    checkNeverThrows(ociLb, keys, (annotations) => [
+      service(annotations, { ports: [{ port: 80 }, { port: 443 }, { port: 53, protocol: 'UDP' }] }),
+    ]);
   });
 });

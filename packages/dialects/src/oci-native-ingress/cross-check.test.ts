@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '../types';
 import { reasons, runDialect } from '../oci-common/test-support';
+import { checkNeverThrows } from '../oci-common/fuzz-support';
 import { KEYS } from './annotations';
 import { ociNativeIngress } from './index';
 import { IngressOptions, ingress } from './test-objects';
@@ -107,5 +108,15 @@ describe('oci-native-ingress: Ingresses sharing one backend set', () => {
     spec.rules[0]!.http.paths.push({ ...(spec.rules[0]!.http.paths[0] as object), path: '/x' });
     const outcome = run(a, named('b', APP));
     expect(reasons(outcome.diagnostics)).toEqual(['warning:VendorWouldMerge']);
+  });
+});
+
+describe('oci-native-ingress: random annotation maps', () => {
+  it('never throw and always give valid fragments and diagnostics', () => {
+    const keys = [...Object.values(KEYS), 'oci-native-ingress.oraclecloud.com/polcy'];
+    checkNeverThrows(ociNativeIngress, keys, (annotations) => [
+      named('a', annotations, { host: 'a.example', tlsHosts: ['a.example'] }),
+      named('b', { ...annotations, [KEYS.policy]: 'ROUND_ROBIN' }, { host: 'b.example' }),
+    ]);
   });
 });
