@@ -3,6 +3,7 @@ import type { Diagnostic, ResolvedEntry } from '@tether/model';
 import { analyze, parseContext } from '../index';
 import type { KubeObject } from '../types';
 import { gatewayApi } from './index';
+import { gatewayDependencies } from './dependencies';
 import { generatedSessionName } from './names';
 
 const BASE = 'spec.rules[0].sessionPersistence';
@@ -721,5 +722,21 @@ describe('gateway-api: scope and hostile input', () => {
       expect(d.message.length).toBeLessThan(500);
       expect(d.message).not.toMatch(/[\r\n]/);
     }
+  });
+});
+
+describe('gateway-api: what a parse depends on', () => {
+  it('a route depends on the policies of its Services; a policy on the others of its Services', () => {
+    const route = httpRoute([rule(undefined, ['web'])]);
+    const mine = policy({}, ['web'], 'mine');
+    const rival = policy({}, ['web'], 'rival');
+    const elsewhere = policy({}, ['other'], 'elsewhere');
+    const refused = policy({ type: 'cookie' }, ['web'], 'refused');
+    const context = parseContext([route, mine, rival, elsewhere, refused]);
+    const names = (objects: KubeObject[]) => objects.map((o) => o.metadata.name).sort();
+    expect(names(gatewayDependencies(route, context))).toEqual(['mine', 'rival']);
+    expect(names(gatewayDependencies(mine, context))).toEqual(['rival']);
+    expect(names(gatewayDependencies(elsewhere, context))).toEqual([]);
+    expect(gatewayDependencies(httpRoute([rule({})], 'x'), parseContext([]))).toEqual([]);
   });
 });

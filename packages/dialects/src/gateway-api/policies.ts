@@ -165,3 +165,20 @@ export function sameObject(a: KubeObject, b: KubeObject): boolean {
     (a.kind === b.kind && namespaceOf(a) === namespaceOf(b) && a.metadata.name === b.metadata.name)
   );
 }
+
+/**
+ * Objects other than `object` whose content its parse reads: the session policies on the
+ * Services an HTTPRoute routes to, or the other policies on the Services a policy targets.
+ * A cache of parse results must treat a change in any of them as a change of the object.
+ */
+export function policyDependencies(
+  object: KubeObject,
+  context: ParseContext,
+  services: readonly { namespace: string; service: string }[],
+): KubeObject[] {
+  const seen = new Set<KubeObject>();
+  for (const s of services)
+    for (const p of policiesFor(context, s.namespace, s.service))
+      if (!sameObject(p.object, object)) seen.add(p.object);
+  return [...seen];
+}

@@ -1,0 +1,15 @@
+import { entriesOf } from '../kube';
+import type { KubeObject, ParseContext } from '../types';
+import { isSessionPolicy, policyDependencies, readPolicy } from './policies';
+
+/**
+ * What else a gateway-api parse of `object` reads from the snapshot: an HTTPRoute takes the
+ * session policies of its Services, a policy yields to older policies on its Services.
+ */
+export function gatewayDependencies(object: KubeObject, context: ParseContext): KubeObject[] {
+  if (isSessionPolicy(object))
+    return policyDependencies(object, context, readPolicy(object).targets);
+  if (object.kind !== 'HTTPRoute') return [];
+  const backends = (entriesOf(object).spec ?? []).map((e) => e.backend);
+  return policyDependencies(object, context, backends);
+}
