@@ -74,30 +74,36 @@ function service(i: number): KubeObject {
   };
 }
 
+/** Garbage from one run must not count against the next: collect between runs when allowed. */
+const collect = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+function timed(objects: readonly KubeObject[]): { ms: number; entries: number; peakRss: number } {
+  collect();
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 5);
+  const start = process.hrtime.bigint();
+  const result = analyze(objects);
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  return { ms, entries: result.entries.length, peakRss };
+}
+
 function main(): void {
   const objects: KubeObject[] = [];
   for (let i = 0; i < COUNT / 2; i++) objects.push(ingress(i), service(i));
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-  const runs: number[] = [];
-  let entries = 0;
-  for (let r = 0; r < 5; r++) {
-    const start = process.hrtime.bigint();
-    const result = analyze(objects);
-    runs.push(Number(process.hrtime.bigint() - start) / 1e6);
-    entries = result.entries.length;
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }
-  clearInterval(sampler);
-  const best = Math.min(...runs);
-  const median = [...runs].sort((a, b) => a - b)[2]!;
-  const mib = peak / 1024 / 1024;
-  console.log(`objects: ${objects.length}, entries resolved: ${entries}`);
+  // The first run is the one a controller pays at start-up: cold code, every object new.
+  const cold = timed(objects);
+  const warm = [1, 2, 3, 4].map(() => timed(objects).ms).sort((a, b) => a - b);
+  const mib = cold.peakRss / 1024 / 1024;
+  console.log(`objects: ${objects.length}, entries resolved: ${cold.entries}`);
   console.log(
-    `time: median ${median.toFixed(0)} ms, best ${best.toFixed(0)} ms (${Math.round(objects.length / (median / 1000))} objects/s)`,
+    `cold run: ${cold.ms.toFixed(0)} ms (${Math.round(objects.length / (cold.ms / 1000))} objects/s), peak RSS ${mib.toFixed(0)} MiB`,
   );
-  console.log(`peak RSS: ${mib.toFixed(0)} MiB`);
-  const ok = median < 1000 && mib < 200;
+  console.log(
+    `warm runs: median ${((warm[1]! + warm[2]!) / 2).toFixed(0)} ms, best ${warm[0]!.toFixed(0)} ms`,
+  );
+  const ok = cold.ms < 1000 && mib < 200;
   console.log(ok ? 'goal met: under 1 s and 200 MiB' : 'GOAL MISSED: 1 s and 200 MiB');
   process.exitCode = ok ? 0 : 1;
 }

@@ -32,8 +32,12 @@ function get<F extends PolicyField>(values: MergedValues, field: F): FieldValue<
   return values[field]?.value as FieldValue<F> | undefined;
 }
 
+/** Drops keys whose value is undefined, so optional fields are absent rather than undefined. */
 function definedOnly<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const record = o as Record<string, unknown>;
+  for (const key of Object.keys(record))
+    if (record[key] === undefined) Reflect.deleteProperty(record, key);
+  return o;
 }
 
 /**

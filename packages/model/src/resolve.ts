@@ -203,6 +203,13 @@ function checkEntry(group: Group, policy: PersistencePolicy, merged: MergedValue
  * replaces what the object's structure alone suggests; several dialects add up.
  */
 function effectiveListeners(group: Group): Listener[] {
+  const first = group.fragments[0] as EntryFragment;
+  // Most entry points have one dialect that agrees with the structure: nothing to merge.
+  if (
+    group.fragments.every((f) => f.type !== 'entry' || f.entry.listeners === first.entry.listeners)
+  ) {
+    return first.entry.listeners;
+  }
   const entryFragments = group.fragments.filter((f): f is EntryFragment => f.type === 'entry');
   const fromDialects = entryFragments.filter((f) => f.dialect !== 'kubernetes');
   const pool = fromDialects.length > 0 ? fromDialects : entryFragments;
@@ -241,13 +248,16 @@ function groupFragments(fragments: readonly Fragment[]): Group[] {
 function resolveGroup(group: Group, diagnostics: Diagnostic[]): ResolvedEntry {
   const candidates = new Map<PolicyField, Candidate[]>();
   for (const fragment of group.fragments) {
-    for (const [field, setting] of Object.entries(fragment.values) as [
-      PolicyField,
-      FieldSetting,
-    ][]) {
-      const list = candidates.get(field) ?? [];
-      list.push({ ...setting, precedence: fragment.precedence });
-      candidates.set(field, list);
+    for (const field in fragment.values) {
+      const setting = fragment.values[field as PolicyField]!;
+      const candidate: Candidate = {
+        value: setting.value,
+        source: setting.source,
+        precedence: fragment.precedence,
+      };
+      const list = candidates.get(field as PolicyField);
+      if (list) list.push(candidate);
+      else candidates.set(field as PolicyField, [candidate]);
     }
   }
   const merged: MergedValues = {};
@@ -262,7 +272,7 @@ function resolveGroup(group: Group, diagnostics: Diagnostic[]): ResolvedEntry {
     if (result.conflict) refused = true;
     else if (result.chosen) merged[field] = result.chosen;
   }
-  const refusedEntry = {
+  const refusedEntry = (): ResolvedEntry => ({
     entry: group.entry,
     backend: group.backend,
     accepted: false,
@@ -270,16 +280,16 @@ function resolveGroup(group: Group, diagnostics: Diagnostic[]): ResolvedEntry {
     loadBalancing: null,
     route: {},
     sources,
-  };
+  });
   if (refused) {
     diagnostics.push(...local);
-    return refusedEntry;
+    return refusedEntry();
   }
   const { result, diagnostics: assembleDiagnostics } = assemble(merged);
   local.push(...assembleDiagnostics);
   if (result) local.push(...checkEntry(group, result.policy, merged));
   diagnostics.push(...local);
-  if (!result || local.some((d) => d.severity === 'error')) return refusedEntry;
+  if (!result || local.some((d) => d.severity === 'error')) return refusedEntry();
   return { entry: group.entry, backend: group.backend, accepted: true, ...result, sources };
 }
 
