@@ -197,7 +197,7 @@ describe('gateway-api: v1.1–v1.6 shape', () => {
     const result = parse(httpRoute([rule({ absoluteTimeout: '1500ms' })]));
     expect(result.fragments[0]?.values.absoluteTimeoutSeconds?.value).toBe(2);
     expect(result.diagnostics.map((d) => `${d.severity} ${d.reason}`)).toEqual([
-      'info UnsupportedByTarget',
+      'info NotReproduced',
     ]);
   });
 
@@ -583,7 +583,7 @@ describe('gateway-api: backend policies', () => {
     const { diagnostics } = parse(p);
     expect(
       diagnostics.map((d) => `${d.severity} ${d.reason} ${d.sources[0]?.field ?? ''}`),
-    ).toEqual(['info UnsupportedByTarget spec.retryConstraint', 'warning UnknownField spec.foo']);
+    ).toEqual(['info NotReproduced spec.retryConstraint', 'warning UnknownField spec.foo']);
   });
 });
 

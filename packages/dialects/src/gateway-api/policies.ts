@@ -90,7 +90,7 @@ export function readPolicy(object: KubeObject): PolicyRead {
     if (key === 'retryConstraint') {
       diagnostics.push(
         info(
-          'UnsupportedByTarget',
+          'NotReproduced',
           'spec.retryConstraint is not enforced by Tether',
           source(`spec.${key}`),
         ),

@@ -102,7 +102,7 @@ class Reader {
     if (seconds * 1000 !== ms) {
       this.diagnostics.push(
         info(
-          'UnsupportedByTarget',
+          'NotReproduced',
           `${this.path(field)}: Tether keeps session times in whole seconds; ${quote(raw)} is rounded up to ${seconds}s`,
           this.source(this.path(field)),
         ),

@@ -472,9 +472,9 @@ describe('openshift: other router annotations', () => {
     });
     const { diagnostics } = resolved(object);
     expect(reasons(diagnostics).sort()).toEqual([
-      'info UnknownAnnotation haproxy.router.openshift.io/ip_allowlist',
-      'info UnknownAnnotation haproxy.router.openshift.io/timeout',
-      'info UnknownAnnotation router.openshift.io/haproxy.health.check.interval',
+      'info NotReproduced haproxy.router.openshift.io/ip_allowlist',
+      'info NotReproduced haproxy.router.openshift.io/timeout',
+      'info NotReproduced router.openshift.io/haproxy.health.check.interval',
     ]);
   });
 

@@ -280,7 +280,7 @@ function notes(object: KubeObject, annotations: Record<string, string>): Diagnos
     if (what !== undefined) {
       out.push(
         info(
-          'UnknownAnnotation',
+          'NotReproduced',
           `${key} (${what}) is an OpenShift router setting that Tether does not enforce`,
           sourceOf('openshift', object, key),
         ),
