@@ -54,7 +54,10 @@ function readSslPorts(object: KubeObject, diagnostics: Diagnostic[]): Set<number
   if (raw === undefined || raw === '') return ports;
   for (const part of raw.split(',')) {
     const text = part.trim();
-    if (!/^[+-]?\d{1,18}$/.test(text)) {
+    // Go's Atoi: an optional sign and decimal digits that fit in 64 bits.
+    const fits =
+      /^[+-]?\d+$/.test(text) && BigInt(text) >= -(2n ** 63n) && BigInt(text) < 2n ** 63n;
+    if (!fits) {
       diagnostics.push(
         refusedByVendor(
           sourceOf(DIALECT, object, KEYS.sslPorts),

@@ -288,6 +288,11 @@ describe('oci-lb: listeners', () => {
       ['error:InvalidAnnotation'],
     ],
     [
+      'a port number that fits in 64 bits but is no port',
+      { [KEYS.sslPorts]: '9'.repeat(18), [KEYS.tlsSecret]: 't' },
+      ['warning:IneffectiveSetting'],
+    ],
+    [
       'an unknown backend protocol',
       { [KEYS.backendProtocol]: 'HTTPS' },
       ['error:InvalidAnnotation'],
