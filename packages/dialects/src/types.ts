@@ -87,6 +87,8 @@ export interface Dialect {
   appliesTo(object: KubeObject): boolean;
   /** One object into fragments and diagnostics. Never throws. */
   parse(object: KubeObject, context: ParseContext): ParseResult;
+  /** Objects besides the object itself whose content `parse` reads, so caches of parse results know when to parse again. */
+  dependencies?(object: KubeObject, context: ParseContext): readonly KubeObject[];
   /** Rules that span objects, such as a vendor sharing one backend set across Ingresses. */
   crossCheck?(parsed: readonly ParsedObject[]): Diagnostic[];
   /** The kinds this dialect's settings are written on, preferred first. */

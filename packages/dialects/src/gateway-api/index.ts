@@ -1,6 +1,7 @@
 import type { Dialect, KubeObject } from '../types';
 import { GATEWAY_TABLE } from './annotations';
 import { crossCheckCookieNames } from './cross-check';
+import { gatewayDependencies } from './dependencies';
 import { parseGateway } from './parse';
 import { apiGroup, isSessionPolicy } from './policies';
 
@@ -23,4 +24,5 @@ export const gatewayApi: Dialect = {
   appliesTo: applies,
   parse: parseGateway,
   crossCheck: crossCheckCookieNames,
+  dependencies: gatewayDependencies,
 };
