@@ -19,6 +19,7 @@ describe('parseJsonValue', () => {
     ['{\n  "a": 1\n  "b": 2\n}', 3, 3],
     ['{"a": ', 1, 7],
     ['', 1, 1],
+    ['{"path": }', 1, 10],
   ])('reports %j as InvalidJson at line %i column %i', (text, line, column) => {
     const { diagnostic } = parseJsonValue(text, source);
     expect(diagnostic?.reason).toBe('InvalidJson');
@@ -34,6 +35,13 @@ describe('matchGoJsonKeys', () => {
       'isSecure',
     ]);
     expect(result).toEqual({ values: { cookieName: 'a', isSecure: true }, unknown: ['maxAge'] });
+  });
+
+  it('folds case as Go does, beyond ASCII', () => {
+    expect(matchGoJsonKeys({ iſSecure: true, Key: 1 }, ['isSecure', 'key']).values).toEqual({
+      isSecure: true,
+      key: 1,
+    });
   });
 });
 

@@ -10,6 +10,7 @@ import {
   setField,
   warning,
 } from '@tether/model';
+import { findJsonSyntaxError } from './json-syntax';
 import { sourceOf } from './kube';
 import type { KubeObject } from './types';
 
@@ -67,17 +68,15 @@ export function parseJsonValue(
   try {
     return { value: JSON.parse(text) as unknown };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const position = /position (\d+)/.exec(message);
-    const offset = position ? Number(position[1]) : text.length;
-    const { line, column } = lineColumn(text, offset);
-    const detail = message
-      .replace(/ in JSON at position \d+.*$/, '')
-      .replace(/^Unexpected end of JSON input$/, 'unexpected end of input');
+    const found = findJsonSyntaxError(text) ?? {
+      offset: text.length,
+      message: e instanceof Error ? e.message : String(e),
+    };
+    const { line, column } = lineColumn(text, found.offset);
     return {
       diagnostic: error(
         'InvalidJson',
-        `${source.field}: invalid JSON at line ${line}, column ${column}: ${detail} (value ${quote(text)})`,
+        `${source.field}: invalid JSON at line ${line}, column ${column}: ${found.message} (value ${quote(text)})`,
         source,
       ),
     };
@@ -96,13 +95,20 @@ export function matchGoJsonKeys(
   const values: Record<string, unknown> = {};
   const unknown: string[] = [];
   for (const [key, value] of Object.entries(object)) {
-    const canonical =
-      known.find((k) => k === key) ?? known.find((k) => k.toLowerCase() === key.toLowerCase());
+    const canonical = known.find((k) => k === key) ?? known.find((k) => foldsEqual(k, key));
     if (canonical === undefined) unknown.push(key);
     // Go assigns fields in document order, so a later duplicate wins.
     else values[canonical] = value;
   }
   return { values, unknown };
+}
+
+/**
+ * Go's case folding for JSON keys: Unicode simple folding, so `ſ` matches `s` and the Kelvin
+ * sign matches `k`. Comparing both upper- and lower-cased forms covers those.
+ */
+function foldsEqual(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase() || a.toUpperCase() === b.toUpperCase();
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 import { Diagnostic, SourceRef, error } from '@tether/model';
 import { lineColumn, matchGoJsonKeys } from '../helpers';
-import { findJsonSyntaxError } from './json-syntax';
+import { findJsonSyntaxError } from '../json-syntax';
 import { JsonKind, topLevelMembers } from './json-members';
 
 /** The Go types OCI's configuration structs use: every field is an optional pointer. */

@@ -1,6 +1,6 @@
 /**
  * Finds the first syntax error in a JSON text and where it is. JSON.parse on Node 20 names
- * the position for some errors only ("Unexpected token" has none), so OCI annotations are
+ * the position for some errors only ("Unexpected token" has none), so JSON annotations are
  * checked with this scanner to give every error a line and column. Iterative: no nesting
  * depth can overflow the stack.
  */
