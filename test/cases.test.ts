@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { analyze, DIALECTS } from '@tether/dialects';
+import { flattenPolicy } from '@tether/model';
 import {
   listCases,
   normaliseDiagnostics,
@@ -25,6 +26,16 @@ describe('shared cases: every input of a case resolves to the case golden', () =
           const expected = c.golden.entriesByInput?.[input.stem] ?? c.golden.entries;
           expect(projectLike(normaliseEntries(analysis), expected)).toEqual(expected);
         });
+        if (c.golden.intent) {
+          it(`${input.stem}: intent`, () => {
+            const analysis = analyze(input.objects);
+            expect(analysis.entries.length).toBeGreaterThan(0);
+            for (const e of analysis.entries) {
+              const flat = e.policy ? flattenPolicy(e.policy, e.loadBalancing, e.route) : {};
+              expect(flat).toMatchObject(c.golden.intent ?? {});
+            }
+          });
+        }
         it(`${input.stem}: diagnostics`, () => {
           const analysis = analyze(input.objects);
           expect(normaliseDiagnostics(analysis.diagnostics)).toEqual(

@@ -24,6 +24,11 @@ export interface ExpectedDiagnostic {
 
 export interface CaseGolden {
   title: string;
+  /**
+   * The intent of the case as flat policy fields (`cookie.name`, `mode`, …) that every entry of
+   * every input must produce, whatever its dialect's defaults add.
+   */
+  intent?: Record<string, string | number | boolean>;
   /** The normalised result every input of the case must produce. */
   entries: ExpectedEntry[];
   /** Per input (file name without .yaml): entries that differ from the common golden. */
@@ -119,6 +124,7 @@ export function writeGolden(c: Case): void {
     loadBalancing: e.loadBalancing,
   }));
   const golden: CaseGolden = { title: c.golden.title, entries, diagnostics: {} };
+  if (c.golden.intent) golden.intent = c.golden.intent;
   for (const input of c.inputs) {
     const analysis = analyze(input.objects);
     const mine = normaliseEntries(analysis).map((e) => ({
