@@ -46,6 +46,8 @@ export interface ForwardHost {
   ): void;
   session(set: SetRuntime, event: Decision['event']): void;
   retried(set: SetRuntime): void;
+  requestStarted(): void;
+  requestEnded(): void;
   upstreamError(set: SetRuntime, ep: EndpointRuntime, err: Error): void;
 }
 
@@ -95,14 +97,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
   ) {
     this.#decision = decision;
     this.#ep = endpoint;
-    res.once('close', () => {
-      if (!this.#done) {
-        this.#done = true;
-        this.#abort?.(new Error('client went away'));
-      }
-    });
-    res.on('drain', () => this.#resume?.());
+    host.requestStarted();
+    res.once('close', this.#onClose);
   }
+
+  readonly #onClose = (): void => {
+    this.host.requestEnded();
+    if (!this.#done) {
+      this.#done = true;
+      this.#abort?.(new Error('client went away'));
+    }
+  };
+
+  readonly #onDrain = (): void => this.#resume?.();
 
   /** Sends the request to the current endpoint. */
   send(): void {
@@ -242,7 +249,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const held = this.#pending;
     this.#pending = chunk;
     if (held === undefined) return true;
-    return this.res.write(held);
+    if (this.res.write(held)) return true;
+    this.res.once('drain', this.#onDrain);
+    return false;
   }
 
   onComplete(): void {

@@ -25,6 +25,10 @@ const HOP_BY_HOP = new Set([
 ]);
 /** Request headers we replace with our own values. */
 const REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host']);
+/** By name length: whether a header of that length may need more than copying upstream. */
+const MAYBE_SPECIAL: boolean[] = [];
+for (const name of [...HOP_BY_HOP, ...REPLACED, 'cookie', 'x-forwarded-for', 'forwarded'])
+  MAYBE_SPECIAL[name.length] = true;
 
 export function isHopByHop(lowerName: string): boolean {
   return HOP_BY_HOP.has(lowerName);
@@ -144,6 +148,10 @@ export class IncomingFacts implements RequestFacts {
     const dropped = this.#dropped;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] ?? '';
+      if (dropped === undefined && !MAYBE_SPECIAL[name.length]) {
+        out.push(name, raw[i + 1] ?? '');
+        continue;
+      }
       const lower = name.toLowerCase();
       if (HOP_BY_HOP.has(lower)) {
         if (keepUpgrade && (lower === 'connection' || lower === 'upgrade'))

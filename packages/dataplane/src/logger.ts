@@ -3,7 +3,7 @@
  * appear redacted. The proxy logs no request headers itself; the redaction guards whatever a
  * caller or a future change adds to a log line.
  */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export const REDACTED_PATHS = [
   'cookie',
@@ -20,12 +20,17 @@ export const REDACTED_PATHS = [
   '*.sessionHeader',
 ];
 
-export function createLogger(level: string = process.env['TETHER_LOG_LEVEL'] ?? 'info'): Logger {
-  return pino({
+/** A logger at `level` (default: env TETHER_LOG_LEVEL, else info), to stdout or `destination`. */
+export function createLogger(
+  level: string = process.env['TETHER_LOG_LEVEL'] ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  const options = {
     name: 'tether-dataplane',
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export type { Logger };

@@ -16,6 +16,7 @@ export class ProxyMetrics {
   readonly swaps: Counter;
   readonly #requestChildren = new Map<string, { inc(): void }>();
   readonly #latencyChildren = new Map<string, { observe(v: number): void }>();
+  readonly #sessionChildren = new Map<string, { inc(): void }>();
 
   constructor(defaultMetrics = true) {
     const registers = [this.registry];
@@ -77,7 +78,13 @@ export class ProxyMetrics {
   }
 
   session(set: string, event: SessionEvent): void {
-    this.#sessions.labels(set, event).inc();
+    const key = `${set}\0${event}`;
+    let child = this.#sessionChildren.get(key);
+    if (!child) {
+      child = this.#sessions.labels(set, event);
+      this.#sessionChildren.set(key, child);
+    }
+    child.inc();
   }
 
   retry(set: string): void {

@@ -296,8 +296,6 @@ export class Proxy implements ForwardHost, UpgradeHost {
   }
 
   #onRequest(listener: ListenerState, req: IncomingMessage, res: ServerResponse): void {
-    this.#inflight++;
-    res.once('close', this.#requestClosed);
     if (this.#stopping) res.shouldKeepAlive = false;
     const url = req.url ?? '';
     if (url.length > this.limits.maxUrlBytes) return this.#answer(res, 414, 'URI too long', '');
@@ -326,14 +324,18 @@ export class Proxy implements ForwardHost, UpgradeHost {
     new Exchange(this, set, facts, req, res, d, d.endpoint).send();
   }
 
-  readonly #requestClosed = (): void => {
+  requestStarted(): void {
+    this.#inflight++;
+  }
+
+  requestEnded(): void {
     this.#inflight--;
     if (this.#inflight === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
       for (const w of waiters) w();
     }
-  };
+  }
 
   #answer(res: ServerResponse, status: number, message: string, setId: string): void {
     this.metrics.request(setId, status);
@@ -379,6 +381,11 @@ export class Proxy implements ForwardHost, UpgradeHost {
       requestTimeout: this.limits.requestTimeoutMs,
       headersTimeout: this.limits.headersTimeoutMs,
       keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+      // How often Node looks for clients past their header/request deadline (default 30 s).
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(5000, Math.floor(this.limits.headersTimeoutMs / 4)),
+      ),
       noDelay: true,
     };
     const server: Server = secure

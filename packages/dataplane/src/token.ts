@@ -26,6 +26,7 @@ const FLAG_KEY = 1;
 const FLAG_CANARY = 2;
 /** Verified tokens are remembered so that a returning client costs a map lookup, not an HMAC. */
 const CACHE_LIMIT = 20000;
+const ENCODE_CACHE_LIMIT = 4096;
 
 export interface SessionToken {
   /** `endpoint`: `id` is a keyed endpoint id. `key`: `id` is a session key for rendezvous hashing. */
@@ -45,6 +46,7 @@ export interface SessionToken {
 export class TokenCodec {
   readonly #key: Buffer;
   readonly #cache = new Map<string, SessionToken>();
+  readonly #encoded = new Map<string, string>();
   #random = Buffer.alloc(0);
   #randomOffset = 0;
 
@@ -78,6 +80,24 @@ export class TokenCodec {
   }
 
   encode(scope: string, token: SessionToken): string {
+    // Endpoint tokens issued in the same second are identical: sign each once.
+    const memo =
+      token.kind === 'endpoint'
+        ? `${scope}\n${token.id}\n${token.issuedAt}\n${token.seenAt}\n${token.expiresAt}\n${token.canary}`
+        : undefined;
+    if (memo !== undefined) {
+      const known = this.#encoded.get(memo);
+      if (known !== undefined) return known;
+    }
+    const value = this.#encode(scope, token);
+    if (memo !== undefined) {
+      if (this.#encoded.size >= ENCODE_CACHE_LIMIT) this.#encoded.clear();
+      this.#encoded.set(memo, value);
+    }
+    return value;
+  }
+
+  #encode(scope: string, token: SessionToken): string {
     const buf = Buffer.allocUnsafe(TOKEN_BYTES);
     buf[0] = VERSION;
     buf[1] = (token.kind === 'key' ? FLAG_KEY : 0) | (token.canary ? FLAG_CANARY : 0);

@@ -28,6 +28,8 @@ export interface EchoOptions {
   name?: string;
   host?: string;
   port?: number;
+  /** Delay added to every answer, in ms (a slow backend). */
+  delayMs?: number;
 }
 
 export interface EchoReply {
@@ -75,11 +77,13 @@ class Echo implements EchoServer {
   #port = 0;
   #name: string;
   readonly host: string;
+  readonly #delayMs: number;
 
   constructor(options: EchoOptions) {
     this.host = options.host ?? '127.0.0.1';
     this.#port = options.port ?? 0;
     this.#name = options.name ?? '';
+    this.#delayMs = options.delayMs ?? 0;
     this.#server = createServer((req, res) => this.#handle(req, res));
     this.#server.keepAliveTimeout = 60_000;
     this.#server.on('connection', (socket: Socket) => {
@@ -119,7 +123,7 @@ class Echo implements EchoServer {
     req.on('error', () => undefined);
     req.on('end', () => {
       if (param(req, url, 'hang').length > 0) return;
-      const delay = Number(param(req, url, 'delay')[0] ?? 0);
+      const delay = Number(param(req, url, 'delay')[0] ?? 0) + this.#delayMs;
       const answer = (): void => this.#answer(req, res, url, bodyBytes);
       if (delay > 0) {
         const t = setTimeout(() => {

@@ -1,0 +1,102 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  checkRouteTable,
+  createRouteTable,
+  RouteTableError,
+  type BackendSet,
+  type RouteTable,
+} from './table';
+
+const set: BackendSet = {
+  id: 'Ingress/default/web#rules[0].paths[0]',
+  policy: { mode: 'none', rebalance: 'persistent', onFailure: 'rebalance' },
+  loadBalancing: { algorithm: 'roundRobin' },
+  route: {},
+  backends: [
+    {
+      ref: { namespace: 'default', service: 'web', port: 80 },
+      endpoints: [{ address: '10.0.0.1', port: 8080, ready: true }],
+    },
+  ],
+};
+
+function table(over: Partial<BackendSet> = {}, host = 'a.example.com', path = '/'): RouteTable {
+  return {
+    version: '1',
+    listeners: [
+      {
+        protocol: 'HTTP',
+        hosts: [{ host, paths: [{ path, pathType: 'Prefix', backendSet: { ...set, ...over } }] }],
+      },
+    ],
+  };
+}
+
+describe('route table', () => {
+  it('accepts a valid table, freezes a copy, and survives JSON', () => {
+    const input = table();
+    const t = createRouteTable(input);
+    expect(t).toEqual(input);
+    expect(t).not.toBe(input);
+    expect(
+      Object.isFrozen(t.listeners[0]?.hosts[0]?.paths[0]?.backendSet.backends[0]?.endpoints[0]),
+    ).toBe(true);
+    expect(createRouteTable(JSON.parse(JSON.stringify(t)) as RouteTable)).toEqual(t);
+  });
+
+  it.each([
+    [
+      'bad port',
+      table({
+        backends: [
+          {
+            ref: { namespace: 'd', service: 's', port: 80 },
+            endpoints: [{ address: '10.0.0.1', port: 0, ready: true }],
+          },
+        ],
+      }),
+      'port',
+    ],
+    ['no backends', table({ backends: [] }), 'backends'],
+    [
+      'bad policy',
+      table({ policy: { mode: 'sticky' } as unknown as BackendSet['policy'] }),
+      'policy',
+    ],
+    ['hash without key', table({ loadBalancing: { algorithm: 'hash' } }), 'hashKey'],
+    ['bad host', table({}, 'bad host!'), 'host'],
+    ['relative path', table({}, 'a.example.com', 'app'), 'path'],
+    [
+      'two canaries',
+      table({
+        backends: [
+          { ref: { namespace: 'd', service: 'a', port: 80 }, canary: {}, endpoints: [] },
+          { ref: { namespace: 'd', service: 'b', port: 80 }, canary: {}, endpoints: [] },
+        ],
+      }),
+      'canary',
+    ],
+  ])('refuses %s with every problem named', (_name, input, word) => {
+    expect(checkRouteTable(input).join('\n')).toContain(word);
+    expect(() => createRouteTable(input)).toThrow(RouteTableError);
+  });
+
+  it('refuses two different sets under one id, and hostile shapes without crashing', () => {
+    const t = table();
+    const other = { ...set, backends: [] };
+    t.listeners[0]?.hosts[0]?.paths.push({ path: '/b', pathType: 'Exact', backendSet: other });
+    expect(checkRouteTable(t).some((p) => p.includes('names two different backend sets'))).toBe(
+      true,
+    );
+    for (const bad of [
+      null,
+      1,
+      'x',
+      {},
+      { version: 1, listeners: {} },
+      { version: '1', listeners: [{ hosts: [{ paths: [{}] }] }] },
+    ]) {
+      expect(checkRouteTable(bad as unknown as RouteTable).length).toBeGreaterThan(0);
+    }
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * The proxy as the benchmark runs it: one process, a fixed table with three backends on
+ * 127.0.0.1:18081-18083 behind cookie persistence configured like HAProxy's
+ * `cookie … insert indirect nocache httponly` (persistent sessions, HttpOnly, nocache),
+ * round robin for new sessions, listening on 127.0.0.1:18094.
+ *
+ *   node .build/test/bench/serve-bench.js [--port 18094] [--backends 18081,18082,18083]
+ */
+import { createLogger, createProxy, createRouteTable, stopOnSignals } from '@tether/dataplane';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const port = Number(arg('port', '18094'));
+const backends = arg('backends', '18081,18082,18083').split(',').map(Number);
+
+const table = createRouteTable({
+  version: 'bench',
+  listeners: [
+    {
+      protocol: 'HTTP',
+      hosts: [
+        {
+          host: '*',
+          paths: [
+            {
+              path: '/',
+              pathType: 'Prefix',
+              backendSet: {
+                id: 'bench/be',
+                policy: {
+                  mode: 'cookie',
+                  cookie: {
+                    name: 'SRVID',
+                    path: '/',
+                    httpOnly: true,
+                    secure: 'never',
+                    omitSameSiteNoneForOldClients: false,
+                    lifetime: 'session',
+                    nocache: true,
+                  },
+                  rebalance: 'persistent',
+                  onFailure: 'rebalance',
+                },
+                loadBalancing: { algorithm: 'roundRobin' },
+                route: {},
+                backends: [
+                  {
+                    ref: { namespace: 'bench', service: 'be', port: 80 },
+                    endpoints: backends.map((p) => ({
+                      address: '127.0.0.1',
+                      port: p,
+                      ready: true,
+                    })),
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    },
+  ],
+});
+
+const proxy = createProxy({
+  cookieKey: Buffer.from('tether-benchmark-key-0123456789ab'),
+  http: { host: '127.0.0.1', port },
+  admin: false,
+  table,
+  logger: createLogger(process.env['TETHER_LOG_LEVEL'] ?? 'warn'),
+});
+stopOnSignals(proxy);
+proxy.start().then(
+  (a) => process.stdout.write(`listening on ${a.http?.address}:${a.http?.port}\n`),
+  (err: unknown) => {
+    process.stderr.write(`${String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,202 @@
+/**
+ * HTTP hygiene and bad input: limits, timeouts, hop-by-hop and forwarding headers, HTTPS,
+ * streamed bodies, garbage on the wire.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { startEchoes, type EchoServer } from '@tether/testkit';
+import type { Proxy } from '@tether/dataplane';
+import {
+  backend,
+  backendSet,
+  call,
+  cookiePair,
+  cookiePolicy,
+  simpleTable,
+  startProxy,
+} from './support';
+
+let echoes: EchoServer[];
+let proxy: Proxy & { port: number };
+let httpsPort = 0;
+let certDir = '';
+
+beforeAll(async () => {
+  // A throwaway self-signed certificate, made with openssl at test time.
+  certDir = mkdtempSync(join(tmpdir(), 'tether-cert-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      join(certDir, 'key.pem'),
+      '-out',
+      join(certDir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  echoes = await startEchoes(2);
+  proxy = await startProxy(
+    simpleTable(backendSet([backend(echoes)], { policy: cookiePolicy({}, { secure: 'https' }) })),
+    {
+      https: {
+        port: 0,
+        cert: readFileSync(join(certDir, 'cert.pem')),
+        key: readFileSync(join(certDir, 'key.pem')),
+      },
+      limits: {
+        upstreamHeadersTimeoutMs: 400,
+        headersTimeoutMs: 500,
+        requestTimeoutMs: 2000,
+        keepAliveTimeoutMs: 1000,
+      },
+    },
+  );
+  httpsPort = proxy.addresses.https?.port ?? 0;
+});
+afterAll(async () => {
+  await proxy.stop();
+  await Promise.all(echoes.map((e) => e.close()));
+  rmSync(certDir, { recursive: true, force: true });
+});
+
+function rawExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.on('error', () => resolve(out));
+    socket.on('close', () => resolve(out));
+    socket.setTimeout(3000, () => socket.destroy());
+  });
+}
+
+describe('limits and timeouts', () => {
+  it('431 for oversized headers, 414 for an oversized URL', async () => {
+    expect((await call(proxy.port, '/', { headers: { 'x-big': 'a'.repeat(20000) } })).status).toBe(
+      431,
+    );
+    expect((await call(proxy.port, `/${'a'.repeat(9000)}`)).status).toBe(414);
+    expect((await call(proxy.port, '/ok')).status).toBe(200);
+  });
+
+  it('504 when the upstream hangs', async () => {
+    const r = await call(proxy.port, '/?hang=1');
+    expect(r.status).toBe(504);
+  });
+
+  it('a client that never finishes its headers is cut off', async () => {
+    const started = Date.now();
+    const out = await rawExchange(proxy.port, 'GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ');
+    expect(out === '' || out.startsWith('HTTP/1.1 408')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2900);
+  });
+
+  it.each([
+    ['garbage', 'NOT HTTP AT ALL\r\n\r\n'],
+    ['bad header', 'GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n'],
+    [
+      'smuggling',
+      'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    ],
+    ['bad target', 'GET http//x HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['null byte', 'GET /\u0000 HTTP/1.1\r\nHost: a\r\n\r\n'],
+  ])('answers %s with 400 and keeps running', async (_name, text) => {
+    const out = await rawExchange(proxy.port, text);
+    expect(out).toMatch(/^HTTP\/1\.1 400/);
+    expect((await call(proxy.port)).status).toBe(200);
+  });
+});
+
+describe('headers', () => {
+  it('strips hop-by-hop headers and those the Connection header names; sets forwarding headers', async () => {
+    const r = await call(proxy.port, '/', {
+      headers: {
+        host: 'shop.example.com:8080',
+        connection: 'keep-alive, x-private',
+        'x-private': 'secret',
+        'keep-alive': 'timeout=9',
+        te: 'trailers',
+        'proxy-authorization': 'Basic x',
+        'x-forwarded-for': '203.0.113.9',
+        'x-forwarded-proto': 'https',
+        'x-kept': 'yes',
+      },
+    });
+    const seen = (JSON.parse(r.body) as { headers: Record<string, string> }).headers;
+    for (const h of ['x-private', 'keep-alive', 'te', 'proxy-authorization'])
+      expect(seen[h]).toBeUndefined();
+    expect(seen['x-kept']).toBe('yes');
+    expect(seen['host']).toBe('shop.example.com:8080');
+    expect(seen['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+    expect(seen['x-forwarded-proto']).toBe('http');
+    expect(seen['x-forwarded-host']).toBe('shop.example.com:8080');
+    expect(seen['forwarded']).toBe('for=127.0.0.1;proto=http;host="shop.example.com:8080"');
+    // The backend's own keep-alive hint (60 s) does not leak through; the proxy states its own.
+    expect(r.headers['keep-alive']).toBe('timeout=1');
+  });
+});
+
+describe('HTTPS listener', () => {
+  it('terminates TLS; Secure appears only on HTTPS; X-Forwarded-Proto says https', async () => {
+    const secure = await call(httpsPort, '/', { https: true });
+    expect(secure.status).toBe(200);
+    expect(secure.setCookies[0]).toMatch(/; Secure; HttpOnly$/);
+    expect(
+      (JSON.parse(secure.body) as { headers: Record<string, string> }).headers['x-forwarded-proto'],
+    ).toBe('https');
+    const plain = await call(proxy.port);
+    expect(plain.setCookies[0]).not.toContain('Secure');
+    // A cookie issued over HTTPS is honoured over HTTP too (same backend set).
+    expect(
+      (await call(proxy.port, '/', { headers: { cookie: cookiePair(secure) ?? '' } })).endpoint,
+    ).toBe(secure.endpoint);
+  });
+});
+
+describe('bodies', () => {
+  it('streams a large upload without holding it in memory', async () => {
+    const total = 256 * 1024 * 1024;
+    const chunk = Buffer.alloc(1024 * 1024, 97);
+    const rssBefore = process.memoryUsage().rss;
+    let peak = rssBefore;
+    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: proxy.port, method: 'POST', path: '/upload', agent: false },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      let sent = 0;
+      Readable.from(
+        (function* () {
+          while (sent < total) {
+            sent += chunk.length;
+            peak = Math.max(peak, process.memoryUsage().rss);
+            yield chunk;
+          }
+        })(),
+      ).pipe(req);
+    });
+    expect(reply.status).toBe(200);
+    expect((JSON.parse(reply.body) as { bodyBytes: number }).bodyBytes).toBe(total);
+    expect(peak - rssBefore).toBeLessThan(96 * 1024 * 1024);
+  });
+});
