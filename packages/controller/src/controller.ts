@@ -1,0 +1,146 @@
+import { error, type Diagnostic } from '@tether/model';
+import type { RouteTable } from '@tether/dataplane';
+import { ParseCache } from './parse-cache';
+import { reconcile, type ReconcileResult } from './reconcile';
+import type { ServingOptions } from './serving';
+import type { Snapshot } from './snapshot';
+import type { Source } from './sources/source';
+
+/** Where new tables go: the proxy in the same process. */
+export interface TableSink {
+  /** Validates and installs a table; throws (keeping the old one) when it is invalid. */
+  swap(table: RouteTable): void;
+}
+
+/** Told about every reconcile: the event recorder, status writer, logs. */
+export type ReconcileListener = (
+  result: ReconcileResult,
+  problems: readonly Diagnostic[],
+) => void | Promise<void>;
+
+export interface ControllerOptions {
+  source: Source;
+  sink: TableSink;
+  serving: ServingOptions;
+  listeners?: ReconcileListener[];
+  log?: (
+    level: 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ) => void;
+}
+
+export interface ControllerStats {
+  reconciles: number;
+  lastReconcileMs: number;
+  parseCacheHits: number;
+  parseCacheMisses: number;
+}
+
+/**
+ * Runs reconcile on every snapshot, newest first: snapshots that arrive while one is being
+ * handled collapse into one run. Each accepted table is swapped into the proxy; a table the
+ * proxy refuses leaves the previous one serving.
+ */
+export class Controller {
+  private latestResult: ReconcileResult | undefined;
+  private problems: readonly Diagnostic[] = [];
+  private pending: { snapshot: Snapshot; problems: readonly Diagnostic[] } | undefined;
+  private scheduled = false;
+  private firstTable: Promise<void>;
+  private resolveFirst!: () => void;
+  private readonly cache = new ParseCache();
+  readonly stats: ControllerStats = {
+    reconciles: 0,
+    lastReconcileMs: 0,
+    parseCacheHits: 0,
+    parseCacheMisses: 0,
+  };
+
+  constructor(private readonly options: ControllerOptions) {
+    this.firstTable = new Promise((resolve) => (this.resolveFirst = resolve));
+  }
+
+  /** Starts the source; resolves once the first table is in the proxy. */
+  async start(): Promise<void> {
+    await this.options.source.start((snapshot, problems) => this.enqueue(snapshot, problems));
+    await this.firstTable;
+  }
+
+  async stop(): Promise<void> {
+    await this.options.source.stop();
+  }
+
+  get ready(): boolean {
+    return this.latestResult !== undefined;
+  }
+
+  get latest(): ReconcileResult | undefined {
+    return this.latestResult;
+  }
+
+  /** Problems of reading input plus the diagnostics of the latest reconcile. */
+  get diagnostics(): Diagnostic[] {
+    return [...this.problems, ...(this.latestResult?.diagnostics ?? [])];
+  }
+
+  private enqueue(snapshot: Snapshot, problems: readonly Diagnostic[]): void {
+    this.pending = { snapshot, problems };
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.runPending());
+  }
+
+  private runPending(): void {
+    this.scheduled = false;
+    const job = this.pending;
+    this.pending = undefined;
+    if (!job) return;
+    const started = process.hrtime.bigint();
+    let result: ReconcileResult;
+    try {
+      result = reconcile(job.snapshot, this.latestResult, {
+        ...this.options.serving,
+        cache: this.cache,
+      });
+    } catch (e) {
+      this.options.log?.('error', 'reconcile failed; the previous table stays in force', {
+        error: String(e),
+      });
+      return;
+    }
+    try {
+      this.options.sink.swap(result.table);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.options.log?.(
+        'error',
+        'the proxy refused the new table; the previous one stays in force',
+        { error: message },
+      );
+      result = {
+        ...result,
+        diagnostics: [
+          ...result.diagnostics,
+          error('InvalidObject', `the route table was refused: ${message.slice(0, 600)}`),
+        ],
+      };
+      if (this.latestResult) {
+        this.latestResult = { ...this.latestResult, diagnostics: result.diagnostics };
+        return;
+      }
+    }
+    this.stats.reconciles++;
+    this.stats.lastReconcileMs = Number(process.hrtime.bigint() - started) / 1e6;
+    this.stats.parseCacheHits = this.cache.hits;
+    this.stats.parseCacheMisses = this.cache.misses;
+    this.latestResult = result;
+    this.problems = job.problems;
+    this.resolveFirst();
+    for (const listener of this.options.listeners ?? []) {
+      Promise.resolve(listener(result, job.problems)).catch((e: unknown) =>
+        this.options.log?.('warn', 'a reconcile listener failed', { error: String(e) }),
+      );
+    }
+  }
+}

@@ -1,0 +1,296 @@
+import { describe, expect, it } from '@jest/globals';
+import type { KubeObject } from '@tether/dialects';
+import { createRouteTable, type BackendSet, type RouteTable } from '@tether/dataplane';
+import { ParseCache } from './parse-cache';
+import { reconcile, type ReconcileResult } from './reconcile';
+import { CONTROLLER_NAME, type ServingOptions } from './serving';
+
+const serving: ServingOptions = {
+  ingressClass: 'tether',
+  controllerName: CONTROLLER_NAME,
+  serveAll: false,
+};
+
+function service(name: string, port = 80): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'shop' },
+    spec: { ports: [{ name: 'http', port, targetPort: 8080 }] },
+  };
+}
+
+function slice(
+  service: string,
+  addresses: string[],
+  conditions: Record<string, boolean> = { ready: true },
+): KubeObject {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${service}-abc`,
+      namespace: 'shop',
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080 }],
+    endpoints: addresses.map((a) => ({ addresses: [a], conditions })),
+  };
+}
+
+function ingress(
+  name: string,
+  annotations: Record<string, string>,
+  opts: {
+    cls?: string | false;
+    host?: string;
+    path?: string;
+    backend?: string;
+    created?: string;
+  } = {},
+): KubeObject {
+  const spec: Record<string, unknown> = {
+    rules: [
+      {
+        host: opts.host ?? 'shop.example',
+        http: {
+          paths: [
+            {
+              path: opts.path ?? '/',
+              pathType: 'Prefix',
+              backend: { service: { name: opts.backend ?? 'web', port: { number: 80 } } },
+            },
+          ],
+        },
+      },
+    ],
+  };
+  // `cls: false` leaves the class out, as an Ingress written for the default class does.
+  if (opts.cls !== false) spec.ingressClassName = opts.cls ?? 'tether';
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name,
+      namespace: 'shop',
+      annotations,
+      creationTimestamp: opts.created ?? '2026-01-01T00:00:00Z',
+    },
+    spec,
+  };
+}
+
+const sticky = {
+  'nginx.ingress.kubernetes.io/affinity': 'cookie',
+  'nginx.ingress.kubernetes.io/session-cookie-name': 'sid',
+};
+
+function sets(table: RouteTable): { host: string; path: string; set: BackendSet }[] {
+  return table.listeners.flatMap((l) =>
+    l.hosts.flatMap((h) => h.paths.map((p) => ({ host: h.host, path: p.path, set: p.backendSet }))),
+  );
+}
+
+function run(
+  objects: KubeObject[],
+  previous?: ReconcileResult,
+  options: ServingOptions = serving,
+): ReconcileResult {
+  return reconcile({ generation: 1, objects }, previous, options);
+}
+
+describe('reconcile', () => {
+  it('turns an annotated Ingress, its Service and EndpointSlice into a valid table', () => {
+    const result = run([
+      service('web'),
+      slice('web', ['10.0.0.1', '10.0.0.2']),
+      ingress('web', sticky),
+    ]);
+    expect(() => createRouteTable(result.table)).not.toThrow();
+    const [route] = sets(result.table);
+    expect(route?.host).toBe('shop.example');
+    expect(route?.set.policy.mode).toBe('cookie');
+    expect(route?.set.policy.cookie?.name).toBe('sid');
+    expect(route?.set.backends[0]?.endpoints.map((e) => `${e.address}:${e.port}`)).toEqual([
+      '10.0.0.1:8080',
+      '10.0.0.2:8080',
+    ]);
+    expect(result.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
+  });
+
+  it('keeps the last good policy of a refused entry point and reports the error', () => {
+    const good = run([service('web'), slice('web', ['10.0.0.1']), ingress('web', sticky)]);
+    const conflicting = {
+      ...sticky,
+      'oci-native-ingress.oraclecloud.com/session-persistence-config':
+        '{"cookieName":"JSESSIONID"}',
+    };
+    const refused = run(
+      [service('web'), slice('web', ['10.0.0.1', '10.0.0.9']), ingress('web', conflicting)],
+      good,
+    );
+    expect(refused.diagnostics.map((d) => d.reason)).toContain('ConflictingPersistence');
+    const [route] = sets(refused.table);
+    expect(route?.set.policy).toEqual(sets(good.table)[0]?.set.policy);
+    // Endpoints still follow the cluster: only the policy is held back.
+    expect(route?.set.backends[0]?.endpoints).toHaveLength(2);
+  });
+
+  it('does not serve an entry point that never had a good configuration', () => {
+    const bad = { ...sticky, 'nginx.ingress.kubernetes.io/load-balance': 'fastest' };
+    const result = run([service('web'), slice('web', ['10.0.0.1']), ingress('web', bad)]);
+    expect(result.diagnostics.map((d) => d.reason)).toContain('InvalidAnnotation');
+    expect(sets(result.table)).toEqual([]);
+  });
+
+  it('serves only Ingresses of its class, unless told to serve everything', () => {
+    const objects = [
+      service('web'),
+      slice('web', ['10.0.0.1']),
+      ingress('web', sticky, { cls: 'nginx' }),
+    ];
+    expect(sets(run(objects).table)).toEqual([]);
+    expect(sets(run(objects, undefined, { ...serving, serveAll: true }).table)).toHaveLength(1);
+    const ourClass: KubeObject = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: 'nginx' },
+      spec: { controller: CONTROLLER_NAME },
+    };
+    expect(sets(run([...objects, ourClass]).table)).toHaveLength(1);
+  });
+
+  it('serves an Ingress without a class only when our IngressClass is the default', () => {
+    const unclassed = ingress('web', sticky, { cls: false });
+    const base = [service('web'), slice('web', ['10.0.0.1']), unclassed];
+    expect(sets(run(base).table)).toEqual([]);
+    const defaultClass: KubeObject = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: {
+        name: 'tether',
+        annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' },
+      },
+      spec: { controller: CONTROLLER_NAME },
+    };
+    expect(sets(run([...base, defaultClass]).table)).toHaveLength(1);
+  });
+
+  it('gives a weighted split one backend set with the weights of its backends', () => {
+    const route: KubeObject = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'split', namespace: 'shop' },
+      spec: {
+        hostnames: ['shop.example'],
+        rules: [
+          {
+            backendRefs: [
+              { name: 'web', port: 80, weight: 70 },
+              { name: 'beta', port: 80, weight: 30 },
+            ],
+            sessionPersistence: { sessionName: 'sid' },
+          },
+        ],
+      },
+    };
+    const result = run(
+      [
+        service('web'),
+        service('beta'),
+        slice('web', ['10.0.0.1']),
+        slice('beta', ['10.0.1.1']),
+        route,
+      ],
+      undefined,
+      { ...serving, serveAll: true },
+    );
+    const [only] = sets(result.table);
+    expect(only?.set.backends.map((b) => [b.ref.service, b.weight])).toEqual([
+      ['beta', 30],
+      ['web', 70],
+    ]);
+  });
+
+  it('folds an ingress-nginx canary into the primary of the same host and path', () => {
+    const primary = ingress('web', sticky);
+    const canary = ingress(
+      'web-canary',
+      {
+        'nginx.ingress.kubernetes.io/canary': 'true',
+        'nginx.ingress.kubernetes.io/canary-weight': '20',
+      },
+      { backend: 'beta', created: '2026-02-01T00:00:00Z' },
+    );
+    const result = run([
+      service('web'),
+      service('beta'),
+      slice('web', ['10.0.0.1']),
+      slice('beta', ['10.0.1.1']),
+      primary,
+      canary,
+    ]);
+    const routes = sets(result.table);
+    expect(routes).toHaveLength(1);
+    expect(routes[0]?.set.backends.map((b) => [b.ref.service, b.canary?.weight])).toEqual([
+      ['web', undefined],
+      ['beta', 20],
+    ]);
+  });
+
+  it('serves the older of two Ingresses claiming one host and path and warns', () => {
+    const older = ingress('first', sticky, { created: '2026-01-01T00:00:00Z' });
+    const newer = ingress('second', {}, { created: '2026-03-01T00:00:00Z' });
+    const result = run([service('web'), slice('web', ['10.0.0.1']), newer, older]);
+    expect(sets(result.table).map((r) => r.set.id)).toEqual([
+      'Ingress/shop/first#rules[0].paths[0]',
+    ]);
+    expect(result.diagnostics.map((d) => d.reason)).toContain('DuplicateRoute');
+  });
+
+  it('warns when a route names a Service that does not exist, and answers it with no endpoints', () => {
+    const result = run([ingress('web', sticky, { backend: 'ghost' })]);
+    expect(result.diagnostics.map((d) => d.reason)).toContain('BackendNotFound');
+    expect(sets(result.table)[0]?.set.backends[0]?.endpoints).toEqual([]);
+  });
+
+  it('reads draining endpoints from EndpointSlice conditions', () => {
+    const draining = slice('web', ['10.0.0.3'], { ready: false, serving: true, terminating: true });
+    const result = run([service('web'), draining, ingress('web', sticky)]);
+    expect(sets(result.table)[0]?.set.backends[0]?.endpoints).toEqual([
+      { address: '10.0.0.3', port: 8080, ready: false, serving: true, terminating: true },
+    ]);
+  });
+
+  it('parses again only the objects that changed', () => {
+    const cache = new ParseCache();
+    const objects = [
+      service('web'),
+      slice('web', ['10.0.0.1']),
+      ingress('a', sticky, { host: 'a.example' }),
+      ingress('b', sticky, { host: 'b.example' }),
+    ];
+    reconcile({ generation: 1, objects }, undefined, { ...serving, cache });
+    const misses = cache.misses;
+    const changed = objects.map((o) =>
+      o.metadata.name === 'b'
+        ? {
+            ...o,
+            metadata: {
+              ...o.metadata,
+              annotations: {
+                ...sticky,
+                'nginx.ingress.kubernetes.io/session-cookie-name': 'other',
+              },
+            },
+          }
+        : o,
+    );
+    const result = reconcile({ generation: 2, objects: changed }, undefined, { ...serving, cache });
+    expect(cache.misses - misses).toBe(1);
+    expect(sets(result.table).find((r) => r.host === 'b.example')?.set.policy.cookie?.name).toBe(
+      'other',
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import { annotationsOf, namespaceOf, type KubeObject } from '@tether/dialects';
+
+export const CONTROLLER_NAME = 'tether.dev/ingress-controller';
+const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+
+export interface ServingOptions {
+  /** Our IngressClass name. */
+  ingressClass: string;
+  /** The controller name IngressClasses and GatewayClasses point at. */
+  controllerName: string;
+  /**
+   * Serve every Ingress, HTTPRoute and Route whatever its class (manifest files on a laptop,
+   * where nobody else could serve them).
+   */
+  serveAll: boolean;
+}
+
+function classOf(ingress: KubeObject): string | undefined {
+  const spec = ingress.spec as { ingressClassName?: unknown } | undefined;
+  if (typeof spec?.ingressClassName === 'string') return spec.ingressClassName;
+  return annotationsOf(ingress)[LEGACY_CLASS_ANNOTATION];
+}
+
+function controllerOf(object: KubeObject, field: 'controller' | 'controllerName'): unknown {
+  return (object.spec as Record<string, unknown> | undefined)?.[field];
+}
+
+/**
+ * Decides which objects are ours: Ingresses of our IngressClass (or of none, where our class
+ * is the default), HTTPRoutes attached to a Gateway of our GatewayClass, every OpenShift Route,
+ * and every Service of type LoadBalancer. Everything else that routing needs (Services,
+ * EndpointSlices, policies) passes through.
+ */
+export function servedObjects(
+  objects: readonly KubeObject[],
+  options: ServingOptions,
+): KubeObject[] {
+  if (options.serveAll) return [...objects];
+  const ourClasses = new Set([options.ingressClass]);
+  let defaultIsOurs = false;
+  for (const o of objects) {
+    if (o.kind !== 'IngressClass' || controllerOf(o, 'controller') !== options.controllerName)
+      continue;
+    ourClasses.add(o.metadata.name);
+    if (annotationsOf(o)[DEFAULT_CLASS_ANNOTATION] === 'true') defaultIsOurs = true;
+  }
+  const ourGatewayClasses = new Set(
+    objects
+      .filter(
+        (o) =>
+          o.kind === 'GatewayClass' && controllerOf(o, 'controllerName') === options.controllerName,
+      )
+      .map((o) => o.metadata.name),
+  );
+  const ourGateways = new Set(
+    objects
+      .filter(
+        (o) =>
+          o.kind === 'Gateway' &&
+          ourGatewayClasses.has(
+            String((o.spec as Record<string, unknown> | undefined)?.gatewayClassName),
+          ),
+      )
+      .map((o) => `${namespaceOf(o)}/${o.metadata.name}`),
+  );
+  return objects.filter((o) => {
+    if (o.kind === 'Ingress') {
+      const cls = classOf(o);
+      return cls === undefined ? defaultIsOurs : ourClasses.has(cls);
+    }
+    if (o.kind === 'HTTPRoute') {
+      const parents =
+        (o.spec as { parentRefs?: { name?: unknown; namespace?: unknown }[] } | undefined)
+          ?.parentRefs ?? [];
+      return parents.some((p) =>
+        ourGateways.has(
+          `${typeof p.namespace === 'string' ? p.namespace : namespaceOf(o)}/${String(p.name)}`,
+        ),
+      );
+    }
+    return true;
+  });
+}
