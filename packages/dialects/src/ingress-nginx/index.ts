@@ -1,6 +1,7 @@
 import type { Dialect, KubeObject } from '../types';
 import { PREFIX, TABLE } from './annotations';
 import { crossCheck } from './cross-check';
+import { emit } from './emit';
 import { parse } from './parse';
 import { AnnotationReader } from './reader';
 
@@ -17,4 +18,6 @@ export const ingressNginx: Dialect = {
   appliesTo,
   parse,
   crossCheck,
+  targetKinds: ['Ingress'],
+  emit,
 };

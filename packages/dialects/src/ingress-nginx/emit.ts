@@ -1,0 +1,123 @@
+import {
+  Diagnostic,
+  Listener,
+  ResolvedEntry,
+  dedupeDiagnostics,
+  quote,
+  warning,
+} from '@tether/model';
+import { isPlainObject } from '../helpers';
+import { entriesOf } from '../kube';
+import type { EmitInput, EmitOutput, KubeObject } from '../types';
+import { KEY, KEYS, NginxKey, PREFIX } from './annotations';
+import { IngressFacts, expressPersistence } from './express-persistence';
+import { expressBalancing, expressRoute } from './express-routing';
+import { Expression } from './expression';
+import { AnnotationReader, bool } from './reader';
+
+function factsOf(object: KubeObject): IngressFacts {
+  const serviceUpstream = new AnnotationReader(object, []).read(KEY.serviceUpstream, bool);
+  return { serviceUpstream: serviceUpstream === true };
+}
+
+/**
+ * The listeners ingress-nginx serves each rule on, from the Ingress's own TLS section. An
+ * entry resolved under another dialect may carry that vendor's listeners instead (an OCI
+ * certificate, say), which the Ingress alone does not give nginx.
+ */
+function ownListeners(object: KubeObject): Map<string, Listener[]> {
+  return new Map((entriesOf(object).spec ?? []).map((i) => [i.entry.rule, i.entry.listeners]));
+}
+
+function asServedByNginx(entry: ResolvedEntry, listeners: Map<string, Listener[]>): ResolvedEntry {
+  const own = listeners.get(entry.entry.rule);
+  return own ? { ...entry, entry: { ...entry.entry, listeners: own } } : entry;
+}
+
+/** One entry's policy as ingress-nginx annotations, with what they cannot say. */
+export function express(entry: ResolvedEntry, facts: IngressFacts): Expression | undefined {
+  const policy = entry.policy;
+  if (!policy) return undefined;
+  const x = new Expression(entry);
+  expressPersistence(x, policy, facts);
+  expressBalancing(x, policy.mode, entry.loadBalancing ?? { algorithm: 'roundRobin' }, facts);
+  expressRoute(x, entry.route);
+  return x;
+}
+
+const describe = (x: Expression): string =>
+  `${x.entry.entry.rule} → ${x.entry.backend.service}:${x.entry.backend.port}`;
+const short = (key: NginxKey): string => key.slice(PREFIX.length);
+
+/** Keys on which `other` needs something the annotations written for `first` do not say. */
+function differences(first: Expression, other: Expression): NginxKey[] {
+  return KEYS.filter(
+    (k) => (first.required.has(k) || other.required.has(k)) && first.want(k) !== other.want(k),
+  );
+}
+
+function differenceWarning(first: Expression, other: Expression, keys: NginxKey[]): Diagnostic {
+  const needs = keys
+    .map((k) => {
+      const value = other.want(k);
+      return `${short(k)} ${value === undefined ? 'left out' : quote(value)}`;
+    })
+    .join(', ');
+  const fields = [...new Set(keys.flatMap((k) => [...other.fieldsOf(k), ...first.fieldsOf(k)]))];
+  return warning(
+    'UnsupportedByTarget',
+    `ingress-nginx takes one set of annotations per Ingress, written for ${describe(first)}; ${describe(other)} would need ${needs}, so it takes the settings of ${describe(first)}`,
+    ...other.sources(...fields),
+  );
+}
+
+/** The value every expression agrees on for `key`, if they all rely on the same one. */
+function agreed(expressions: readonly Expression[], key: NginxKey): string | undefined {
+  const values = new Set(expressions.map((x) => x.want(key)));
+  const [only] = values;
+  return values.size === 1 ? only : undefined;
+}
+
+function existingAnnotations(object: KubeObject): Record<string, unknown> {
+  const annotations: unknown = object.metadata.annotations;
+  return isPlainObject(annotations) ? annotations : {};
+}
+
+/**
+ * Writes the policy of an Ingress's entry points as ingress-nginx annotations. The controller
+ * has one setting per Ingress, so the first entry's policy is written and every entry that
+ * would need something else is reported. Values equal to the controller's defaults are left
+ * out unless `explicit`; `session-cookie-path` equal to the entry's own path is a default too,
+ * and is written only when every entry has that path, since one annotation covers them all.
+ */
+export function emit(input: EmitInput): EmitOutput {
+  const facts = factsOf(input.object);
+  const listeners = ownListeners(input.object);
+  const expressions = input.entries
+    .map((e) => express(asServedByNginx(e, listeners), facts))
+    .filter((x): x is Expression => x !== undefined);
+  const [first, ...others] = expressions;
+  if (!first) return { annotations: {}, spec: [], diagnostics: [] };
+  const diagnostics = [...first.diagnostics];
+  for (const other of others) {
+    diagnostics.push(...other.diagnostics);
+    const keys = differences(first, other);
+    if (keys.length > 0) diagnostics.push(differenceWarning(first, other, keys));
+  }
+  const wanted = new Map<NginxKey, string>();
+  for (const key of KEYS) {
+    const needed = expressions.some((x) => x.required.has(key));
+    const value = needed ? first.want(key) : agreed(expressions, key);
+    if (value !== undefined && (needed || input.explicit)) wanted.set(key, value);
+  }
+  const existing = existingAnnotations(input.object);
+  const annotations: Record<string, string> = {};
+  for (const key of KEYS) {
+    const value =
+      wanted.get(key) ?? (Object.hasOwn(existing, key) ? agreed(expressions, key) : undefined);
+    // A key already there with this value stays as written; one with another value that
+    // the policy leaves at the default is set to the default so that it does not linger.
+    if (value !== undefined && existing[key] !== value) annotations[key] = value;
+  }
+  return { annotations, spec: [], diagnostics: dedupeDiagnostics(diagnostics) };
+}
