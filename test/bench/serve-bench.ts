@@ -4,7 +4,9 @@
  * `cookie … insert indirect nocache httponly` (persistent sessions, HttpOnly, nocache),
  * round robin for new sessions, listening on 127.0.0.1:18094.
  *
- *   node .build/test/bench/serve-bench.js [--port 18094] [--backends 18081,18082,18083]
+ *   node .build/bench/serve-bench.js [--port 18094] [--backends 18081,18082,18083]
+ *
+ * (built by `npx tsc -b test/bench`; `npm run bench` builds and runs it.)
  */
 import { createLogger, createProxy, createRouteTable, stopOnSignals } from '@tether/dataplane';
 
