@@ -21,6 +21,7 @@ import {
   pathNotFound,
   status,
   tooLarge,
+  tooLargeResourceVersion,
 } from './status';
 import type { Store } from './store';
 import { buildTable, includeObjectOf, wantsTable } from './table';
@@ -369,12 +370,17 @@ export class RequestHandler {
   ): void {
     const timeout = nonNegativeInteger(params, 'timeoutSeconds');
     const sendInitial = params.get('sendInitialEvents');
+    const resourceVersion = parseResourceVersion(params.get('resourceVersion'));
+    // The real watch cache waits a moment for a future version, then gives up with 504.
+    if (resourceVersion !== undefined && resourceVersion > this.store.resourceVersion) {
+      throw tooLargeResourceVersion(resourceVersion, this.store.resourceVersion);
+    }
     const open = startWatch(
       response,
       {
         def: target.def,
         filter,
-        resourceVersion: parseResourceVersion(params.get('resourceVersion')),
+        resourceVersion,
         allowBookmarks: flag(params, 'allowWatchBookmarks'),
         sendInitialEvents: sendInitial === null ? undefined : sendInitial === 'true',
         timeoutSeconds: timeout ?? this.settings.defaultWatchTimeoutSeconds,

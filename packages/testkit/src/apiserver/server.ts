@@ -402,9 +402,8 @@ export class StandInApiServer {
 
   private async onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const info: RequestInfo = { verb: 'unknown' };
     const record: RequestRecord = {
-      ...info,
+      verb: 'unknown',
       method: request.method ?? 'GET',
       path: url.pathname,
       query: url.search,
@@ -413,16 +412,15 @@ export class StandInApiServer {
       injected: false,
     };
     this.log.push(record);
-    if (this.log.length > this.requestLogLimit)
+    if (this.log.length > this.requestLogLimit) {
       this.log.splice(0, this.log.length - this.requestLogLimit);
-    response.on('finish', () => {
-      record.status = response.statusCode;
-      Object.assign(record, info);
-    });
-    response.on('close', () => {
-      Object.assign(record, info);
-      if (record.status === 0) record.status = response.headersSent ? response.statusCode : 0;
-    });
+    }
+    // A watch's status is known when its headers go out, long before the stream ends.
+    const noteStatus = (): void => {
+      if (record.status === 0 && response.headersSent) record.status = response.statusCode;
+    };
+    response.on('finish', noteStatus);
+    response.on('close', noteStatus);
 
     const isWatch = /[?&]watch=(true|1)(&|$)/.test(url.search) || url.pathname.includes('/watch/');
     const rule = this.failures.find(
@@ -456,7 +454,8 @@ export class StandInApiServer {
         return;
       }
     }
-    await this.handler.handle(request, response, url, info);
+    await this.handler.handle(request, response, url, record);
+    noteStatus();
   }
 }
 

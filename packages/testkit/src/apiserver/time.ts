@@ -10,11 +10,29 @@ export function formatMicroTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** Milliseconds since the epoch, or undefined when the value is not a timestamp. */
+const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/i;
+
+/** Milliseconds since the epoch, or undefined when the value is not an RFC 3339 timestamp. */
 export function parseTime(value: unknown): number | undefined {
-  if (typeof value !== 'string' || value === '') return undefined;
+  if (typeof value !== 'string' || !RFC3339.test(value)) return undefined;
   const millis = Date.parse(value);
   return Number.isNaN(millis) ? undefined : millis;
+}
+
+/**
+ * A timestamp as the real server writes it back: metav1.Time in UTC with whole seconds,
+ * metav1.MicroTime in UTC with six fractional digits. Anything unparseable is returned as is
+ * (validation reports it).
+ */
+export function normalizeTime<T>(value: T, micro: boolean): T | string {
+  if (typeof value !== 'string') return value;
+  const match = RFC3339.exec(value);
+  const millis = parseTime(value);
+  if (match === null || millis === undefined) return value;
+  const seconds = new Date(Math.floor(millis / 1000) * 1000).toISOString().slice(0, 19);
+  if (!micro) return `${seconds}Z`;
+  const fraction = `${match[2] ?? ''}000000`.slice(0, 6);
+  return `${seconds}.${fraction}Z`;
 }
 
 /** An age such as "45s", "3m20s", "5h", "2d3h", the way kubectl prints ages. */

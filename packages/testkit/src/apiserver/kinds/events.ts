@@ -21,7 +21,7 @@
 import { labelKeyProblem } from '../selectors';
 import { column, resource, type ResourceDef, type TableSpec } from '../resource';
 import type { FieldError } from '../status';
-import { ageOf, parseTime } from '../time';
+import { ageOf, normalizeTime, parseTime } from '../time';
 import { isObject, jsonEqual, stringAt, type Json, type JsonObject, removeKey } from '../types';
 
 type Flavor = 'core' | 'events';
@@ -215,9 +215,44 @@ function validateLegacy(object: JsonObject, flavor: Flavor, errors: FieldError[]
   }
 }
 
+/** Timestamps come back in the server's own format, as the real server re-encodes them. */
+function eventDefaults(object: JsonObject): void {
+  for (const [key, micro] of [
+    ['eventTime', true],
+    ['firstTimestamp', false],
+    ['lastTimestamp', false],
+  ] as const) {
+    if (object[key] !== undefined) object[key] = normalizeTime(object[key], micro);
+  }
+  if (isObject(object.series) && object.series.lastObservedTime !== undefined) {
+    object.series.lastObservedTime = normalizeTime(object.series.lastObservedTime, true);
+  }
+}
+
+function validateTimes(object: JsonObject, flavor: Flavor, errors: FieldError[]): void {
+  const series = isObject(object.series) ? object.series : {};
+  const times: ReadonlyArray<readonly [string, Json | undefined]> = [
+    ['eventTime', object.eventTime],
+    ['firstTimestamp', object.firstTimestamp],
+    ['lastTimestamp', object.lastTimestamp],
+    ['series.lastObservedTime', series.lastObservedTime],
+  ];
+  for (const [field, value] of times) {
+    if (value !== undefined && value !== null && parseTime(value) === undefined) {
+      errors.push({
+        type: 'Invalid',
+        field: fieldName(flavor, field),
+        value,
+        detail: 'must be an RFC 3339 time',
+      });
+    }
+  }
+}
+
 function validateEvent(flavor: Flavor) {
   return (object: JsonObject, old: JsonObject | undefined): FieldError[] => {
     const errors: FieldError[] = [];
+    validateTimes(object, flavor, errors);
     validateLegacy(object, flavor, errors);
     if (flavor === 'core') return errors;
     if (old === undefined) {
@@ -360,6 +395,7 @@ export const coreEvents: ResourceDef = resource({
   },
   toWire: coreFromStored,
   fromWire: storedFromCore,
+  defaults: eventDefaults,
   validate: validateEvent('core'),
   table: eventTable((wire) => wire),
 });
@@ -383,6 +419,7 @@ export const eventsV1: ResourceDef = resource({
   },
   toWire: eventsV1FromStored,
   fromWire: storedFromEventsV1,
+  defaults: eventDefaults,
   validate: validateEvent('events'),
   table: eventTable(storedFromEventsV1),
 });

@@ -1,7 +1,7 @@
 /** coordination.k8s.io/v1 Leases, as client-go's leader election uses them. */
 import { ageCell, column, nameCell, resource, type ResourceDef } from '../resource';
 import type { FieldError } from '../status';
-import { parseTime } from '../time';
+import { normalizeTime, parseTime } from '../time';
 import { isObject, stringAt } from '../types';
 import { integerIn } from '../validation';
 
@@ -13,6 +13,13 @@ export const leases: ResourceDef = resource({
   kind: 'Lease',
   namespaced: true,
   topLevelFields: ['apiVersion', 'kind', 'metadata', 'spec'],
+  defaults(object) {
+    const spec = object.spec;
+    if (!isObject(spec)) return;
+    for (const key of ['acquireTime', 'renewTime']) {
+      if (spec[key] !== undefined) spec[key] = normalizeTime(spec[key], true);
+    }
+  },
   validate(object) {
     const errors: FieldError[] = [];
     const spec = isObject(object.spec) ? object.spec : {};
