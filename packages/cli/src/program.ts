@@ -4,6 +4,15 @@ import { explain, renderExplainText } from './explain';
 import { readInputs, readStdin } from './input';
 import { lint } from './lint';
 import { runMigrate, writeFiles } from './migrate';
+import {
+  describeStartError,
+  SERVE_FLAGS,
+  ServeOptionsSchema,
+  startServe,
+  type ServeOptions,
+} from './serve';
+import { z } from 'zod';
+import { startUp } from './up';
 import { renderData } from './output';
 
 /** Where a command writes; the binary passes the process streams, tests pass buffers. */
@@ -128,7 +137,91 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       setExitCode(outcome.exitCode);
     });
 
+  const withServeFlags = <
+    C extends { option(flags: string, description: string, defaultValue?: string): C },
+  >(
+    command: C,
+  ): C => {
+    for (const [flags, description, defaultValue] of SERVE_FLAGS)
+      command.option(flags, description, defaultValue);
+    return command;
+  };
+  const serveOptions = (raw: unknown): ServeOptions | undefined => {
+    const checked = ServeOptionsSchema.safeParse(raw);
+    if (checked.success) return checked.data;
+    io.stderr(`tether: ${z.prettifyError(checked.error).replace(/\n/g, ' ')}\n`);
+    setExitCode(1);
+    return undefined;
+  };
+
+  withServeFlags(
+    program
+      .command('serve')
+      .description('run the controller and the proxy')
+      .option(
+        '--manifests <path...>',
+        'serve these manifest files or folders (reloaded on change) instead of a cluster',
+      ),
+  ).action(async (raw) => {
+    const opts = serveOptions(raw);
+    if (!opts) return;
+    if (!opts.manifests) {
+      io.stderr(
+        'tether serve: give --manifests PATH (serving from a cluster is not available in this build)\n',
+      );
+      setExitCode(1);
+      return;
+    }
+    await runUntilSignal(() => startServe(opts), io, setExitCode);
+  });
+
+  withServeFlags(
+    program
+      .command('up')
+      .description(
+        'the local quick start: serve a folder of manifests and start an echo backend for each loopback endpoint nothing serves',
+      )
+      .argument('[dir]', 'folder of manifests', 'examples/quickstart'),
+  ).action(async (dir, raw) => {
+    const opts = serveOptions(raw);
+    if (!opts) return;
+    await runUntilSignal(
+      async () => {
+        const running = await startUp(dir, opts);
+        io.stdout(running.hint);
+        return running;
+      },
+      io,
+      setExitCode,
+    );
+  });
+
   return program;
+}
+
+/** Starts a long-running command and stops it cleanly on SIGINT or SIGTERM. */
+async function runUntilSignal(
+  start: () => Promise<{ stop(): Promise<void> }>,
+  io: Io,
+  setExitCode: (code: number) => void,
+): Promise<void> {
+  let running: { stop(): Promise<void> };
+  try {
+    running = await start();
+  } catch (e) {
+    io.stderr(`tether: ${describeStartError(e)}\n`);
+    setExitCode(1);
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      running.stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 /** Runs the CLI and returns the exit code; never throws for bad usage or bad input. */

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import {
+  Controller,
+  CONTROLLER_NAME,
+  FileSource,
+  type ReconcileResult,
+  type Source,
+} from '@tether/controller';
+import {
+  createLogger,
+  createProxy,
+  loadCookieKey,
+  type Logger,
+  type Proxy,
+  type ProxyAddresses,
+} from '@tether/dataplane';
+import { formatDiagnostic, type Diagnostic } from '@tether/model';
+import { parseAddress } from './address';
+
+/** The options of `serve` and `up`: one schema for the flags, their checks and their types. */
+export const ServeOptionsSchema = z.object({
+  manifests: z.array(z.string()).optional(),
+  listen: z.string(),
+  listenTls: z.string().optional(),
+  tlsCert: z.string().optional(),
+  tlsKey: z.string().optional(),
+  admin: z.string(),
+  ingressClass: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name'),
+  cookieKeyFile: z.string().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
+
+/** The command-line flags of `serve` and `up`, in the order `--help` lists them. */
+export const SERVE_FLAGS: readonly [flags: string, description: string, defaultValue?: string][] = [
+  ['--listen <host:port>', 'where the proxy listens for HTTP', '127.0.0.1:8080'],
+  [
+    '--listen-tls <host:port>',
+    'where the proxy listens for HTTPS (needs --tls-cert and --tls-key)',
+  ],
+  ['--tls-cert <file>', 'PEM certificate for --listen-tls'],
+  ['--tls-key <file>', 'PEM private key for --listen-tls'],
+  ['--admin <host:port>', 'health, readiness, metrics and the local API', '127.0.0.1:9090'],
+  ['--ingress-class <name>', 'the IngressClass this controller serves', 'tether'],
+  [
+    '--cookie-key-file <file>',
+    'key for session cookies; every replica needs the same one (or set TETHER_COOKIE_KEY)',
+  ],
+  ['--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'],
+];
+
+export interface Running {
+  proxy: Proxy;
+  controller: Controller;
+  addresses: ProxyAddresses;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/** Errors a user can act on, as one line each; anything else is reported as it is. */
+export function describeStartError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (err?.code === 'EADDRINUSE')
+    return `${err.address ?? ''}:${err.port ?? ''} is already in use; pick another with --listen/--admin`;
+  if (err?.code === 'EACCES' && err.port !== undefined)
+    return `not allowed to listen on port ${err.port}`;
+  if (err?.code === 'EADDRNOTAVAIL')
+    return `${err.address ?? 'the address'} is not an address of this machine`;
+  if (err?.code === 'ENOENT' && err.path) return `${err.path}: no such file`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Logs the diagnostics of a reconcile when they differ from the previous one's. */
+function diagnosticLogger(
+  logger: Logger,
+): (result: ReconcileResult, problems: readonly Diagnostic[]) => void {
+  let previous = '';
+  return (result, problems) => {
+    const all = [...problems, ...result.diagnostics].filter((d) => d.severity !== 'info');
+    const text = all.map(formatDiagnostic).join('\n');
+    if (text === previous) return;
+    previous = text;
+    for (const d of all) {
+      const fields = {
+        reason: d.reason,
+        objects: d.sources.map((s) => `${s.kind} ${s.namespace}/${s.name} ${s.field}`),
+      };
+      if (d.severity === 'error') logger.error(fields, d.message);
+      else logger.warn(fields, d.message);
+    }
+    logger.info(
+      { table: result.table.version, served: result.served.length, problems: all.length },
+      'configuration reconciled',
+    );
+  };
+}
+
+/** Starts the proxy and the controller that feeds it; resolves once the first table is in force. */
+export async function startServe(options: ServeOptions, source?: Source): Promise<Running> {
+  const logger = createLogger(options.logLevel);
+  const listen = parseAddress(options.listen, '--listen');
+  const admin = parseAddress(options.admin, '--admin');
+  const tls = options.listenTls ? parseAddress(options.listenTls, '--listen-tls') : undefined;
+  if (tls && (!options.tlsCert || !options.tlsKey))
+    throw new Error('--listen-tls needs --tls-cert and --tls-key');
+  const proxy = createProxy({
+    cookieKey: loadCookieKey(options.cookieKeyFile),
+    http: listen,
+    admin,
+    logger,
+    ...(tls
+      ? {
+          https: {
+            ...tls,
+            cert: readFileSync(options.tlsCert!),
+            key: readFileSync(options.tlsKey!),
+          },
+        }
+      : {}),
+  });
+  const addresses = await proxy.start();
+  const input = source ?? new FileSource({ paths: options.manifests ?? [] });
+  const controller = new Controller({
+    source: input,
+    sink: proxy,
+    serving: {
+      ingressClass: options.ingressClass,
+      controllerName: CONTROLLER_NAME,
+      serveAll: options.manifests !== undefined,
+    },
+    listeners: [diagnosticLogger(logger)],
+    log: (level, message, fields) => logger[level](fields ?? {}, message),
+  });
+  try {
+    await controller.start();
+  } catch (e) {
+    await proxy.stop();
+    throw e;
+  }
+  return {
+    proxy,
+    controller,
+    addresses,
+    logger,
+    async stop() {
+      await controller.stop();
+      await proxy.stop();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { connect } from 'node:net';
+import { FileSource } from '@tether/controller';
+import type { KubeObject } from '@tether/dialects';
+import { startEcho, type EchoServer } from '@tether/testkit';
+import { formatAddress } from './address';
+import { startServe, type Running, type ServeOptions } from './serve';
+
+interface LoopbackEndpoint {
+  host: string;
+  port: number;
+  name: string;
+}
+
+/** Loopback addresses of the manifests' EndpointSlices: where a local run expects backends. */
+export function loopbackEndpoints(objects: readonly KubeObject[]): LoopbackEndpoint[] {
+  const out = new Map<string, LoopbackEndpoint>();
+  for (const slice of objects.filter((o) => o.kind === 'EndpointSlice')) {
+    const service = slice.metadata.labels?.['kubernetes.io/service-name'] ?? slice.metadata.name;
+    const ports = (slice.ports ?? []) as { port?: unknown }[];
+    const endpoints = (slice.endpoints ?? []) as { addresses?: unknown[] }[];
+    endpoints.forEach((e, i) => {
+      for (const address of e.addresses ?? []) {
+        if (typeof address !== 'string' || !/^127\.\d+\.\d+\.\d+$/.test(address)) continue;
+        for (const p of ports) {
+          if (typeof p.port !== 'number') continue;
+          out.set(`${address}:${p.port}`, {
+            host: address,
+            port: p.port,
+            name: `${service}-${i + 1}`,
+          });
+        }
+      }
+    });
+  }
+  return [...out.values()];
+}
+
+/** Whether something accepts connections at the address already. */
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(500);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+export interface UpRunning extends Running {
+  echoes: EchoServer[];
+  hint: string;
+}
+
+/** Where to send a first request: the first served host and path with session persistence. */
+function hint(running: Running, dir: string): string {
+  const http = running.addresses.http;
+  const base = http ? `http://${formatAddress(http.address, http.port)}` : '(no HTTP listener)';
+  const entries = running.controller.latest?.entries ?? [];
+  const sticky =
+    entries.find(
+      (e) => e.accepted && e.policy && e.policy.mode !== 'none' && e.entry.kind !== 'Service',
+    ) ?? entries[0];
+  const host = sticky?.entry.host ?? 'localhost';
+  const path = sticky?.entry.path ?? '/';
+  const cookie = sticky?.policy?.cookie?.name;
+  const lines = [
+    `Tether is serving ${dir} on ${base} (admin on ${running.addresses.admin ? `http://${formatAddress(running.addresses.admin.address, running.addresses.admin.port)}` : 'off'})`,
+    '',
+    'Try it: the first answer sets the session cookie, the next ones come from the same endpoint.',
+    `  curl -si -c /tmp/tether.cookies -H 'Host: ${host}' ${base}${path} | grep -i -e '^set-cookie' -e '^x-endpoint'`,
+    `  for i in 1 2 3 4 5; do curl -s -b /tmp/tether.cookies -H 'Host: ${host}' -o /dev/null -D - ${base}${path} | grep -i '^x-endpoint'; done`,
+  ];
+  if (cookie)
+    lines.push(
+      `  (the session cookie is ${cookie}; without it, requests are balanced across endpoints)`,
+    );
+  lines.push('', 'Stop with Ctrl-C.');
+  return `${lines.join('\n')}\n`;
+}
+
+/** `serve --manifests DIR` plus an echo backend for every loopback endpoint nothing serves. */
+export async function startUp(
+  dir: string,
+  options: Omit<ServeOptions, 'manifests'>,
+): Promise<UpRunning> {
+  const { objects } = new FileSource({ paths: [dir] }).read();
+  const echoes: EchoServer[] = [];
+  for (const ep of loopbackEndpoints(objects)) {
+    if (await listening(ep.host, ep.port)) continue;
+    echoes.push(await startEcho({ host: ep.host, port: ep.port, name: ep.name }));
+  }
+  let running: Running;
+  try {
+    running = await startServe({ ...options, manifests: [dir] });
+  } catch (e) {
+    await Promise.all(echoes.map((x) => x.close()));
+    throw e;
+  }
+  return {
+    ...running,
+    echoes,
+    hint: hint(running, dir),
+    async stop() {
+      await running.stop();
+      await Promise.all(echoes.map((x) => x.close()));
+    },
+  };
+}
