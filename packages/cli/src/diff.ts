@@ -61,12 +61,14 @@ export function unifiedDiff(before: string, after: string, name: string, context
   }
   const out = [`--- ${name}`, `+++ ${name}`];
   let i = 0;
+  let printed = -1;
   while (i < lines.length) {
     if (lines[i]!.op === '=') {
       i++;
       continue;
     }
-    let start = Math.max(0, i - context);
+    // Context never reaches back into the previous hunk.
+    const start = Math.max(printed + 1, i - context);
     let end = i;
     // Extend the hunk while changes are within 2×context lines of each other.
     for (let j = i; j < lines.length; j++) {
@@ -79,8 +81,8 @@ export function unifiedDiff(before: string, after: string, name: string, context
     const bCount = hunk.filter((l) => l.op !== '-').length;
     out.push(`@@ -${hunk[0]!.ai + 1},${aCount} +${hunk[0]!.bi + 1},${bCount} @@`);
     for (const l of hunk) out.push(`${l.op === '=' ? ' ' : l.op}${l.text}`);
+    printed = end;
     i = end + 1;
-    start = i;
   }
   return `${out.join('\n')}\n`;
 }
