@@ -527,6 +527,17 @@ describe('emit: hostile input', () => {
     });
   });
 
+  it('writes nothing on an object without metadata', () => {
+    const object = ingress({});
+    const entries = entriesFor(object, { policy: cookiePolicy() });
+    const bare = { ...object, metadata: undefined } as unknown as typeof object;
+    expect(emit({ object: bare, entries, explicit: false })).toEqual({
+      annotations: {},
+      spec: [],
+      diagnostics: [],
+    });
+  });
+
   it('refuses unicode, line breaks and overlong text instead of writing them', () => {
     for (const name of ['séance', 'a\r\nSet-Cookie: x=1', 'x'.repeat(5000), ' ']) {
       const out = emitFor(ingress({}), { policy: cookiePolicy({ name, domain: name }) });

@@ -1,3 +1,16 @@
+/**
+ * Policies into ingress-nginx annotations, for `tether migrate --to ingress-nginx`.
+ *
+ * Choices where nginx has no exact equivalent (each is reported as UnsupportedByTarget):
+ * - source-IP persistence becomes `upstream-hash-by: $remote_addr`: a consistent hash keeps a
+ *   client on one endpoint while the endpoints stay the same, the nearest nginx has;
+ * - header persistence is not written at all: nginx can only hash by a header the client
+ *   sends, and clients waiting to be given a session header would all hash to one endpoint;
+ * - application-cookie persistence is not written: nginx pins only with a cookie of its own,
+ *   from the first request on, which is not what following the application's cookie does;
+ * - a Secure-only cookie on a host the Ingress serves without TLS, and balancing next to cookie
+ *   affinity (which nginx ignores), are left out rather than written to no effect.
+ */
 import {
   Diagnostic,
   Listener,
@@ -45,7 +58,7 @@ export function express(entry: ResolvedEntry, facts: IngressFacts): Expression |
   return x;
 }
 
-const describe = (x: Expression): string =>
+const entryName = (x: Expression): string =>
   `${x.entry.entry.rule} → ${x.entry.backend.service}:${x.entry.backend.port}`;
 const short = (key: NginxKey): string => key.slice(PREFIX.length);
 
@@ -66,7 +79,7 @@ function differenceWarning(first: Expression, other: Expression, keys: NginxKey[
   const fields = [...new Set(keys.flatMap((k) => [...other.fieldsOf(k), ...first.fieldsOf(k)]))];
   return warning(
     'UnsupportedByTarget',
-    `ingress-nginx takes one set of annotations per Ingress, written for ${describe(first)}; ${describe(other)} would need ${needs}, so it takes the settings of ${describe(first)}`,
+    `ingress-nginx takes one set of annotations per Ingress, written for ${entryName(first)}; ${entryName(other)} would need ${needs}, so it takes the settings of ${entryName(first)}`,
     ...other.sources(...fields),
   );
 }
@@ -83,6 +96,8 @@ function existingAnnotations(object: KubeObject): Record<string, unknown> {
   return isPlainObject(annotations) ? annotations : {};
 }
 
+const nothing = (): EmitOutput => ({ annotations: {}, spec: [], diagnostics: [] });
+
 /**
  * Writes the policy of an Ingress's entry points as ingress-nginx annotations. The controller
  * has one setting per Ingress, so the first entry's policy is written and every entry that
@@ -91,13 +106,16 @@ function existingAnnotations(object: KubeObject): Record<string, unknown> {
  * and is written only when every entry has that path, since one annotation covers them all.
  */
 export function emit(input: EmitInput): EmitOutput {
+  // Objects read from manifests always have metadata; anything else has nowhere to write to.
+  const metadata: unknown = input.object.metadata;
+  if (!isPlainObject(metadata) || typeof metadata.name !== 'string') return nothing();
   const facts = factsOf(input.object);
   const listeners = ownListeners(input.object);
   const expressions = input.entries
     .map((e) => express(asServedByNginx(e, listeners), facts))
     .filter((x): x is Expression => x !== undefined);
   const [first, ...others] = expressions;
-  if (!first) return { annotations: {}, spec: [], diagnostics: [] };
+  if (!first) return nothing();
   const diagnostics = [...first.diagnostics];
   for (const other of others) {
     diagnostics.push(...other.diagnostics);
