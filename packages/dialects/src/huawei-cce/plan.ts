@@ -26,8 +26,8 @@ export type Plan =
   | { mode: 'appCookie'; appCookieName: string };
 
 /** A cookie name is an RFC 6265 token; browsers keep no cookie whose name alone passes 4 KiB. */
-const COOKIE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const COOKIE_NAME_MAX = 4096;
+export const COOKIE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const COOKIE_NAME_MAX = 4096;
 /** Go's strconv.Atoi: optional sign, ASCII digits, nothing else (no spaces, no units). */
 const WHOLE_NUMBER = /^[+-]?[0-9]+$/;
 
