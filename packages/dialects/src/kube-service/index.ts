@@ -1,5 +1,6 @@
 import type { Dialect } from '../types';
 import { table } from './annotations';
+import { emit, ownedSpec, targetKinds } from './emit';
 import { appliesTo, parse } from './parse';
 
 export const kubeService: Dialect = {
@@ -9,4 +10,7 @@ export const kubeService: Dialect = {
   table,
   appliesTo,
   parse,
+  targetKinds,
+  emit,
+  ownedSpec,
 };
