@@ -739,3 +739,124 @@ describe('namespaces', () => {
     }
   });
 });
+
+describe('tables', () => {
+  const TABLE = { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json' };
+
+  it.each([
+    [
+      '/apis/networking.k8s.io/v1/namespaces/tables/ingresses',
+      ['Name', 'Class', 'Hosts', 'Address', 'Ports', 'Age'],
+      ['ing', 'tether', 'a.example', '192.0.2.9', '80'],
+    ],
+    [
+      '/apis/networking.k8s.io/v1/ingressclasses',
+      ['Name', 'Controller', 'Parameters', 'Age'],
+      ['tether', 'tether.dev/ingress-controller', '<none>'],
+    ],
+    [
+      '/apis/coordination.k8s.io/v1/namespaces/tables/leases',
+      ['Name', 'Holder', 'Age'],
+      ['lease', 'replica-a'],
+    ],
+    [
+      '/apis/discovery.k8s.io/v1/namespaces/tables/endpointslices',
+      ['Name', 'AddressType', 'Ports', 'Endpoints', 'Age'],
+      ['slice', 'IPv4', '8080', '127.0.0.1'],
+    ],
+    ['/api/v1/namespaces/tables/secrets', ['Name', 'Type', 'Data', 'Age'], ['secret', 'Opaque', 1]],
+    ['/api/v1/namespaces/tables/configmaps', ['Name', 'Age'], ['cm']],
+  ])('%s has kubectl columns', async (path, columns, leadingCells) => {
+    server.apply({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: 'tether' },
+      spec: { controller: 'tether.dev/ingress-controller' },
+    });
+    server.apply({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'ing', namespace: 'tables' },
+      spec: {
+        ingressClassName: 'tether',
+        rules: [
+          {
+            host: 'a.example',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    server.applyStatus({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'ing', namespace: 'tables' },
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.9' }] } },
+    });
+    server.apply({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'lease', namespace: 'tables' },
+      spec: { holderIdentity: 'replica-a' },
+    });
+    server.apply({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'slice', namespace: 'tables' },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['127.0.0.1'] }],
+      ports: [{ port: 8080 }],
+    });
+    server.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'secret', namespace: 'tables' },
+      data: { a: 'Yg==' },
+    });
+    server.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm', namespace: 'tables' },
+    });
+    const table = (await call(base, 'GET', path, undefined, TABLE)).json as {
+      columnDefinitions: JsonObject[];
+      rows: { cells: unknown[] }[];
+    };
+    expect(
+      table.columnDefinitions
+        .filter((column) => column.priority === 0)
+        .map((column) => column.name),
+    ).toEqual(columns);
+    expect(table.rows[0]!.cells.slice(0, leadingCells.length)).toEqual(leadingCells);
+    expect(table.rows[0]!.cells[columns.indexOf('Age')]).toMatch(/^\d+s$/);
+  });
+
+  it('honours includeObject and answers a single GET with a one-row table', async () => {
+    const path = '/api/v1/namespaces/tables/configmaps';
+    const full = (await call(base, 'GET', `${path}?includeObject=Object`, undefined, TABLE))
+      .json as { rows: { object: JsonObject }[] };
+    expect(full.rows[0]!.object).toMatchObject({
+      kind: 'ConfigMap',
+      apiVersion: 'v1',
+      metadata: { name: 'cm' },
+    });
+    const none = (await call(base, 'GET', `${path}?includeObject=None`, undefined, TABLE)).json as {
+      rows: JsonObject[];
+    };
+    expect(none.rows[0]).not.toHaveProperty('object');
+    const single = (await call(base, 'GET', `${path}/cm`, undefined, TABLE)).json as {
+      kind: string;
+      rows: JsonObject[];
+    };
+    expect(single.kind).toBe('Table');
+    expect(single.rows).toHaveLength(1);
+  });
+});

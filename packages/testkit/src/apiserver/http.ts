@@ -219,7 +219,12 @@ export class RequestHandler {
     path: string,
     served: ReturnType<typeof servedGroupVersions>,
   ): Target | undefined {
-    const parts = path.split('/').slice(1).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = path.split('/').slice(1).map(decodeURIComponent);
+    } catch {
+      throw badRequest(`malformed path: ${JSON.stringify(path)}`);
+    }
     let group: string;
     let version: string;
     let rest: string[];

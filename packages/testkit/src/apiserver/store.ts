@@ -23,8 +23,10 @@ export type ChangeListener = (change: Change) => void;
 
 class Bucket {
   readonly objects = new Map<string, StoredObject>();
+  /** Retained changes are history[head…]; the prefix is dropped lazily to keep trims O(1). */
   history: Change[] = [];
-  /** Changes with rv ≤ compactedRv are no longer in `history`. */
+  head = 0;
+  /** Changes with rv ≤ compactedRv are no longer retained. */
   compactedRv = 0;
   readonly listeners = new Set<ChangeListener>();
 }
@@ -107,17 +109,26 @@ export class Store {
   }
 
   private trim(bucket: Bucket): void {
-    const excess = bucket.history.length - this.historyLimit;
-    if (excess <= 0) return;
-    const dropped = bucket.history.splice(0, excess);
-    bucket.compactedRv = dropped[dropped.length - 1]!.rv;
+    while (bucket.history.length - bucket.head > this.historyLimit) {
+      bucket.compactedRv = bucket.history[bucket.head]!.rv;
+      bucket.head++;
+    }
+    if (bucket.head > 1024 && bucket.head * 2 > bucket.history.length) {
+      bucket.history = bucket.history.slice(bucket.head);
+      bucket.head = 0;
+    }
   }
 
   /** Changes of a bucket after `rv`, or undefined when some of them were compacted away. */
   changesSince(storage: string, rv: number): Change[] | undefined {
     const bucket = this.bucket(storage);
     if (rv < bucket.compactedRv) return undefined;
-    return bucket.history.filter((change) => change.rv > rv);
+    const result: Change[] = [];
+    for (let index = bucket.head; index < bucket.history.length; index++) {
+      const change = bucket.history[index]!;
+      if (change.rv > rv) result.push(change);
+    }
+    return result;
   }
 
   /** The oldest resourceVersion a watch on this bucket can still resume from. */
@@ -130,6 +141,7 @@ export class Store {
     const targets = storage === undefined ? [...this.buckets.values()] : [this.bucket(storage)];
     for (const bucket of targets) {
       bucket.history = [];
+      bucket.head = 0;
       bucket.compactedRv = this.rv;
     }
   }
