@@ -1,5 +1,6 @@
 import type { Dialect, KubeObject } from '../types';
 import { OPENSHIFT_TABLE } from './annotations';
+import { emit, targetKinds } from './emit';
 import { parseRoute } from './parse';
 
 /**
@@ -20,4 +21,6 @@ export const openshift: Dialect = {
   table: OPENSHIFT_TABLE,
   appliesTo: isOpenShiftRoute,
   parse: parseRoute,
+  targetKinds,
+  emit,
 };

@@ -39,7 +39,7 @@ interface Tls {
   insecure: InsecurePolicy;
 }
 
-const ALGORITHMS: Record<(typeof BALANCE_VALUES)[number], BalancingAlgorithm> = {
+export const ALGORITHMS: Record<(typeof BALANCE_VALUES)[number], BalancingAlgorithm> = {
   roundrobin: 'roundRobin',
   leastconn: 'leastConnections',
   source: 'sourceIpHash',
@@ -98,6 +98,16 @@ function activeServices(spec: RouteSpec): number {
   return [...weights.values()].filter((w) => w > 0).length;
 }
 
+/**
+ * The algorithm the router uses when `balance` is absent or invalid. A split over several
+ * active Services is balanced round robin whatever the router's environment says; otherwise
+ * the router's own default applies (random, source for TCP).
+ */
+export function defaultAlgorithm(spec: RouteSpec, passthrough: boolean): BalancingAlgorithm {
+  if (activeServices(spec) > 1) return 'roundRobin';
+  return passthrough ? 'sourceIpHash' : 'random';
+}
+
 function readBalance(
   c: FieldCollector,
   spec: RouteSpec,
@@ -119,14 +129,8 @@ function readBalance(
       ),
     );
   }
-  // A split over several active Services is balanced round robin whatever the router's
-  // environment says; otherwise the router's own default applies (random, source for TCP).
+  const algorithm = defaultAlgorithm(spec, passthrough);
   const split = activeServices(spec) > 1;
-  const algorithm: BalancingAlgorithm = split
-    ? 'roundRobin'
-    : passthrough
-      ? 'sourceIpHash'
-      : 'random';
   c.setDefault('loadBalancing.algorithm', algorithm, split ? ALTERNATE_BACKENDS : BALANCE);
   return algorithm;
 }

@@ -1,0 +1,232 @@
+import { quote, type BalancingAlgorithm, type FlatValues, type PolicyField } from '@tether/model';
+import { applyToObject } from '../migrate/apply';
+import { annotationsOf, namespaceOf, readRoute, type RouteSpec } from '../kube';
+import type { EmitInput, EmitOutput, KubeObject } from '../types';
+import {
+  BALANCE,
+  BALANCE_VALUES,
+  COOKIE_NAME,
+  COOKIE_NAME_PATTERN,
+  COOKIE_SAME_SITE,
+  DISABLE_COOKIES,
+} from './annotations';
+import { flatOf, losses, type Notes, type Why } from './emit-losses';
+import { ALGORITHMS, defaultAlgorithm, defaultCookieName } from './parse';
+import { readBackRoute } from './read-back';
+
+/** OpenShift settings are annotations of a Route; the router reads them nowhere else. */
+export const targetKinds = ['Route'] as const;
+
+type Balance = (typeof BALANCE_VALUES)[number];
+
+/** What the router does with a Route whatever its annotations say. */
+interface RouteFacts {
+  passthrough: boolean;
+  /** The router marks the cookie Secure, and then also sends SameSite. */
+  secure: boolean;
+  /** How the route is served, for messages. */
+  served: string;
+  defaultName: string;
+  defaultAlgorithm: BalancingAlgorithm;
+}
+
+function factsOf(object: KubeObject, spec: RouteSpec): RouteFacts {
+  const termination = spec.tls?.termination;
+  const passthrough = termination === 'passthrough';
+  const tls = termination === 'edge' || termination === 'reencrypt';
+  const allow = spec.tls?.insecureEdgeTerminationPolicy === 'Allow';
+  const served = passthrough
+    ? 'the route is passthrough'
+    : !tls
+      ? 'the route is plain HTTP'
+      : allow
+        ? `the route is ${termination} with insecureEdgeTerminationPolicy: Allow`
+        : `the route is ${termination}`;
+  return {
+    passthrough,
+    secure: tls && !allow,
+    served,
+    defaultName: defaultCookieName(namespaceOf(object), object.metadata.name),
+    defaultAlgorithm: defaultAlgorithm(spec, passthrough),
+  };
+}
+
+const BALANCE_OF: Partial<Record<BalancingAlgorithm, Balance>> = Object.fromEntries(
+  Object.entries(ALGORITHMS).map(([balance, algorithm]) => [algorithm, balance as Balance]),
+);
+
+/** nginx-style hash keys that hash the client address, as `balance: source` does. */
+const ADDRESS_KEYS = ['$remote_addr', '$binary_remote_addr'];
+
+/** The `balance` value closest to the source's algorithm, with notes where it is not exact. */
+function planBalance(flat: FlatValues, notes: Notes): Balance | undefined {
+  const algorithm = flat['loadBalancing.algorithm'];
+  const key = flat['loadBalancing.hashKey'];
+  if (flat.mode === 'sourceIp') {
+    const note =
+      'written as balance: source, the router’s nearest match for source-IP persistence (see mode)';
+    if (algorithm !== 'sourceIpHash') notes['loadBalancing.algorithm'] = note;
+    if (key !== undefined) notes['loadBalancing.hashKey'] = note;
+    return 'source';
+  }
+  if (algorithm === undefined) return undefined;
+  const direct = BALANCE_OF[algorithm];
+  if (direct !== undefined) return direct;
+  if (algorithm === 'ewma') {
+    notes['loadBalancing.algorithm'] =
+      'the router has no latency-weighted (EWMA) balancing; written as leastconn, which also sends new requests to the least busy endpoints';
+    return 'leastconn';
+  }
+  if (key !== undefined && ADDRESS_KEYS.includes(key)) {
+    const note = `the router hashes only the client address, with balance: source, which is what ${key} hashed; written as source`;
+    notes['loadBalancing.algorithm'] = note;
+    notes['loadBalancing.hashKey'] = note;
+    return 'source';
+  }
+  const note = `the router can hash only the client address (balance: source), not ${quote(key ?? '(no key)')}; its default algorithm applies`;
+  notes['loadBalancing.algorithm'] = note;
+  if (key !== undefined) notes['loadBalancing.hashKey'] = note;
+  return undefined;
+}
+
+/** The cookie annotations: off, or on with its name and SameSite where the router uses them. */
+function planCookie(
+  flat: FlatValues,
+  facts: RouteFacts,
+  write: (key: string, value: string, isDefault: boolean) => void,
+  notes: Notes,
+): void {
+  const mode = flat.mode ?? 'none';
+  if (mode === 'sourceIp') {
+    notes.mode =
+      'the router keeps no table of client addresses; written as balance: source with the cookie off, which hashes the client address over the current endpoints, so a client moves when endpoints come or go';
+    if (!facts.passthrough) write(DISABLE_COOKIES, 'true', false);
+    return;
+  }
+  if (facts.passthrough) {
+    // The router never sees HTTP on a passthrough route; disable_cookies would have no effect.
+    if (mode !== 'none')
+      notes.mode = `${facts.served}: the router forwards TLS as TCP and cannot set or read a cookie; terminate TLS at the router (edge or reencrypt) to keep ${mode} persistence`;
+    return;
+  }
+  if (mode === 'none') {
+    write(DISABLE_COOKIES, 'true', false);
+    return;
+  }
+  write(DISABLE_COOKIES, 'false', true);
+  if (mode === 'appCookie')
+    notes.mode =
+      'the router cannot follow a cookie the application sets; its own cookie pins clients instead';
+  if (mode === 'header')
+    notes.mode =
+      'the router has no header persistence; its own cookie pins the clients that keep cookies';
+  const name = flat['cookie.name'];
+  if (name === undefined || COOKIE_NAME_PATTERN.test(name)) {
+    const written = name ?? facts.defaultName;
+    write(COOKIE_NAME, written, written === facts.defaultName);
+  } else {
+    notes['cookie.name'] =
+      'the router takes only letters, digits, "_" and "-" in cookie_name and would ignore it; the cookie is named after the route key hash instead';
+  }
+  if (!facts.secure) return;
+  const sameSite = flat['cookie.sameSite'] ?? 'None';
+  write(COOKIE_SAME_SITE, sameSite, sameSite === 'None');
+}
+
+const COOKIE_GROUPS = ['cookie.', 'appCookie.', 'header.', 'sourceIp.'];
+
+/** Why the router cannot say a field as the source did, when the plan left no note. */
+function whyFor(facts: RouteFacts): Why {
+  return (field: PolicyField, before: unknown, after: unknown, modeKept: boolean): string => {
+    if (!modeKept && field !== 'mode' && COOKIE_GROUPS.some((g) => field.startsWith(g))) {
+      if (before === undefined)
+        return 'a setting of the router’s own cookie, which replaces the source’s persistence (see mode)';
+      if (after === undefined && field.startsWith('cookie.'))
+        return 'the route carries no cookie (see mode)';
+    }
+    switch (field) {
+      case 'appCookie.name':
+        return 'the router cannot follow a cookie the application sets (see mode)';
+      case 'header.name':
+        return 'the router has no header persistence (see mode)';
+      case 'sourceIp.timeoutSeconds':
+        return 'balance: source has no timeout; a client keeps its endpoint while the endpoints stay the same';
+      case 'cookie.path':
+        return 'the router always sets Path=/';
+      case 'cookie.domain':
+        return 'the router sets no Domain';
+      case 'cookie.maxAgeSeconds':
+      case 'cookie.expiresSeconds':
+      case 'cookie.lifetime':
+        return 'the router’s cookie is always a session cookie, without Max-Age or Expires';
+      case 'cookie.httpOnly':
+        return 'the router always sets HttpOnly';
+      case 'cookie.secure':
+        return `Secure follows the route's TLS: the router sets it on edge and reencrypt routes that do not allow plain HTTP, and never otherwise; ${facts.served}`;
+      case 'cookie.sameSite':
+        return facts.secure
+          ? 'the router sends SameSite with every Secure cookie, None unless cookie-same-site says Lax or Strict'
+          : `the router sends SameSite only together with Secure, and ${facts.served}`;
+      case 'cookie.omitSameSiteNoneForOldClients':
+        return 'the router sends the same SameSite to every client';
+      case 'cookie.nocache':
+        return 'the router always marks responses that set its cookie Cache-Control: private (nocache)';
+      case 'rebalance':
+        return 'the router has no balanced mode: a cookie keeps its endpoint until that endpoint is gone';
+      case 'onFailure':
+        return before === 'fail'
+          ? 'the router cannot fail closed: option redispatch sends a client whose endpoint is down to another one and issues a new cookie'
+          : 'the router moves a pinned client only when its endpoint is down (option redispatch); it does not retry failed requests elsewhere';
+      case 'absoluteTimeoutSeconds':
+      case 'idleTimeoutSeconds':
+        return 'the router keeps no session timer; its cookie lasts as long as the browser session';
+      case 'canaryBehavior':
+        return 'a Route splits traffic by alternateBackends weights and has no canary stickiness setting';
+      case 'loadBalancing.algorithm':
+      case 'loadBalancing.hashKey':
+        return 'the router’s balance takes roundrobin, leastconn, source or random';
+      default:
+        if (field.startsWith('route.'))
+          return `${field} is routing, not a router annotation; set it on the Route's spec by hand`;
+        return `the OpenShift router has no setting for ${field}`;
+    }
+  };
+}
+
+/**
+ * Writes the first backend's policy as OpenShift router annotations on a Route (one setting
+ * per Route), leaving out values equal to the router's defaults unless `explicit`, and
+ * reports every field the router will not apply as the source said. Never throws.
+ */
+export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
+  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [] };
+  const { spec } = readRoute(object);
+  const withPolicy = entries.filter((e) => e.policy !== null);
+  const [first] = withPolicy;
+  if (object.kind !== 'Route' || !spec || !first) return out;
+  const facts = factsOf(object, spec);
+  const flat = flatOf(first);
+  const notes: Notes = {};
+  // A default is left out unless asked for, or unless the Route already says something else.
+  const present = annotationsOf(object);
+  const write = (key: string, value: string, isDefault: boolean): void => {
+    if (explicit || !isDefault || present[key] !== undefined) out.annotations[key] = value;
+  };
+  planCookie(flat, facts, write, notes);
+  const balance = planBalance(flat, notes);
+  if (balance !== undefined)
+    write(BALANCE, balance, ALGORITHMS[balance] === facts.defaultAlgorithm);
+  const written = applyToObject(object, {
+    removeAnnotations: [],
+    setAnnotations: out.annotations,
+    spec: [],
+  });
+  out.diagnostics = losses({
+    entries: withPolicy,
+    readBack: readBackRoute(written),
+    notes,
+    why: whyFor(facts),
+    scope: 'a Route',
+  });
+  return out;
+}
