@@ -33,6 +33,9 @@ function startsPair(header: string, at: number): boolean {
 /** The header without every pair named `name`; undefined when nothing is left. */
 export function removeCookie(header: string, name: string): string | undefined {
   if (!header.includes(name)) return header;
+  // The usual case: the header holds our cookie alone.
+  if (header.startsWith(name) && header.charCodeAt(name.length) === 61 && !header.includes(';'))
+    return undefined;
   const kept: string[] = [];
   for (const part of header.split(';')) {
     const trimmed = part.trim();

@@ -13,10 +13,13 @@ import type { Dispatcher } from 'undici';
 import { redecide, newToken, type AffinityContext, type Decision } from './affinity';
 import { deleteCookieValue, parseSetCookie, setCookieValue } from './cookies';
 import type { IncomingFacts } from './headers';
+import type { OriginPool } from './pool';
 import { isHopByHop } from './headers';
 import type { EndpointRuntime, SetRuntime } from './runtime';
 import type { SessionToken } from './token';
 
+/** Bodies up to this size leave in the same write as the response head. */
+const SMALL_BODY = 16 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 const CONNECT_ERRORS = new Set([
   'ECONNREFUSED',
@@ -33,7 +36,7 @@ const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIME
 /** What an exchange needs from the proxy. */
 export interface ForwardHost {
   readonly affinity: AffinityContext;
-  pool(origin: string): Dispatcher;
+  pool(origin: string): OriginPool;
   now(): number;
   downMs: number;
   encodeToken(set: SetRuntime, token: SessionToken): string;
@@ -260,8 +263,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#ep.stats.active--;
     const held = this.#pending;
     this.#pending = undefined;
-    if (held) this.res.end(held);
-    else this.res.end();
+    if (held === undefined) this.res.end();
+    else if (held.length <= SMALL_BODY && !this.res.headersSent) {
+      // Node joins a string body with the response head into one write; latin1 keeps bytes as they are.
+      this.res.end(held.toString('latin1'), 'latin1');
+    } else this.res.end(held);
     this.host.finished(this.set, this.#status, this.#ep, this.#started, this.#headersAt);
   }
 

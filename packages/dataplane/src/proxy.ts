@@ -21,7 +21,6 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
 import type { FastifyInstance } from 'fastify';
 import { decide, SourceIpSessions, type AffinityContext, type Decision } from './affinity';
 import { createAdmin } from './admin';
@@ -29,6 +28,7 @@ import { Exchange, plainResponse, type ForwardHost } from './forward';
 import { IncomingFacts } from './headers';
 import { createLogger, type Logger } from './logger';
 import { ProxyMetrics } from './metrics';
+import { OriginPool } from './pool';
 import { CompiledTable, EndpointStats, type EndpointRuntime, type SetRuntime } from './runtime';
 import { createRouteTable, type ListenerProtocolName, type RouteTable } from './table';
 import { TokenCodec, type SessionToken } from './token';
@@ -129,7 +129,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #codec: TokenCodec;
   readonly #clock: () => number;
   readonly #listeners: ListenerState[] = [];
-  readonly #pools = new Map<string, Pool>();
+  readonly #pools = new Map<string, OriginPool>();
   readonly #poolTimers = new Map<string, NodeJS.Timeout>();
   readonly #stats = new Map<string, EndpointStats>();
   readonly #upgraded = new Set<Duplex>();
@@ -233,16 +233,15 @@ export class Proxy implements ForwardHost, UpgradeHost {
     }
   }
 
-  pool(origin: string): Dispatcher {
+  pool(origin: string): OriginPool {
     let p = this.#pools.get(origin);
     if (!p) {
-      p = new Pool(origin, {
+      p = new OriginPool(origin, {
         connections: this.limits.upstreamConnections,
-        pipelining: 1,
         headersTimeout: this.limits.upstreamHeadersTimeoutMs,
         bodyTimeout: this.limits.upstreamBodyTimeoutMs,
         keepAliveTimeout: 30_000,
-        connect: { timeout: this.limits.upstreamConnectTimeoutMs },
+        connectTimeout: this.limits.upstreamConnectTimeoutMs,
       });
       this.#pools.set(origin, p);
     }

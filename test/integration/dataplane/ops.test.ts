@@ -132,6 +132,21 @@ describe('table swaps', () => {
   });
 });
 
+describe('upstream connections', () => {
+  it('queues requests beyond the per-origin connection limit and serves them all', async () => {
+    const [a] = echoes as [EchoServer];
+    const proxy = await startProxy(tableFor([a], 'v1'), { limits: { upstreamConnections: 1 } });
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 5 }, () => call(proxy.port, '/?delay=50')),
+      );
+      expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
+
 describe('logs', () => {
   it('never contain cookie values', async () => {
     const lines: string[] = [];

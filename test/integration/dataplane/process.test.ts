@@ -22,6 +22,7 @@ afterAll(async () => {
   await Promise.all(echoes.map((e) => e.close()));
 });
 
+/** Starting a process compiles the sources first, which takes a few seconds on a busy machine. */
 function startProcess(
   table: RouteTable,
   key = KEY,
@@ -71,7 +72,7 @@ describe('proxy processes', () => {
       expect(r.setCookies).toEqual([]);
       expect(cookiePair(await call(other.port, '/', { headers: { cookie: pair } }))).toBeDefined();
     }
-  });
+  }, 30_000);
 
   it('SIGTERM: finishes the request in flight, then exits 0 and accepts no more', async () => {
     const { child, port } = await startProcess(
@@ -84,5 +85,5 @@ describe('proxy processes', () => {
     expect(reply.status).toBe(200);
     expect(await exited(child)).toBe(0);
     await expect(call(port)).rejects.toThrow();
-  });
+  }, 30_000);
 });

@@ -168,6 +168,33 @@ describe('HTTPS listener', () => {
   });
 });
 
+describe('ssl redirect', () => {
+  it('sends plain-HTTP requests of a set with sslRedirect to the HTTPS listener', async () => {
+    const redirecting = await startProxy(
+      simpleTable(backendSet([backend(echoes)], { route: { sslRedirect: true } })),
+      {
+        https: {
+          port: 0,
+          cert: readFileSync(join(certDir, 'cert.pem')),
+          key: readFileSync(join(certDir, 'key.pem')),
+        },
+      },
+    );
+    try {
+      const r = await call(redirecting.port, '/a?b=1', { headers: { host: 'shop.example.com' } });
+      expect(r.status).toBe(308);
+      expect(r.headers.location).toBe(
+        `https://shop.example.com:${redirecting.addresses.https?.port}/a?b=1`,
+      );
+      expect(
+        (await call(redirecting.addresses.https?.port ?? 0, '/', { https: true })).status,
+      ).toBe(200);
+    } finally {
+      await redirecting.stop();
+    }
+  });
+});
+
 describe('bodies', () => {
   it('streams a large upload without holding it in memory', async () => {
     const total = 256 * 1024 * 1024;
