@@ -195,6 +195,22 @@ describe('events.k8s.io/v1 validation', () => {
     expect(causes.map((cause) => cause.field)).toContain(field);
   });
 
+  it('creates an event on PUT, through either API', async () => {
+    const v1 = await call(base, 'PUT', `${EVENTS_V1}/put-created`, newEvent('put-created'));
+    expect(v1.status).toBe(201);
+    expect(v1.json).toMatchObject({
+      apiVersion: 'events.k8s.io/v1',
+      note: 'annotation x=y conflicts with z',
+    });
+    const core = await call(base, 'PUT', `${CORE}/put-core`, {
+      metadata: { name: 'put-core' },
+      involvedObject: { kind: 'Service', namespace: 'shop', name: 'a' },
+      reason: 'R',
+      message: 'm',
+    });
+    expect(core.status).toBe(201);
+  });
+
   it('accepts a note of exactly 1024 characters', async () => {
     expect(
       (await call(base, 'POST', EVENTS_V1, newEvent('limit', { note: 'n'.repeat(1024) }))).status,

@@ -194,12 +194,14 @@ describe('kubectl', () => {
     }
   });
 
-  it('streams changes with `kubectl get -w`', async () => {
-    const watching = run(
+  it('streams changes with `kubectl get -w` and `kubectl events --watch`', async () => {
+    // Both run until the timeout kills them; what they printed before that is what counts.
+    const getWatch = run(
       ['get', 'configmaps', '--watch-only', '--output-watch-events'],
       undefined,
       2500,
     );
+    const eventsWatch = run(['events', '--watch', '--types=Warning'], undefined, 2500);
     await new Promise((resolve) => setTimeout(resolve, 1200));
     server.apply({
       apiVersion: 'v1',
@@ -207,8 +209,27 @@ describe('kubectl', () => {
       metadata: { name: 'watched', namespace: 'shop' },
       data: { a: 'b' },
     });
-    const result = await watching;
-    // kubectl runs until killed by the timeout; what it printed before that is what counts.
-    expect(result.stdout).toMatch(/ADDED\s+watched/);
+    server.apply({
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: 'late.warning', namespace: 'shop' },
+      eventTime: new Date().toISOString(),
+      reportingController: 'tether.dev/ingress-controller',
+      reportingInstance: 'tether-0',
+      action: 'Reconcile',
+      reason: 'InvalidAnnotation',
+      type: 'Warning',
+      note: 'arrived while watching',
+      regarding: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        namespace: 'shop',
+        name: 'late',
+      },
+    });
+    expect((await getWatch).stdout).toMatch(/ADDED\s+watched/);
+    expect((await eventsWatch).stdout).toMatch(
+      /Warning\s+InvalidAnnotation\s+Ingress\/late\s+arrived while watching/,
+    );
   });
 });

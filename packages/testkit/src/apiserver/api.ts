@@ -320,9 +320,13 @@ export class ResourceApi {
     }
     if (old === undefined) {
       if (!def.createOnUpdate || subresource !== '') throw notFound(def, name);
-      delete metadata.resourceVersion;
-      object.metadata = metadata;
-      return { object: this.create(def, namespace, object, options), created: true };
+      // Create from the body as sent (in this API's form), without its resourceVersion.
+      const sent = isObject(body) ? body : {};
+      const { resourceVersion: _ignored, ...sentMetadata } = metadataOf(sent);
+      return {
+        object: this.create(def, namespace, { ...sent, metadata: sentMetadata }, options),
+        created: true,
+      };
     }
     const requestedVersion = text(metadata.resourceVersion);
     if (requestedVersion !== '' && requestedVersion !== old.metadata.resourceVersion) {
