@@ -1,5 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseDuration } from './duration';
+import fc from 'fast-check';
+import { DURATION_PATTERN } from './annotations';
+import { MAX_DURATION_SECONDS, formatDuration, parseDuration } from './duration';
 
 describe('gateway-api: GEP-2257 durations', () => {
   const valid: [string, number][] = [
@@ -45,4 +47,41 @@ describe('gateway-api: GEP-2257 durations', () => {
     it(`${JSON.stringify(raw) ?? 'undefined'} is not a Duration`, () =>
       expect(parseDuration(raw)).toBeUndefined());
   }
+});
+
+describe('gateway-api: GEP-2257 durations written out', () => {
+  const cases: [number, string][] = [
+    [1, '1s'],
+    [59, '59s'],
+    [60, '1m'],
+    [90, '1m30s'],
+    [3600, '1h'],
+    [3601, '1h1s'],
+    [5400, '1h30m'],
+    [86_400, '24h'],
+    [90_061, '25h1m1s'],
+    [MAX_DURATION_SECONDS, '99999h59m59s'],
+  ];
+  for (const [seconds, text] of cases) {
+    it(`${seconds} s is ${text}`, () =>
+      expect(formatDuration(seconds)).toEqual({ text, capped: false }));
+  }
+
+  it('caps what no Duration can hold', () => {
+    expect(formatDuration(MAX_DURATION_SECONDS + 1)).toEqual({
+      text: '99999h59m59s',
+      capped: true,
+    });
+    expect(formatDuration(2 ** 31)).toEqual({ text: '99999h59m59s', capped: true });
+  });
+
+  it('reads back as the same number of seconds, in the pattern the CRDs enforce', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_DURATION_SECONDS }), (seconds) => {
+        const { text } = formatDuration(seconds);
+        expect(text).toMatch(DURATION_PATTERN);
+        expect(parseDuration(text)).toBe(seconds * 1000);
+      }),
+    );
+  });
 });

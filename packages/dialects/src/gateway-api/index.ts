@@ -2,6 +2,7 @@ import type { Dialect, KubeObject } from '../types';
 import { GATEWAY_TABLE } from './annotations';
 import { crossCheckCookieNames } from './cross-check';
 import { gatewayDependencies } from './dependencies';
+import { emit, ownedSpec, targetKinds } from './emit';
 import { parseGateway } from './parse';
 import { apiGroup, isSessionPolicy } from './policies';
 
@@ -25,4 +26,7 @@ export const gatewayApi: Dialect = {
   parse: parseGateway,
   crossCheck: crossCheckCookieNames,
   dependencies: gatewayDependencies,
+  targetKinds,
+  emit,
+  ownedSpec,
 };

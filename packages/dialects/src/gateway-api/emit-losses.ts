@@ -1,0 +1,88 @@
+import {
+  Diagnostic,
+  flattenPolicy,
+  quote,
+  warning,
+  type FlatValues,
+  type PolicyField,
+  type ResolvedEntry,
+  type SourceRef,
+} from '@tether/model';
+
+/** Why a field could not be written as the source said it, by field. */
+export type Notes = Partial<Record<PolicyField, string>>;
+
+/**
+ * The general reason a field differs, for fields without a note of the written plan;
+ * `modeKept` says whether the persistence mode itself carried over.
+ */
+export type Why = (
+  field: PolicyField,
+  before: unknown,
+  after: unknown,
+  modeKept: boolean,
+) => string;
+
+export const flatOf = (e: ResolvedEntry | undefined): FlatValues =>
+  e?.policy ? flattenPolicy(e.policy, e.loadBalancing, e.route) : {};
+
+/**
+ * Where a field came from. A field no dialect set (a model default such as no SameSite)
+ * follows from the persistence mode, so it is blamed on the mode's source.
+ */
+export function sourcesFor(e: ResolvedEntry, field: PolicyField): SourceRef[] {
+  const own = e.sources[field];
+  if (own && own.length > 0) return own;
+  return e.sources.mode ?? [];
+}
+
+const sameSpot = (a: ResolvedEntry, b: ResolvedEntry): boolean =>
+  a.entry.rule === b.entry.rule &&
+  a.backend.namespace === b.backend.namespace &&
+  a.backend.service === b.backend.service &&
+  a.backend.port === b.backend.port;
+
+export interface LossInput {
+  /** Entries that share one setting; the first one's policy is the one written. */
+  entries: readonly ResolvedEntry[];
+  /** The entries as the target's parser reads the written object. */
+  readBack: readonly ResolvedEntry[];
+  notes: Notes;
+  why: Why;
+  /** What holds the one setting ("a Route"), for entries whose policy differs from the first. */
+  scope: string;
+}
+
+/**
+ * One `UnsupportedByTarget` warning per field that reads back differently from what the
+ * source said, naming the source of the field and the reason.
+ */
+export function losses({ entries, readBack, notes, why, scope }: LossInput): Diagnostic[] {
+  const [first] = entries;
+  if (!first) return [];
+  const firstFlat = flatOf(first);
+  const out = new Map<string, Diagnostic>();
+  for (const e of entries) {
+    const before = flatOf(e);
+    const after = flatOf(readBack.find((r) => sameSpot(r, e)));
+    const fields = new Set([...Object.keys(before), ...Object.keys(after)] as PolicyField[]);
+    for (const field of fields) {
+      const b = before[field];
+      const a = after[field];
+      if (b === a) continue;
+      const other = e !== first && b !== firstFlat[field];
+      const reason = other
+        ? `${scope} holds one setting, written from Service ${first.backend.service}, where it is ${quote(firstFlat[field] ?? '(unset)')}`
+        : (notes[field] ?? why(field, b, a, before.mode === after.mode));
+      const what = a === undefined ? 'is dropped' : `becomes ${quote(a)}`;
+      const where = other ? ` for Service ${e.backend.service}` : '';
+      const d = warning(
+        'UnsupportedByTarget',
+        `${field} = ${quote(b ?? '(unset)')}${where} ${what}: ${reason}`,
+        ...sourcesFor(e, field),
+      );
+      out.set(JSON.stringify([d.message, d.sources]), d);
+    }
+  }
+  return [...out.values()];
+}
