@@ -39,8 +39,14 @@ const COOKIE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Browsers store at most 4096 bytes per cookie, name included.
 const MAX_COOKIE_NAME = 4096;
 const HOST_NAME = /^[A-Za-z0-9._-]+$/;
+
+/** A Domain OCI can carry: a host name of letters, digits, '-' and '.', at most 253 characters. */
+export function isCookieDomain(domain: string): boolean {
+  return domain.length <= 253 && HOST_NAME.test(domain);
+}
+
 /** Control characters and ';' would end or split the Set-Cookie attribute. */
-function unsafeInPath(path: string): boolean {
+export function unsafeInPath(path: string): boolean {
   for (let i = 0; i < path.length; i++) {
     const code = path.charCodeAt(i);
     if (code < 0x20 || code === 0x7f || code === 0x3b) return true;
@@ -122,10 +128,7 @@ export function readLbCookieConfig(text: string, ctx: ReadContext): LbCookieConf
   if (config.path === '') delete config.path;
   if (config.cookieName !== undefined)
     ok = checkCookieName(ctx, config.cookieName, 'cookieName', false) && ok;
-  if (
-    config.domain !== undefined &&
-    (config.domain.length > 253 || !HOST_NAME.test(config.domain))
-  ) {
+  if (config.domain !== undefined && !isCookieDomain(config.domain)) {
     ok = false;
     ctx.diagnostics.push(
       error(
