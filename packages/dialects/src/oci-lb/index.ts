@@ -1,6 +1,7 @@
 import type { Dialect, KubeObject } from '../types';
 import { presentKeys } from '../oci-common';
 import { TABLE } from './annotations';
+import { emit, targetKinds } from './emit';
 import { parse } from './parse';
 
 const TABLE_KEYS = TABLE.map((k) => k.key);
@@ -15,4 +16,6 @@ export const ociLb: Dialect = {
   appliesTo: (object: KubeObject) =>
     object.kind === 'Service' && presentKeys(object, TABLE_KEYS).length > 0,
   parse,
+  targetKinds,
+  emit,
 };
