@@ -2,6 +2,7 @@ import type { Dialect, KubeObject } from '../types';
 import { annotationsOf } from '../kube';
 import { PERSISTENCE_PREFIXES, PREFIX, TABLE } from './annotations';
 import { crossCheck } from './cross-check';
+import { emit, targetKinds } from './emit';
 import { parse } from './parse';
 
 export const ociNativeIngress: Dialect = {
@@ -18,4 +19,6 @@ export const ociNativeIngress: Dialect = {
     Object.keys(annotationsOf(object)).some((k) => k.startsWith(PREFIX)),
   parse,
   crossCheck,
+  targetKinds,
+  emit,
 };
