@@ -64,16 +64,21 @@ export function losses({ entries, readBack, notes, why, scope }: LossInput): Dia
   const out = new Map<string, Diagnostic>();
   for (const e of entries) {
     const before = flatOf(e);
-    const after = flatOf(readBack.find((r) => sameSpot(r, e)));
+    const now = readBack.find((r) => sameSpot(r, e));
+    const after = flatOf(now);
+    // The target object itself is refused (a malformed spec): nothing written can apply.
+    const refused = !now?.accepted;
     const fields = new Set([...Object.keys(before), ...Object.keys(after)] as PolicyField[]);
     for (const field of fields) {
       const b = before[field];
       const a = after[field];
       if (b === a) continue;
       const other = e !== first && b !== firstFlat[field];
-      const reason = other
-        ? `${scope} holds one setting, written from Service ${first.backend.service}, where it is ${quote(firstFlat[field] ?? '(unset)')}`
-        : (notes[field] ?? why(field, b, a, before.mode === after.mode));
+      const reason = refused
+        ? `${scope} the settings were written on is refused by its own checks, so none of them applies; run tether lint on it`
+        : other
+          ? `${scope} holds one setting, written from Service ${first.backend.service}, where it is ${quote(firstFlat[field] ?? '(unset)')}`
+          : (notes[field] ?? why(field, b, a, before.mode === after.mode));
       const what = a === undefined ? 'is dropped' : `becomes ${quote(a)}`;
       const where = other ? ` for Service ${e.backend.service}` : '';
       const d = warning(

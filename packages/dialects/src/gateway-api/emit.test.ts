@@ -548,3 +548,22 @@ describe('gateway-api dialect wiring', () => {
     expect(gatewayApi.ownedSpec).toBe(ownedSpec);
   });
 });
+
+describe('gateway-api emit: hostile targets', () => {
+  it('never throws, whatever the HTTPRoute spec holds', () => {
+    const entries = entriesOn(httpRoute([rule(), rule(['api'])]), [
+      cookiePolicy(gatewayCookie('a')),
+      cookiePolicy(gatewayCookie('b')),
+    ]);
+    const rules = fc.array(fc.oneof(fc.anything(), fc.constant(rule())), { maxLength: 3 });
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), fc.record({ rules })), fc.boolean(), (spec, explicit) => {
+        const object: KubeObject = { ...httpRoute(), spec };
+        const out = emit({ object, entries, explicit });
+        expect(out.annotations).toEqual({});
+        expect(ownedSpec(object).every((e) => e.value === undefined)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -616,3 +616,26 @@ describe('openshift dialect wiring', () => {
     expect(openshift.emit).toBe(emit);
   });
 });
+
+describe('openshift emit: hostile targets', () => {
+  it('reports a Route the router would refuse instead of pretending the settings apply', () => {
+    const object = route({ termination: 'Edge' });
+    const out = emitOn(object, cookiePolicy(routerCookie(false, { name: 'shop' })), {
+      algorithm: 'random',
+    });
+    expect(out.diagnostics.length).toBeGreaterThan(0);
+    expect(out.diagnostics.every((d) => /refused by its own checks/.test(d.message))).toBe(true);
+  });
+
+  it('never throws, whatever the Route spec holds', () => {
+    const entries = entriesOn(route(), cookiePolicy(routerCookie(false)), { algorithm: 'random' });
+    fc.assert(
+      fc.property(fc.anything(), fc.boolean(), (spec, explicit) => {
+        const object: KubeObject = { ...route(), spec };
+        const out = emit({ object, entries, explicit });
+        expect(Object.values(out.annotations).every((v) => typeof v === 'string')).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
