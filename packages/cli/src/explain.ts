@@ -51,9 +51,17 @@ export function explain(
   }));
   const diagnostics = [...readDiagnostics, ...analysis.diagnostics]
     .map((d) => ({ ...d, sources: locate(d.sources) }))
-    .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+    .sort(
+      (a, b) =>
+        SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+        locationOrder(a).localeCompare(locationOrder(b)) ||
+        lineOf(a) - lineOf(b),
+    );
   return { backends, diagnostics };
 }
+
+const locationOrder = (d: Diagnostic): string => d.sources[0]?.file ?? '';
+const lineOf = (d: Diagnostic): number => d.sources[0]?.line ?? 0;
 
 function location(s: SourceRef): string {
   return s.file ? `${s.file}${s.line ? `:${s.line}` : ''}` : '';

@@ -49,6 +49,10 @@ function reportText(reports: readonly ObjectReport[], result: MigrationResult): 
         `  LOST     ${l.field} = ${quote(l.before ?? '(unset)')} ${after}  from ${where(l.source)}`,
       );
     }
+    for (const a of r.added)
+      lines.push(
+        `  default  ${a.field} = ${quote(a.after)}  (${r.to}'s own default; the source did not set it)`,
+      );
     for (const n of r.notes) lines.push(`  note     ${n}`);
     for (const d of r.diagnostics) lines.push(`  ${formatDiagnosticLine(d)}`);
   }
@@ -110,7 +114,13 @@ export function runMigrate(options: MigrateCommandOptions, stdin: () => string):
   const exitCode = listing.diagnostics.length > 0 ? 1 : result.exitCode;
   const stderr =
     options.report === 'json'
-      ? renderData({ objects: result.reports, diagnostics: result.inputDiagnostics }, 'json')
+      ? renderData(
+          {
+            objects: result.reports.map(({ covered: _covered, ...r }) => r),
+            diagnostics: result.inputDiagnostics,
+          },
+          'json',
+        )
       : reportText(result.reports, result);
   const changed = files.filter((f) => result.texts.get(f.file) !== f.text);
   if (options.dryRun) {

@@ -27,6 +27,11 @@ export interface KeySpec {
   kinds: readonly string[];
   /** Checks the raw value (after the vendor's own trimming). */
   schema: z.ZodType;
+  /**
+   * The key configures listeners, TLS, routing or the load balancer rather than sessions: a
+   * migration away from the dialect leaves it in place.
+   */
+  keepOnMigration?: boolean;
   /** The vendor's default, as the vendor documents it; absent when there is none. */
   default?: string;
   doc: string;
@@ -75,6 +80,13 @@ export interface EmitOutput {
    * loss an emitter forgets to mention is still reported.
    */
   diagnostics: Diagnostic[];
+  /** The dialect's own annotations to remove (left-overs whose value cannot be written back). */
+  removeAnnotations?: string[];
+  /**
+   * Policy fields whose loss the diagnostics above already explain, for fields the model
+   * filled in without a source of their own; the migration then adds no generic warning.
+   */
+  covers?: string[];
 }
 
 export interface Dialect {

@@ -43,6 +43,7 @@ export const DEFAULT_COOKIE_NAME = 'TETHER_ELB_STICKY';
 export const table: readonly KeySpec[] = [
   {
     key: CLASS,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ['Service', 'Ingress'],
     schema: z.enum(CLASSES),

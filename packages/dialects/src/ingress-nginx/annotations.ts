@@ -279,6 +279,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.canary,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: goBool,
@@ -290,6 +291,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.canaryWeight,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: goInt,
@@ -301,6 +303,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.canaryWeightTotal,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: goInt,
@@ -312,6 +315,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.canaryByHeader,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: chars(BASIC_CHARS, true),
@@ -322,6 +326,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.canaryByHeaderValue,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: chars(BASIC_CHARS, true),
@@ -332,6 +337,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.canaryByCookie,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: chars(BASIC_CHARS, true),
@@ -342,6 +348,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.useRegex,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: goBool,
@@ -353,6 +360,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.sslRedirect,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: goBool,
@@ -364,6 +372,7 @@ export const TABLE: readonly NginxKeySpec[] = [
   },
   {
     key: KEY.serviceUpstream,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: ingress,
     schema: goBool,

@@ -5,6 +5,7 @@ import {
   SourceRef,
   error,
   flattenPolicy,
+  isPolicyField,
   quote,
   warning,
 } from '@tether/model';
@@ -59,8 +60,12 @@ export interface ObjectReport {
   written: ObjectName[];
   carried: FieldOutcome[];
   lost: FieldOutcome[];
+  /** Settings the source left unset that the target fills with its own default. */
+  added: FieldOutcome[];
   notes: string[];
   diagnostics: Diagnostic[];
+  /** Fields whose loss the target's emitter already explained. */
+  covered: Set<string>;
 }
 
 export interface MigrationResult {
@@ -96,10 +101,12 @@ const sameObject = (e: ResolvedEntry, o: ObjectName): boolean =>
 const entryId = (e: { entry: { rule: string }; backend: { service: string } }): string =>
   `${e.entry.rule}→${e.backend.service}`;
 
-/** The source dialect's keys and spec fields on the object, for removal. */
+/** The source dialect's session and balancing keys and spec fields on the object, for removal. */
 function removalEdits(object: KubeObject, sources: readonly Dialect[]): ObjectEdits {
   const keys = new Set(
-    sources.flatMap((d) => d.table.filter((k) => k.type === 'annotation').map((k) => k.key)),
+    sources.flatMap((d) =>
+      d.table.filter((k) => k.type === 'annotation' && !k.keepOnMigration).map((k) => k.key),
+    ),
   );
   return {
     removeAnnotations: Object.keys(object.metadata.annotations ?? {}).filter((k) => keys.has(k)),
@@ -148,8 +155,10 @@ class Migration {
       written: [],
       carried: [],
       lost: [],
+      added: [],
       notes: [],
       diagnostics: [],
+      covered: new Set(),
     };
     this.reports.push(report);
     const entries = this.before.entries.filter((e) => sameObject(e, name));
@@ -177,6 +186,9 @@ class Migration {
     const removal = removalEdits(o, sources);
     const plan: Plan = { report, placements: [] };
     const kinds = this.target.targetKinds ?? [];
+    const fronting =
+      o.kind === 'Service' && !kinds.includes('Service') && kinds.includes('Ingress');
+    if (!fronting) this.watchReached(plan, name);
     if (kinds.includes(o.kind)) this.inPlace(l, plan, entries, removal);
     else if (
       !this.converted(l, plan, entries, removal) &&
@@ -191,23 +203,51 @@ class Migration {
     }
   }
 
+  /**
+   * Entry points of other objects that this object's settings reach (a Huawei Service's
+   * override of the Ingress in front of it) are compared after migration too, so a setting
+   * that stops reaching them is reported rather than lost silently.
+   */
+  private watchReached(plan: Plan, name: ObjectName): void {
+    const reached = this.before.entries.filter(
+      (e) =>
+        !sameObject(e, name) &&
+        Object.values(e.sources).some((list) =>
+          list?.some(
+            (s) =>
+              !s.isDefault &&
+              s.kind === name.kind &&
+              s.namespace === name.namespace &&
+              s.name === name.name,
+          ),
+        ),
+    );
+    for (const e of reached) {
+      const holder = this.located.find((l) => sameObject(e, nameOf(l.object)));
+      if (holder)
+        this.placements.push({
+          plan,
+          placement: { object: holder.object, sourceFor: new Map([[entryId(e), e]]) },
+        });
+    }
+  }
+
   private refuse(report: ObjectReport, note: string): void {
     report.action = 'refused';
     report.notes.push(note);
   }
 
+  /** Every field of an entry's policy, defaults included: what is lost when nothing can carry it. */
   private fieldsOf(e: ResolvedEntry): FieldOutcome[] {
     if (!e.policy) return [];
-    return Object.entries(flattenPolicy(e.policy, e.loadBalancing, e.route))
-      .filter(([field]) =>
-        e.sources[field as keyof ResolvedEntry['sources']]?.some((s) => !s.isDefault),
-      )
-      .map(([field, before]) => ({
-        entry: entryId(e),
-        field,
-        before,
-        source: e.sources[field as keyof ResolvedEntry['sources']]?.[0],
-      }));
+    return Object.entries(flattenPolicy(e.policy, e.loadBalancing, e.route)).map(
+      ([field, before]) => {
+        const outcome: FieldOutcome = { entry: entryId(e), field, before };
+        const source = e.sources[field as keyof ResolvedEntry['sources']]?.[0];
+        if (source) outcome.source = source;
+        return outcome;
+      },
+    );
   }
 
   private emit(object: KubeObject, entries: ResolvedEntry[], report: ObjectReport): ObjectEdits {
@@ -217,7 +257,12 @@ class Migration {
     }
     const out = this.target.emit({ object, entries, explicit: this.options.explicit ?? false });
     report.diagnostics.push(...out.diagnostics);
-    return { removeAnnotations: [], setAnnotations: out.annotations, spec: out.spec };
+    for (const field of out.covers ?? []) report.covered.add(field);
+    return {
+      removeAnnotations: out.removeAnnotations ?? [],
+      setAnnotations: out.annotations,
+      spec: out.spec,
+    };
   }
 
   private inPlace(
@@ -301,22 +346,35 @@ class Migration {
           (e) => sameObject(e, nameOf(f.object)) && e.backend.service === name.name,
         ),
     );
-    this.addEdit(l, removal);
-    plan.report.action = 'moved';
     if (fronts.length === 0) {
+      // Nothing can carry the settings: the Service keeps them and every one is reported.
       plan.report.lost.push(...entries.flatMap((e) => this.fieldsOf(e)));
       plan.report.notes.push(
-        `no Ingress in the input routes to Service ${name.namespace}/${name.name}, so there is nothing to write ${this.target.id} settings on`,
+        `no Ingress in the input routes to Service ${name.namespace}/${name.name}, so there is nothing to write ${this.target.id} settings on; the Service is left as it was`,
       );
       return true;
     }
+    this.addEdit(l, removal);
+    plan.report.action = 'moved';
+    // A LoadBalancer Service's own listeners lose what moved to the Ingresses: compare them too.
+    if (entries.length > 0)
+      this.place(plan, applyToObject(o, removal), new Map(entries.map((e) => [entryId(e), e])));
     for (const f of fronts) {
       const ingressEntries = this.before.entries.filter(
         (e) => sameObject(e, nameOf(f.object)) && e.backend.service === name.name,
       );
       const sourceFor = new Map<string, ResolvedEntry>();
       const emitEntries = ingressEntries.flatMap((ie) => {
-        const source = entries.find((e) => e.backend.port === ie.backend.port) ?? entries[0];
+        // A ClusterIP Service has no entry point of its own: its settings already reach the
+        // Ingress (Huawei's Service override), so the Ingress's resolved policy is the source.
+        const reached = Object.values(ie.sources).some((list) =>
+          list?.some(
+            (s) => s.kind === 'Service' && s.namespace === name.namespace && s.name === name.name,
+          ),
+        );
+        const source = reached
+          ? ie
+          : (entries.find((e) => e.backend.port === ie.backend.port) ?? entries[0]);
         if (!source) return [];
         sourceFor.set(entryId(ie), source);
         return [{ ...source, entry: ie.entry, backend: ie.backend }];
@@ -392,6 +450,9 @@ class Migration {
           if (from) outcome.source = from;
           if (to) outcome.target = to;
           if (b === a) plan.report.carried.push(outcome);
+          // A field the source left unset that the target fills with its own default is a note;
+          // one the target derives from what the user wrote changes behaviour and is a loss.
+          else if (b === undefined && (!to || to.isDefault)) plan.report.added.push(outcome);
           else plan.report.lost.push(outcome);
         }
         if (now && !now.accepted) {
@@ -447,10 +508,14 @@ export function migrate(
   const objects = migration.objectsAfter();
   migration.verify(analyze(objects));
   for (const report of migration.reports) {
-    const reported = new Set(report.diagnostics.flatMap((d) => d.sources.map((s) => s.field)));
+    // An emitter's UnsupportedByTarget message starts with the field it explains.
+    const explained = new Set(report.covered);
+    for (const d of report.diagnostics) {
+      const first = d.reason === 'UnsupportedByTarget' ? d.message.split(/[\s:]/, 1)[0] : undefined;
+      if (first && isPolicyField(first)) explained.add(first);
+    }
     for (const lost of report.lost)
-      if (!lost.source || !reported.has(lost.source.field))
-        report.diagnostics.push(lossDiagnostic(report, lost));
+      if (!explained.has(lost.field)) report.diagnostics.push(lossDiagnostic(report, lost));
   }
   const texts = new Map(
     files.map((f) => [f.file, rewriteText(f.text, migration.changes.get(f.file) ?? new Map())]),

@@ -43,6 +43,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.backendProtocol,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: SERVICE,
     schema: z.string().regex(/^(http|tcp|grpc|)$/i),
@@ -51,6 +52,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.sslPorts,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: SERVICE,
     schema: z.string().regex(/^(\s*[+-]?\d+\s*)(,\s*[+-]?\d+\s*)*$|^$/),
@@ -58,6 +60,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.tlsSecret,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: SERVICE,
     schema: z.string(),
@@ -65,6 +68,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.lbType,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: SERVICE,
     schema: z.string(),
@@ -73,6 +77,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.nlbPolicy,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: SERVICE,
     schema: z.enum(NLB_POLICY_NAMES),

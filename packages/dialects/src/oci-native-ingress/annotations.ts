@@ -48,6 +48,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.protocol,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: INGRESS,
     schema: z.string().refine((v) => (PROTOCOLS as readonly string[]).includes(v.toUpperCase())),
@@ -56,6 +57,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.certificate,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: INGRESS,
     schema: z.string(),
@@ -63,6 +65,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.httpPort,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: INGRESS,
     schema: portNumber,
@@ -71,6 +74,7 @@ export const TABLE: readonly KeySpec[] = [
   },
   {
     key: KEYS.httpsPort,
+    keepOnMigration: true,
     type: 'annotation',
     kinds: INGRESS,
     schema: portNumber,

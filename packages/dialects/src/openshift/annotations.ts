@@ -117,6 +117,7 @@ export const OPENSHIFT_TABLE: readonly KeySpec[] = [
   ...Object.entries(NOT_ENFORCED).map(([key, what]): KeySpec => ({
     key,
     type: 'annotation',
+    keepOnMigration: true,
     kinds: ROUTE,
     schema: z.string(),
     doc: `Recognised, not enforced by Tether: ${what}.`,
