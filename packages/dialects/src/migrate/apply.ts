@@ -19,19 +19,20 @@ function setPath(
   value: unknown,
 ): void {
   let node: Record<string | number, unknown> = root;
-  path.forEach((key, i) => {
-    if (i === path.length - 1) {
-      if (value === undefined) Reflect.deleteProperty(node, key);
-      else node[key] = value;
-      return;
-    }
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i]!;
     const next = node[key];
     if (typeof next !== 'object' || next === null) {
+      // Removing below a missing node removes nothing.
       if (value === undefined) return;
       node[key] = typeof path[i + 1] === 'number' ? [] : {};
     }
     node = node[key] as Record<string | number, unknown>;
-  });
+  }
+  const last = path[path.length - 1];
+  if (last === undefined) return;
+  if (value === undefined) Reflect.deleteProperty(node, last);
+  else node[last] = value;
 }
 
 /** The object with the edits applied, as the YAML rewrite will produce it; the input is not changed. */

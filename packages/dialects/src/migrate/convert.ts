@@ -1,4 +1,5 @@
 import { readHTTPRoute, readIngress, readRoute, namespaceOf } from '../kube';
+import { httpRouteToRoutes, ingressToRoutes } from '../openshift/convert-to-route';
 import type { KubeObject } from '../types';
 
 /** New objects that carry an object's routing in another kind, and how their rules map back. */
@@ -225,9 +226,9 @@ const CONVERSIONS: Record<
   string,
   Record<string, (o: KubeObject, options: ConvertOptions) => Conversion | undefined>
 > = {
-  Ingress: { HTTPRoute: ingressToHTTPRoutes },
+  Ingress: { HTTPRoute: ingressToHTTPRoutes, Route: ingressToRoutes },
   Route: { Ingress: routeToIngress, HTTPRoute: routeToHTTPRoute },
-  HTTPRoute: { Ingress: httpRouteToIngress },
+  HTTPRoute: { Ingress: httpRouteToIngress, Route: httpRouteToRoutes },
 };
 
 /** Converts an object to the first of `kinds` that a conversion exists for. */

@@ -445,7 +445,10 @@ class Migration {
             before: b,
             after: a,
           };
-          const from = source.sources[field as keyof ResolvedEntry['sources']]?.[0];
+          // A field no dialect set (a model default) is blamed on what chose the mode.
+          const from =
+            source.sources[field as keyof ResolvedEntry['sources']]?.[0] ??
+            source.sources.mode?.[0];
           const to = now?.sources[field as keyof ResolvedEntry['sources']]?.[0];
           if (from) outcome.source = from;
           if (to) outcome.target = to;

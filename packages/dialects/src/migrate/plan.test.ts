@@ -1,0 +1,137 @@
+import { describe, expect, it } from '@jest/globals';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { migrate } from './plan';
+
+const service = `apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+  namespace: default
+spec:
+  ports:
+    - name: http
+      port: 80
+`;
+
+const nginxIngress = `# The shop, sticky since 2019
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: shop
+  namespace: default
+  annotations:
+    team.example.com/owner: "cart"   # stays
+    nginx.ingress.kubernetes.io/affinity: "cookie"
+    nginx.ingress.kubernetes.io/affinity-mode: "persistent"
+    nginx.ingress.kubernetes.io/session-cookie-name: "shop-sid"
+    nginx.ingress.kubernetes.io/session-cookie-max-age: "3600"
+    nginx.ingress.kubernetes.io/ssl-redirect: "false"
+spec:
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: shop
+                port:
+                  number: 80
+`;
+
+const file = (text: string, name = 'shop.yaml') => [{ file: name, text }];
+
+describe('migrate', () => {
+  it('leaves a file with nothing to migrate byte for byte and exits 0', () => {
+    const text = `${service}---\n# just a comment\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n`;
+    const result = migrate(file(text), { to: 'oci-native-ingress' });
+    expect(result.texts.get('shop.yaml')).toBe(text);
+    expect(result.reports).toEqual([]);
+    expect(result.exitCode).toBe(0);
+  });
+
+  it('swaps the annotations in place, keeps comments and other keys, and reports what moved', () => {
+    const result = migrate(file(`${service}---\n${nginxIngress}`), { to: 'oci-native-ingress' });
+    const out = result.texts.get('shop.yaml')!;
+    expect(out).toContain('# The shop, sticky since 2019');
+    expect(out).toContain('team.example.com/owner: "cart"   # stays');
+    // Routing keys of the source stay; its session keys go.
+    expect(out).toContain('nginx.ingress.kubernetes.io/ssl-redirect: "false"');
+    expect(out).not.toContain('nginx.ingress.kubernetes.io/affinity');
+    const ingress = parseAllDocuments(out)[1]!.toJS() as {
+      metadata: { annotations: Record<string, string> };
+    };
+    const config = JSON.parse(
+      ingress.metadata.annotations[
+        'oci-native-ingress.oraclecloud.com/lb-cookie-session-persistence-config'
+      ]!,
+    ) as Record<string, unknown>;
+    expect(config).toMatchObject({ cookieName: 'shop-sid', maxAgeInSeconds: 3600 });
+    const [report] = result.reports;
+    expect(report?.object).toEqual({ kind: 'Ingress', namespace: 'default', name: 'shop' });
+    expect(report?.carried.map((c) => c.field)).toEqual(
+      expect.arrayContaining(['mode', 'cookie.name', 'cookie.maxAgeSeconds']),
+    );
+    // OCI cannot mark a cookie Secure only on HTTPS requests, nor always HttpOnly by default.
+    expect(report?.lost.length).toBeGreaterThan(0);
+    // Every loss is explained by a warning on the report.
+    expect(
+      report?.diagnostics.filter((d) => d.reason === 'UnsupportedByTarget').length,
+    ).toBeGreaterThan(0);
+    expect(result.exitCode).toBe(3);
+  });
+
+  it('converts an Ingress to an HTTPRoute for Gateway API, and keeps the source with keepSource', () => {
+    const replaced = migrate(file(`${service}---\n${nginxIngress}`), { to: 'gateway-api' });
+    const docs = parseAllDocuments(replaced.texts.get('shop.yaml')!).map(
+      (d) => d.toJS() as { kind: string; spec?: { rules?: { sessionPersistence?: unknown }[] } },
+    );
+    expect(docs.map((d) => d.kind)).toEqual(['Service', 'HTTPRoute']);
+    expect(docs[1]?.spec?.rules?.[0]?.sessionPersistence).toMatchObject({
+      sessionName: 'shop-sid',
+    });
+    expect(replaced.reports[0]?.action).toBe('converted');
+    const kept = migrate(file(`${service}---\n${nginxIngress}`), {
+      to: 'gateway-api',
+      keepSource: true,
+    });
+    expect(
+      parseAllDocuments(kept.texts.get('shop.yaml')!).map(
+        (d) => (d.toJS() as { kind: string }).kind,
+      ),
+    ).toEqual(['Service', 'Ingress', 'HTTPRoute']);
+  });
+
+  it('passes invalid documents through untouched and exits 1', () => {
+    const text = `${nginxIngress}---\nkind: [broken\n`;
+    const result = migrate(file(text), { to: 'oci-native-ingress' });
+    expect(result.texts.get('shop.yaml')).toContain('kind: [broken\n');
+    expect(result.inputDiagnostics.map((d) => d.reason)).toEqual(['InvalidManifest']);
+    expect(result.exitCode).toBe(1);
+  });
+
+  it('refuses to migrate a configuration that is itself refused', () => {
+    const conflicting = nginxIngress.replace(
+      '    nginx.ingress.kubernetes.io/ssl-redirect: "false"\n',
+      '    oci-native-ingress.oraclecloud.com/session-persistence-config: \'{"cookieName":"JSESSIONID"}\'\n',
+    );
+    const result = migrate(file(`${service}---\n${conflicting}`), { to: 'gateway-api' });
+    expect(result.reports[0]?.action).toBe('refused');
+    expect(result.texts.get('shop.yaml')).toBe(`${service}---\n${conflicting}`);
+    expect(result.exitCode).toBe(1);
+  });
+
+  it('writes the same policy back when migrating to the dialect it came from is a no-op for the others', () => {
+    const result = migrate(file(`${service}---\n${nginxIngress}`), { to: 'oci-native-ingress' });
+    const back = migrate(file(result.texts.get('shop.yaml')!), { to: 'ingress-nginx' });
+    const ingress = parseYaml(back.texts.get('shop.yaml')!.split('---\n')[1]!) as {
+      metadata: { annotations: Record<string, string> };
+    };
+    expect(ingress.metadata.annotations).toMatchObject({
+      'nginx.ingress.kubernetes.io/affinity': 'cookie',
+      'nginx.ingress.kubernetes.io/session-cookie-name': 'shop-sid',
+      'nginx.ingress.kubernetes.io/session-cookie-max-age': '3600',
+    });
+  });
+});
