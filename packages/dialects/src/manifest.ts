@@ -27,6 +27,8 @@ export interface LocatedObject {
 export interface ManifestRead {
   objects: LocatedObject[];
   diagnostics: Diagnostic[];
+  /** The parsed documents, for callers that rewrite the text (so it is parsed once). */
+  documents: Document.Parsed[];
 }
 
 function fileSource(file: string, line: number, field = 'document'): SourceRef {
@@ -124,6 +126,7 @@ export function readManifestText(text: string, file: string): ManifestRead {
   } catch (e) {
     return {
       objects,
+      documents: [],
       diagnostics: [
         error(
           'InvalidManifest',
@@ -201,7 +204,7 @@ export function readManifestText(text: string, file: string): ManifestRead {
       objects.push(located);
     }
   });
-  return { objects, diagnostics };
+  return { objects, diagnostics, documents: docs };
 }
 
 export type LocatedIndex = Map<string, LocatedObject>;

@@ -9,6 +9,7 @@ import {
   quote,
   warning,
 } from '@tether/model';
+import type { Document } from 'yaml';
 import { DIALECTS, analyze, findDialect } from '../index';
 import { entriesOf, namespaceOf } from '../kube';
 import { readManifestText, type LocatedObject } from '../manifest';
@@ -91,6 +92,8 @@ interface Plan {
   placements: Placement[];
 }
 
+const objectId = (o: { kind: string; namespace: string; name: string }): string =>
+  `${o.kind}/${o.namespace}/${o.name}`;
 const nameOf = (o: KubeObject): ObjectName => ({
   kind: o.kind,
   namespace: namespaceOf(o),
@@ -123,12 +126,39 @@ class Migration {
   readonly edited = new Map<LocatedObject, ObjectEdits>();
   readonly placements: { plan: Plan; placement: Placement }[] = [];
 
+  /** The resolved entry points of each object, by `Kind/namespace/name`. */
+  private readonly entriesByObject = new Map<string, ResolvedEntry[]>();
+  /** Entry points of other objects whose settings an object supplies, by that object's key. */
+  private readonly reachedBy = new Map<string, ResolvedEntry[]>();
+  private readonly locatedByName = new Map<string, LocatedObject>();
+
   constructor(
     readonly located: LocatedObject[],
     readonly before: ReturnType<typeof analyze>,
     readonly target: Dialect,
     readonly options: MigrateOptions,
-  ) {}
+  ) {
+    const push = (map: Map<string, ResolvedEntry[]>, key: string, e: ResolvedEntry) => {
+      const list = map.get(key);
+      if (list) list.push(e);
+      else map.set(key, [e]);
+    };
+    for (const l of located) this.locatedByName.set(objectId(nameOf(l.object)), l);
+    for (const e of before.entries) {
+      const own = objectId(e.entry);
+      push(this.entriesByObject, own, e);
+      const suppliers = new Set<string>();
+      for (const list of Object.values(e.sources)) {
+        for (const s of list ?? []) if (!s.isDefault) suppliers.add(objectId(s));
+      }
+      suppliers.delete(own);
+      for (const supplier of suppliers) push(this.reachedBy, supplier, e);
+    }
+  }
+
+  private entriesOf(name: ObjectName): ResolvedEntry[] {
+    return this.entriesByObject.get(objectId(name)) ?? [];
+  }
 
   addEdit(l: LocatedObject, edits: ObjectEdits): void {
     this.edited.set(l, mergeEdits(this.edited.get(l) ?? emptyEdits(), edits));
@@ -161,7 +191,7 @@ class Migration {
       covered: new Set(),
     };
     this.reports.push(report);
-    const entries = this.before.entries.filter((e) => sameObject(e, name));
+    const entries = this.entriesOf(name);
     if (l.listItem !== undefined)
       return this.refuse(
         report,
@@ -209,21 +239,9 @@ class Migration {
    * that stops reaching them is reported rather than lost silently.
    */
   private watchReached(plan: Plan, name: ObjectName): void {
-    const reached = this.before.entries.filter(
-      (e) =>
-        !sameObject(e, name) &&
-        Object.values(e.sources).some((list) =>
-          list?.some(
-            (s) =>
-              !s.isDefault &&
-              s.kind === name.kind &&
-              s.namespace === name.namespace &&
-              s.name === name.name,
-          ),
-        ),
-    );
+    const reached = this.reachedBy.get(objectId(name)) ?? [];
     for (const e of reached) {
-      const holder = this.located.find((l) => sameObject(e, nameOf(l.object)));
+      const holder = this.locatedByName.get(objectId(e.entry));
       if (holder)
         this.placements.push({
           plan,
@@ -342,9 +360,7 @@ class Migration {
       (f) =>
         f.object.kind === 'Ingress' &&
         namespaceOf(f.object) === name.namespace &&
-        this.before.entries.some(
-          (e) => sameObject(e, nameOf(f.object)) && e.backend.service === name.name,
-        ),
+        this.entriesOf(nameOf(f.object)).some((e) => e.backend.service === name.name),
     );
     if (fronts.length === 0) {
       // Nothing can carry the settings: the Service keeps them and every one is reported.
@@ -360,8 +376,8 @@ class Migration {
     if (entries.length > 0)
       this.place(plan, applyToObject(o, removal), new Map(entries.map((e) => [entryId(e), e])));
     for (const f of fronts) {
-      const ingressEntries = this.before.entries.filter(
-        (e) => sameObject(e, nameOf(f.object)) && e.backend.service === name.name,
+      const ingressEntries = this.entriesOf(nameOf(f.object)).filter(
+        (e) => e.backend.service === name.name,
       );
       const sourceFor = new Map<string, ResolvedEntry>();
       const emitEntries = ingressEntries.flatMap((ie) => {
@@ -490,10 +506,12 @@ export function migrate(
   const target = findDialect(options.to);
   const inputDiagnostics: Diagnostic[] = [];
   const located: LocatedObject[] = [];
+  const documents = new Map<string, Document.Parsed[]>();
   for (const f of files) {
     const read = readManifestText(f.text, f.file);
     located.push(...read.objects);
     inputDiagnostics.push(...read.diagnostics);
+    documents.set(f.file, read.documents);
   }
   if (!target) {
     inputDiagnostics.push(error('InvalidManifest', `unknown target dialect ${quote(options.to)}`));
@@ -521,7 +539,10 @@ export function migrate(
       if (!explained.has(lost.field)) report.diagnostics.push(lossDiagnostic(report, lost));
   }
   const texts = new Map(
-    files.map((f) => [f.file, rewriteText(f.text, migration.changes.get(f.file) ?? new Map())]),
+    files.map((f) => [
+      f.file,
+      rewriteText(f.text, migration.changes.get(f.file) ?? new Map(), documents.get(f.file)),
+    ]),
   );
   const invalid =
     inputDiagnostics.some((d) => d.severity === 'error') ||

@@ -209,12 +209,16 @@ function applySplices(text: string, splices: readonly Splice[]): string {
  * line they do not touch stays byte for byte. A document whose layout does not allow that
  * (spec edits, flow-style maps) is re-rendered from its own syntax tree, which keeps its
  * comments, key order and quoting. A document's region runs from the end of the previous one,
- * so it holds its own `---` marker and leading comments.
+ * so it holds its own `---` marker and leading comments. `parsed` are the text's documents
+ * when the caller has them already; the re-rendered ones are changed in place.
  */
-export function rewriteText(text: string, changes: ReadonlyMap<number, DocumentChange>): string {
+export function rewriteText(
+  text: string,
+  changes: ReadonlyMap<number, DocumentChange>,
+  parsed?: readonly Document.Parsed[],
+): string {
   if (changes.size === 0) return text;
-  const parsed = parseAllDocuments(text, { keepSourceTokens: true });
-  const docs = Array.isArray(parsed) ? parsed : [parsed];
+  const docs = parsed ?? parseAllDocuments(text);
   const splices: Splice[] = [];
   let regionStart = 0;
   docs.forEach((doc, i) => {
