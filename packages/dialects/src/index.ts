@@ -11,7 +11,7 @@ import {
 import { gatewayApi } from './gateway-api';
 import { huaweiCce } from './huawei-cce';
 import { ingressNginx } from './ingress-nginx';
-import { annotationsOf, entriesOf, namespaceOf, sourceOf, structureFragment } from './kube';
+import { entriesOf, namespaceOf, sourceOf, structureFragment } from './kube';
 import { kubeService } from './kube-service';
 import { ociLb } from './oci-lb';
 import { ociNativeIngress } from './oci-native-ingress';
