@@ -6,3 +6,8 @@ export * from './reconcile';
 export * from './controller';
 export * from './sources/source';
 export * from './sources/files';
+export * from './sources/kube';
+export * from './sources/kube-client';
+export * from './sources/kube-resources';
+export { backoffDelay, type BackoffOptions } from './sources/kube-backoff';
+export type { InformerStats } from './sources/kube-informer';

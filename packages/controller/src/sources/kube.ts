@@ -1,0 +1,326 @@
+/**
+ * The Kubernetes source: informers for every resource routing needs, delivering one Snapshot
+ * per burst of changes. Custom resources (Gateway API, OpenShift Routes) are watched only
+ * while API discovery lists them, and discovery runs again periodically, so a CRD installed
+ * later is picked up and one removed is dropped.
+ */
+import type { KubeObject } from '@tether/dialects';
+import type { Diagnostic } from '@tether/model';
+import type { Snapshot } from '../snapshot';
+import { backoffDelay, type BackoffOptions } from './kube-backoff';
+import {
+  KubeHttp,
+  describeKubeError,
+  loadClientNode,
+  loadKubeConfig,
+  type ClientNode,
+  type KubeConfig,
+  type KubeConfigSource,
+} from './kube-client';
+import { discoverOptional } from './kube-discovery';
+import { ResilientInformer, type InformerListener, type InformerStats } from './kube-informer';
+import {
+  WATCHED_RESOURCES,
+  objectPath,
+  resourceName,
+  type WatchedResource,
+} from './kube-resources';
+import type { Source } from './source';
+
+export type LogFunction = (
+  level: 'info' | 'warn' | 'error',
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
+
+export interface KubeSourceOptions extends KubeConfigSource {
+  /**
+   * Shortest time between two snapshots: the first change after a quiet spell is delivered at
+   * once, later ones in the same burst together when this has passed. Default 25 ms.
+   */
+  coalesceMs?: number;
+  /** How often API discovery runs again to notice CRDs installed or removed; default 30 s. */
+  discoveryIntervalMs?: number;
+  /** Waits between retries after errors (informers and discovery). */
+  backoff?: BackoffOptions;
+  /** Server-side watch timeout range in seconds; default 300–600. */
+  watchTimeoutSeconds?: readonly [min: number, max: number];
+  /** The resources to watch; default WATCHED_RESOURCES. */
+  resources?: readonly WatchedResource[];
+  log?: LogFunction;
+}
+
+export type KubeSourcePhase = 'stopped' | 'connecting' | 'syncing' | 'ready';
+
+export interface KubeSourceState {
+  /**
+   * `connecting`: discovery has not answered yet; `syncing`: some resource has not been
+   * listed yet; `ready`: snapshots are being delivered (some watches may be failing and
+   * retrying: see `problems`).
+   */
+  phase: KubeSourcePhase;
+  /** The API server's address. */
+  server: string;
+  /** Resources watched now. */
+  watching: string[];
+  /** Resources not listed yet (the first snapshot waits for them). */
+  waitingFor: string[];
+  /** One line per failing resource (or discovery), while it retries. */
+  problems: string[];
+  /** Snapshots delivered so far. */
+  generation: number;
+}
+
+type SnapshotCallback = (snapshot: Snapshot, problems: readonly Diagnostic[]) => void;
+
+export class KubeSource implements Source {
+  private k8s: ClientNode | undefined;
+  private kc: KubeConfig | undefined;
+  private http: KubeHttp | undefined;
+  private readonly informers = new Map<WatchedResource, ResilientInformer>();
+  private onSnapshot: SnapshotCallback | undefined;
+  private discovered = false;
+  private discoveryFailures = 0;
+  private discoveryProblem: string | undefined;
+  private discoveryTimer: NodeJS.Timeout | undefined;
+  private discovering: Promise<void> | undefined;
+  private emitTimer: NodeJS.Timeout | undefined;
+  private lastEmit = 0;
+  private generation = 0;
+  private running = false;
+  private readonly log: LogFunction;
+
+  constructor(private readonly options: KubeSourceOptions = {}) {
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /**
+   * Loads the kubeconfig (rejecting with a one-line KubeConfigError when it is missing or
+   * unusable) and starts discovery and the informers. Resolves at once: an API server that
+   * cannot be reached is retried with backoff, and the first snapshot comes when every
+   * resource has been listed (`waiting` is true until then).
+   */
+  async start(onSnapshot: SnapshotCallback): Promise<void> {
+    if (this.running) throw new Error('the Kubernetes source is already started');
+    this.k8s = await loadClientNode();
+    this.kc = await loadKubeConfig(this.options);
+    this.http = new KubeHttp(this.kc);
+    this.onSnapshot = onSnapshot;
+    this.running = true;
+    for (const r of this.resources()) if (!r.optional) this.addInformer(r);
+    this.scheduleDiscovery(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.onSnapshot = undefined;
+    clearTimeout(this.discoveryTimer);
+    clearTimeout(this.emitTimer);
+    this.discoveryTimer = undefined;
+    this.emitTimer = undefined;
+    await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    this.informers.clear();
+    await this.discovering;
+  }
+
+  /** True from start until the first snapshot: the controller is not ready meanwhile. */
+  get waiting(): boolean {
+    return this.generation === 0;
+  }
+
+  get state(): KubeSourceState {
+    const informers = [...this.informers.values()];
+    const problems = informers
+      .filter((i) => i.lastError !== undefined)
+      .map((i) => `${i.name}: ${i.lastError}`);
+    if (this.discoveryProblem) problems.unshift(`discovery: ${this.discoveryProblem}`);
+    const waitingFor = informers.filter((i) => !i.synced).map((i) => i.name);
+    return {
+      phase: !this.running
+        ? 'stopped'
+        : !this.discovered
+          ? 'connecting'
+          : this.generation === 0
+            ? 'syncing'
+            : 'ready',
+      server: this.http?.server ?? '',
+      watching: informers.map((i) => i.name),
+      waitingFor,
+      problems,
+      generation: this.generation,
+    };
+  }
+
+  /** Counters per watched resource, for metrics and tests. */
+  get stats(): Record<string, InformerStats> {
+    const out: Record<string, InformerStats> = {};
+    for (const i of this.informers.values()) out[i.name] = { ...i.stats };
+    return out;
+  }
+
+  /** An object from the caches, by kind (only kinds watched now). */
+  get(kind: string, namespace: string, name: string): KubeObject | undefined {
+    for (const [resource, informer] of this.informers)
+      if (resource.kind === kind) return informer.get(namespace, name);
+    return undefined;
+  }
+
+  /**
+   * A JSON merge patch of an object's status subresource (for the status writer); resolves
+   * with the stored object, rejects with a KubeRequestError (status 409 on a stale
+   * resourceVersion precondition, 404 when the object is gone).
+   */
+  async patchStatus(
+    kind: string,
+    namespace: string,
+    name: string,
+    patch: unknown,
+  ): Promise<KubeObject> {
+    const http = this.http;
+    if (!http) throw new Error('the Kubernetes source is not started');
+    const resource = this.resources().find((r) => r.kind === kind);
+    if (!resource) throw new Error(`${kind} is not a kind this source knows`);
+    return (await http.json({
+      method: 'PATCH',
+      path: objectPath(resource, namespace, name, 'status'),
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    })) as KubeObject;
+  }
+
+  private resources(): readonly WatchedResource[] {
+    return this.options.resources ?? WATCHED_RESOURCES;
+  }
+
+  private readonly listener: InformerListener = {
+    changed: () => this.scheduleSnapshot(),
+    synced: () => this.scheduleSnapshot(),
+    failed: (informer, message, retryInMs, status) => {
+      // One line per new problem, not one per retry.
+      if (this.logged.get(informer) !== message) {
+        this.logged.set(informer, message);
+        this.logFailure(informer, message, retryInMs);
+      }
+      // A custom resource that went away: discovery drops its informer.
+      if (status === 404 && informer.resource.optional) this.scheduleDiscovery(0);
+    },
+    recovered: (informer) => {
+      this.logged.delete(informer);
+      this.log('info', `watching ${informer.name} again`);
+    },
+  };
+
+  private readonly logged = new Map<ResilientInformer, string>();
+
+  private logFailure(informer: ResilientInformer, message: string, retryInMs: number): void {
+    const fields = { resource: informer.name, retryInMs };
+    if (this.generation === 0)
+      this.log('warn', `waiting for the API server: ${message}; retrying`, fields);
+    else this.log('warn', `watch of ${informer.name} failed: ${message}; retrying`, fields);
+  }
+
+  private addInformer(resource: WatchedResource): void {
+    if (!this.k8s || !this.kc || !this.http || this.informers.has(resource)) return;
+    const informer = new ResilientInformer(this.k8s, this.kc, this.http, resource, this.listener, {
+      ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+      ...(this.options.watchTimeoutSeconds
+        ? { watchTimeoutSeconds: this.options.watchTimeoutSeconds }
+        : {}),
+    });
+    this.informers.set(resource, informer);
+    informer.start();
+  }
+
+  private scheduleDiscovery(delayMs: number): void {
+    if (!this.running) return;
+    clearTimeout(this.discoveryTimer);
+    this.discoveryTimer = setTimeout(() => {
+      this.discoveryTimer = undefined;
+      this.discovering = this.discover();
+    }, delayMs);
+    // Periodic rediscovery must not keep a process alive on its own.
+    if (this.discovered) this.discoveryTimer.unref();
+  }
+
+  private async discover(): Promise<void> {
+    const http = this.http;
+    if (!http || !this.running) return;
+    let found: Set<WatchedResource>;
+    try {
+      found = await discoverOptional(http, this.resources());
+    } catch (e) {
+      if (!this.running) return;
+      this.discoveryFailures++;
+      const message = describeKubeError(e, http.server);
+      const retryIn = backoffDelay(this.discoveryFailures, this.options.backoff);
+      if (message !== this.discoveryProblem)
+        this.log(
+          'warn',
+          `${this.discovered ? 'API discovery failed' : 'waiting for the API server'}: ${message}; retrying`,
+          { retryInMs: retryIn },
+        );
+      this.discoveryProblem = message;
+      this.scheduleDiscovery(
+        this.discovered ? Math.max(retryIn, this.options.discoveryIntervalMs ?? 30_000) : retryIn,
+      );
+      return;
+    }
+    if (!this.running) return;
+    if (this.discoveryProblem) this.log('info', `API discovery works again at ${http.server}`);
+    this.discoveryFailures = 0;
+    this.discoveryProblem = undefined;
+    const removed: Promise<void>[] = [];
+    for (const r of this.resources()) {
+      if (!r.optional) continue;
+      const watched = this.informers.get(r);
+      if (found.has(r) && !watched) {
+        if (this.discovered) this.log('info', `${resourceName(r)} is served now; watching it`);
+        this.addInformer(r);
+      } else if (!found.has(r) && watched) {
+        this.log('info', `${resourceName(r)} is no longer served; its objects are dropped`);
+        this.informers.delete(r);
+        removed.push(watched.stop());
+      }
+    }
+    this.discovered = true;
+    await Promise.all(removed);
+    if (removed.length > 0) this.scheduleSnapshot();
+    // Also covers the case where every required informer had synced before discovery answered.
+    this.scheduleSnapshot();
+    this.scheduleDiscovery(this.options.discoveryIntervalMs ?? 30_000);
+  }
+
+  private allSynced(): boolean {
+    if (!this.discovered) return false;
+    for (const i of this.informers.values()) if (!i.synced) return false;
+    return true;
+  }
+
+  private scheduleSnapshot(): void {
+    if (!this.running || this.emitTimer !== undefined) return;
+    // Before the first snapshot, nothing goes out until every resource is listed.
+    if (this.generation === 0 && !this.allSynced()) return;
+    const coalesce = this.options.coalesceMs ?? 25;
+    const wait = Math.max(0, this.lastEmit + coalesce - Date.now());
+    this.emitTimer = setTimeout(() => {
+      this.emitTimer = undefined;
+      this.emit();
+    }, wait);
+  }
+
+  private emit(): void {
+    const deliver = this.onSnapshot;
+    if (!deliver) return;
+    const objects: KubeObject[] = [];
+    for (const informer of this.informers.values())
+      for (const o of informer.list()) objects.push(o);
+    this.lastEmit = Date.now();
+    this.generation++;
+    if (this.generation === 1)
+      this.log('info', `listed every resource from ${this.http?.server ?? ''}`, {
+        objects: objects.length,
+        resources: [...this.informers.values()].map((i) => i.name),
+      });
+    deliver({ generation: this.generation, objects }, []);
+  }
+}
