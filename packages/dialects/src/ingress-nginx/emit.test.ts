@@ -126,7 +126,6 @@ const CANONICAL: CanonicalCase[] = [
     name: 'source-IP hash',
     parts: { policy: NO_POLICY, loadBalancing: { algorithm: 'sourceIpHash' } },
     expected: { 'upstream-hash-by': '$remote_addr' },
-    lossy: true,
   },
   {
     name: 'source-IP persistence becomes a hash of the client address',
@@ -195,7 +194,7 @@ describe('emit: canonical form', () => {
     expect(out.spec).toEqual([]);
     expect(accepted).toEqual([true]);
     if (lossy) {
-      expect(after[0]).toMatchObject({ 'loadBalancing.algorithm': 'hash', mode: 'none' });
+      expect(after[0]).toMatchObject({ 'loadBalancing.algorithm': 'sourceIpHash', mode: 'none' });
       expect(out.diagnostics.map((d) => d.reason)).toEqual(['UnsupportedByTarget']);
     } else {
       expect(after[0]).toEqual(flat(parts));

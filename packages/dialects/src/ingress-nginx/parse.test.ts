@@ -334,7 +334,7 @@ describe('balancing', () => {
       { algorithm: 'roundRobin' },
       ['warning InvalidAnnotation load-balance'],
     ],
-    [{ 'upstream-hash-by': '$remote_addr' }, { algorithm: 'hash', hashKey: '$remote_addr' }, []],
+    [{ 'upstream-hash-by': '$remote_addr' }, { algorithm: 'sourceIpHash' }, []],
     [
       { 'upstream-hash-by': '${request_uri}-text' },
       { algorithm: 'hash', hashKey: '${request_uri}-text' },
@@ -356,12 +356,12 @@ describe('balancing', () => {
         'upstream-hash-by-subset': 'true',
         'upstream-hash-by-subset-size': '5',
       },
-      { algorithm: 'hash', hashKey: '$remote_addr' },
+      { algorithm: 'sourceIpHash' },
       ['warning NotReproduced upstream-hash-by-subset,upstream-hash-by-subset-size'],
     ],
     [
       { 'upstream-hash-by': '$remote_addr', 'upstream-hash-by-subset-size': '5' },
-      { algorithm: 'hash', hashKey: '$remote_addr' },
+      { algorithm: 'sourceIpHash' },
       ['warning IneffectiveSetting upstream-hash-by-subset-size'],
     ],
     [

@@ -77,8 +77,15 @@ function cookieFields(
  * else consistent hashing when upstream-hash-by is set, else load-balance, else the ConfigMap
  * default. With service-upstream the only endpoint is the ClusterIP, so nothing is balanced.
  */
+const CLIENT_ADDRESS = '$remote_addr';
+
 function balancingFields(c: FieldCollector, s: NginxSettings): void {
   if (s.affinity || s.serviceUpstream === true) return;
+  if (s.hashBy === CLIENT_ADDRESS) {
+    // Hashing on the client address alone is source-IP hashing, as OCI's IP_HASH or HAProxy's source.
+    c.set('loadBalancing.algorithm', 'sourceIpHash', KEY.upstreamHashBy);
+    return;
+  }
   if (s.hashBy !== undefined) {
     c.set('loadBalancing.algorithm', 'hash', KEY.upstreamHashBy);
     c.set('loadBalancing.hashKey', s.hashBy, KEY.upstreamHashBy);

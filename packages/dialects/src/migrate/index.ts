@@ -7,3 +7,4 @@ export {
 } from './plan';
 export { rewriteText, type ObjectEdits, type DocumentChange } from './yaml-edit';
 export { convert, type Conversion } from './convert';
+export { carryTable, carryTableMarkdown, PROBES } from './carry';
