@@ -32,7 +32,7 @@ function where(s: SourceRef | undefined): string {
   return s.isDefault ? `default of ${s.dialect}` : s.field;
 }
 
-function reportText(reports: readonly ObjectReport[], result: MigrationResult): string {
+export function reportText(reports: readonly ObjectReport[], result: MigrationResult): string {
   const lines: string[] = [];
   for (const r of reports) {
     lines.push(
