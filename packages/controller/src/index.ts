@@ -11,3 +11,13 @@ export * from './sources/kube-client';
 export * from './sources/kube-resources';
 export { backoffDelay, type BackoffOptions } from './sources/kube-backoff';
 export type { InformerStats } from './sources/kube-informer';
+export * from './status';
+export {
+  desiredParents,
+  loadBalancerIngress,
+  routeConditions,
+  type Condition,
+  type RouteParentStatus,
+} from './status-desired';
+export * from './events';
+export * from './leader';

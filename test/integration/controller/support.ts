@@ -14,13 +14,13 @@ export async function eventually<T>(
   check: () => T | Promise<T>,
   timeoutMs = 3000,
   what = 'condition',
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const value = await check();
-      if (value) return value;
+      if (value) return value as NonNullable<T>;
     } catch (e) {
       last = e;
     }

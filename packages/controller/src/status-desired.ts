@@ -1,0 +1,236 @@
+/**
+ * What the status of a served object should say, computed from the reconcile result and
+ * the object as the API server has it. Pure: the writer compares and writes.
+ */
+import { isIP } from 'node:net';
+import { namespaceOf, type KubeObject } from '@tether/dialects';
+import type { Diagnostic } from '@tether/model';
+import type { ReconcileResult } from './reconcile';
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+export interface LoadBalancerIngress {
+  ip?: string;
+  hostname?: string;
+}
+
+/** `status.loadBalancer.ingress` for the proxy's public addresses (IPs or host names). */
+export function loadBalancerIngress(addresses: readonly string[]): LoadBalancerIngress[] {
+  const seen = new Set<string>();
+  const out: LoadBalancerIngress[] = [];
+  for (const raw of addresses) {
+    const address = raw.trim();
+    if (address === '' || seen.has(address)) continue;
+    seen.add(address);
+    out.push(isIP(address) ? { ip: address } : { hostname: address });
+  }
+  return out;
+}
+
+/** The Ingress's current `status.loadBalancer.ingress`, or undefined when it has none. */
+export function currentLoadBalancerIngress(object: KubeObject): unknown {
+  const status = object.status as { loadBalancer?: { ingress?: unknown } } | undefined;
+  return status?.loadBalancer?.ingress;
+}
+
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export interface RouteParentStatus {
+  parentRef: Record<string, unknown>;
+  controllerName: string;
+  conditions: Condition[];
+}
+
+/** Looks objects up by kind in the current caches. */
+export type ObjectLookup = (
+  kind: string,
+  namespace: string,
+  name: string,
+) => KubeObject | undefined;
+
+function specOf(o: KubeObject | undefined): Record<string, unknown> {
+  const spec = o?.spec;
+  return typeof spec === 'object' && spec !== null ? (spec as Record<string, unknown>) : {};
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Whether a parentRef of `route` names a Gateway of a GatewayClass that `controllerName` runs. */
+export function isOurParent(
+  route: KubeObject,
+  parentRef: Record<string, unknown>,
+  lookup: ObjectLookup,
+  controllerName: string,
+): boolean {
+  if ((str(parentRef.group) ?? GATEWAY_GROUP) !== GATEWAY_GROUP) return false;
+  if ((str(parentRef.kind) ?? 'Gateway') !== 'Gateway') return false;
+  const name = str(parentRef.name);
+  if (!name) return false;
+  const gateway = lookup('Gateway', str(parentRef.namespace) ?? namespaceOf(route), name);
+  const className = str(specOf(gateway).gatewayClassName);
+  if (!gateway || !className) return false;
+  return str(specOf(lookup('GatewayClass', '', className)).controllerName) === controllerName;
+}
+
+function namesObject(d: Diagnostic, kind: string, namespace: string, name: string): boolean {
+  return d.sources.some((s) => s.kind === kind && s.namespace === namespace && s.name === name);
+}
+
+function bounded(text: string, max = 1000): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Whole-second RFC 3339, as metav1.Time is written. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * The Accepted and ResolvedRefs conditions of an HTTPRoute for our parents. Accepted is False
+ * (UnsupportedValue) while a configuration of the route is refused (the last good policy stays
+ * in force meanwhile); ResolvedRefs is False (BackendNotFound) while a backend is missing.
+ */
+export function routeConditions(
+  route: KubeObject,
+  result: ReconcileResult,
+  lookup: ObjectLookup,
+): Omit<Condition, 'lastTransitionTime'>[] {
+  const namespace = namespaceOf(route);
+  const name = route.metadata.name;
+  const generation = (route.metadata as { generation?: unknown }).generation;
+  const observed = typeof generation === 'number' ? { observedGeneration: generation } : {};
+  const mine = result.diagnostics.filter((d) => namesObject(d, 'HTTPRoute', namespace, name));
+  const entries = result.entries.filter(
+    (e) => e.entry.kind === 'HTTPRoute' && e.entry.namespace === namespace && e.entry.name === name,
+  );
+  const refused = entries.some((e) => !e.accepted);
+  const errors = mine.filter((d) => d.severity === 'error');
+  // Reconcile reports a missing backend only for entry points it serves; a refused one
+  // still has references to resolve.
+  const missing = [
+    ...new Set([
+      ...entries
+        .filter((e) => !lookup('Service', e.backend.namespace, e.backend.service))
+        .map((e) => `Service ${e.backend.namespace}/${e.backend.service} does not exist`),
+      ...mine.filter((d) => d.reason === 'BackendNotFound').map((d) => d.message),
+    ]),
+  ];
+  const accepted = refused
+    ? {
+        type: 'Accepted',
+        status: 'False' as const,
+        reason: 'UnsupportedValue',
+        message: bounded(
+          errors.length > 0
+            ? errors.map((d) => `${d.reason}: ${d.message}`).join('; ')
+            : 'the configuration of this route was refused; the last accepted one stays in force',
+        ),
+      }
+    : {
+        type: 'Accepted',
+        status: 'True' as const,
+        reason: 'Accepted',
+        message: 'Route is accepted',
+      };
+  const resolved =
+    missing.length > 0
+      ? {
+          type: 'ResolvedRefs',
+          status: 'False' as const,
+          reason: 'BackendNotFound',
+          message: bounded(missing.join('; ')),
+        }
+      : {
+          type: 'ResolvedRefs',
+          status: 'True' as const,
+          reason: 'ResolvedRefs',
+          message: 'All references are resolved',
+        };
+  return [
+    { ...accepted, ...observed },
+    { ...resolved, ...observed },
+  ];
+}
+
+function parentRefsOf(route: KubeObject): Record<string, unknown>[] {
+  const refs = specOf(route).parentRefs;
+  return Array.isArray(refs)
+    ? refs.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null)
+    : [];
+}
+
+export function currentParents(route: KubeObject): RouteParentStatus[] {
+  const parents = (route.status as { parents?: unknown } | undefined)?.parents;
+  return Array.isArray(parents)
+    ? parents.filter((p): p is RouteParentStatus => typeof p === 'object' && p !== null)
+    : [];
+}
+
+function sameRef(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = ['group', 'kind', 'namespace', 'name', 'sectionName', 'port'];
+  return keys.every((k) => (a[k] ?? null) === (b[k] ?? null));
+}
+
+/**
+ * The whole `status.parents` list: the entries of other controllers as they are, then one
+ * entry per parentRef of ours (none when `served` is false). A condition keeps its
+ * lastTransitionTime while its status stays the same.
+ */
+export function desiredParents(
+  route: KubeObject,
+  result: ReconcileResult | undefined,
+  served: boolean,
+  lookup: ObjectLookup,
+  controllerName: string,
+  now: Date,
+): RouteParentStatus[] {
+  const current = currentParents(route);
+  const others = current.filter((p) => p.controllerName !== controllerName);
+  if (!served || !result) return others;
+  const conditions = routeConditions(route, result, lookup);
+  const ours: RouteParentStatus[] = [];
+  for (const ref of parentRefsOf(route)) {
+    if (!isOurParent(route, ref, lookup, controllerName)) continue;
+    const before = current.find(
+      (p) => p.controllerName === controllerName && sameRef(p.parentRef ?? {}, ref),
+    );
+    ours.push({
+      parentRef: { ...ref },
+      controllerName,
+      conditions: conditions.map((c) => {
+        const previous = before?.conditions?.find((p) => p.type === c.type);
+        const since =
+          previous &&
+          previous.status === c.status &&
+          typeof previous.lastTransitionTime === 'string'
+            ? previous.lastTransitionTime
+            : rfc3339(now);
+        return { ...c, lastTransitionTime: since };
+      }),
+    });
+  }
+  return [...others, ...ours];
+}
+
+/** Compares two JSON values structurally, with object keys in any order. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((v, i) => sameJson(v, b[i]));
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const ka = Object.keys(ra).filter((k) => ra[k] !== undefined);
+  const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => sameJson(ra[k], rb[k]));
+}
