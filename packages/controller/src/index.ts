@@ -19,5 +19,3 @@ export {
   type Condition,
   type RouteParentStatus,
 } from './status-desired';
-export * from './events';
-export * from './leader';
