@@ -19,3 +19,5 @@ export {
   type Condition,
   type RouteParentStatus,
 } from './status-desired';
+export * from './events';
+export * from './leader';

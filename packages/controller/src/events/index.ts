@@ -1,0 +1,11 @@
+export * from './classify';
+export * from './objects';
+export * from './note';
+export * from './drafts';
+export * from './book';
+export * from './rate';
+export * from './recorder';
+export * from './tap';
+export * from './view';
+export * from './query';
+export { describeApiError, networkCodeOf, networkText } from './client';
