@@ -14,6 +14,7 @@ import {
 import { z } from 'zod';
 import { startUp } from './up';
 import { renderData } from './output';
+import { runEvents } from './events';
 
 /** Where a command writes; the binary passes the process streams, tests pass buffers. */
 export interface Io {
@@ -195,6 +196,31 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       setExitCode,
     );
   });
+
+  program
+    .command('events')
+    .description(
+      "show Tether's reconcile Events (like kubectl events, only ours), from the cluster or from a local tether serve",
+    )
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)',
+    )
+    .option('-n, --namespace <namespace>', "only this namespace (default: the context's)")
+    .option('-A, --all-namespaces', 'every namespace', false)
+    .option('--for <kind/name>', 'only Events about this object, for example ingress/web')
+    .option('--types <types>', 'Normal, Warning or both, comma-separated')
+    .option('-w, --watch', 'keep printing new Events', false)
+    .option(
+      '--admin <host:port>',
+      'read a local tether serve (its --admin address) instead of a cluster',
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['table', 'json', 'yaml'] as const)
+        .default('table' as const),
+    )
+    .action(async (opts) => setExitCode(await runEvents(opts, io)));
 
   return program;
 }
