@@ -4,7 +4,7 @@
  * `cookie … insert indirect nocache httponly` (persistent sessions, HttpOnly, nocache),
  * round robin for new sessions, listening on 127.0.0.1:18094.
  *
- *   node .build/bench/serve-bench.js [--port 18094] [--backends 18081,18082,18083]
+ *   node .build/bench/serve-bench.js [--port 18094] [--admin 18195] [--backends 18081,18082,18083]
  *
  * (built by `npx tsc -b test/bench`; `npm run bench` builds and runs it.)
  */
@@ -70,7 +70,8 @@ const table = createRouteTable({
 const proxy = createProxy({
   cookieKey: Buffer.from('tether-benchmark-key-0123456789ab'),
   http: { host: '127.0.0.1', port },
-  admin: false,
+  // The admin listener runs as in production, so that its memory is counted.
+  admin: { host: '127.0.0.1', port: Number(arg('admin', '18195')) },
   table,
   logger: createLogger(process.env['TETHER_LOG_LEVEL'] ?? 'warn'),
 });

@@ -186,22 +186,19 @@ function requestKey(set: SetRuntime, facts: RequestFacts): number {
 /** A new token pinning `ep`. Balanced mode searches a session key that lands on it. */
 export function newToken(set: SetRuntime, ep: EndpointRuntime, ctx: AffinityContext): SessionToken {
   const nowS = Math.floor(ctx.nowMs / 1000);
-  const base = {
-    canary: ep.backend.canary,
-    issuedAt: nowS,
-    seenAt: nowS,
-    expiresAt: tokenExpiry(set.policy, nowS),
-  };
+  const canary = ep.backend.canary;
+  const expiresAt = tokenExpiry(set.policy, nowS);
   if (set.policy.rebalance === 'balanced') {
-    const side = sideOf(set, ep.backend.canary);
+    const side = sideOf(set, canary);
     const tries = Math.min(256, side.ring.length * 8);
     for (let i = 0; i < tries; i++) {
       const id = ctx.codec.randomId();
-      if (placeKey(side, hashString(id)) === ep) return { ...base, kind: 'key', id };
+      if (placeKey(side, hashString(id)) === ep)
+        return { kind: 'key', id, canary, issuedAt: nowS, seenAt: nowS, expiresAt };
     }
   }
   // Persistent mode, or a ring too large to search: name the endpoint itself.
-  return { ...base, kind: 'endpoint', id: ep.id };
+  return { kind: 'endpoint', id: ep.id, canary, issuedAt: nowS, seenAt: nowS, expiresAt };
 }
 
 function needsRefresh(token: SessionToken, policy: PersistencePolicy, nowS: number): boolean {

@@ -14,10 +14,14 @@ import { redecide, newToken, type AffinityContext, type Decision } from './affin
 import { deleteCookieValue, parseSetCookie, setCookieValue } from './cookies';
 import type { IncomingFacts } from './headers';
 import type { OriginPool } from './pool';
-import { isHopByHop } from './headers';
+import { HOP_BY_HOP_NAMES, isHopByHop } from './headers';
 import type { EndpointRuntime, SetRuntime } from './runtime';
 import type { SessionToken } from './token';
 
+/** By name length: whether a response header may need more than copying. */
+const RESPONSE_SPECIAL: boolean[] = [];
+for (const name of [...HOP_BY_HOP_NAMES, 'cache-control', 'set-cookie'])
+  RESPONSE_SPECIAL[name.length] = true;
 /** Bodies up to this size leave in the same write as the response head. */
 const SMALL_BODY = 16 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -112,7 +116,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   };
 
-  readonly #onDrain = (): void => this.#resume?.();
+  #onDrain: (() => void) | undefined;
 
   /** Sends the request to the current endpoint. */
   send(): void {
@@ -167,6 +171,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]?.toString('latin1') ?? '';
       const value = raw[i + 1]?.toString('latin1') ?? '';
+      if (!RESPONSE_SPECIAL[name.length]) {
+        out.push(name, value);
+        continue;
+      }
       const lower = name.toLowerCase();
       if (isHopByHop(lower)) {
         if (lower === 'connection') {
@@ -253,6 +261,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#pending = chunk;
     if (held === undefined) return true;
     if (this.res.write(held)) return true;
+    this.#onDrain ??= () => this.#resume?.();
     this.res.once('drain', this.#onDrain);
     return false;
   }

@@ -10,7 +10,7 @@ import type { RequestFacts } from './hashkey';
 import { normaliseHost } from './matcher';
 
 /** Headers that describe one connection, not the message (RFC 9110 §7.6.1), and `expect`, which we answer ourselves. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP_NAMES: readonly string[] = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -22,7 +22,8 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate',
   'http2-settings',
   'expect',
-]);
+];
+const HOP_BY_HOP = new Set(HOP_BY_HOP_NAMES);
 /** Request headers we replace with our own values. */
 const REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host']);
 /** By name length: whether a header of that length may need more than copying upstream. */
@@ -180,7 +181,7 @@ export class IncomingFacts implements RequestFacts {
     const forIp = ip.includes(':') ? `"[${ip}]"` : ip;
     let element = `for=${forIp};proto=${proto}`;
     if (this.hostHeader !== undefined)
-      element += `;host="${this.hostHeader.replace(/["\\]/g, '')}"`;
+      element += `;host="${/["\\]/.test(this.hostHeader) ? this.hostHeader.replace(/["\\]/g, '') : this.hostHeader}"`;
     out.push(
       'forwarded',
       this.#forwarded === undefined ? element : `${this.#forwarded}, ${element}`,

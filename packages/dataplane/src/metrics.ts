@@ -1,48 +1,78 @@
 /**
- * Prometheus metrics of the proxy, on a registry of its own. Labels are backend set ids,
- * status codes and session events: never a cookie, header value or client address. Label
- * children are cached so that the hot path does one map read per counter.
+ * Prometheus metrics of the proxy (prom-client), on a registry of its own. Labels are backend
+ * set ids, status codes and session events: never a cookie, header value or client address.
+ *
+ * Counters are tallied in plain numbers on the hot path and handed to prom-client when
+ * `/metrics` is scraped (prom-client hashes the label set on every call, even through a
+ * labelled child, which costs more than the count itself). The latency histogram is observed
+ * per request through cached children.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SessionEvent } from './affinity';
 
+const SESSION_EVENTS: readonly SessionEvent[] = ['created', 'rebalanced', 'failed'];
+
+/** Running totals of one backend set. */
+interface SetTally {
+  /** Requests by status code (sparse). */
+  codes: number[];
+  sessions: Record<SessionEvent, number>;
+  retries: number;
+}
+
 export class ProxyMetrics {
   readonly registry = new Registry();
-  readonly #requests: Counter<'backend_set' | 'code'>;
-  readonly #latency: Histogram<'backend_set'>;
-  readonly #sessions: Counter<'backend_set' | 'event'>;
-  readonly #retries: Counter<'backend_set'>;
   readonly tableLoaded: Gauge;
   readonly swaps: Counter;
-  readonly #requestChildren = new Map<string, { inc(): void }>();
+  readonly #latency: Histogram<'backend_set'>;
+  readonly #tallies = new Map<string, SetTally>();
   readonly #latencyChildren = new Map<string, { observe(v: number): void }>();
-  readonly #sessionChildren = new Map<string, { inc(): void }>();
 
   constructor(defaultMetrics = true) {
     const registers = [this.registry];
-    this.#requests = new Counter({
+    const tallies = this.#tallies;
+    new Counter({
       name: 'tether_requests_total',
       help: 'Requests answered, by backend set ("" when no route matched) and status code',
       labelNames: ['backend_set', 'code'],
       registers,
+      collect() {
+        this.reset();
+        for (const [set, t] of tallies) {
+          t.codes.forEach((n, code) => this.inc({ backend_set: set, code: String(code) }, n));
+        }
+      },
+    });
+    new Counter({
+      name: 'tether_sessions_total',
+      help: 'Sticky sessions created, moved to another endpoint (rebalanced) or refused (failed)',
+      labelNames: ['backend_set', 'event'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [set, t] of tallies) {
+          for (const event of SESSION_EVENTS) {
+            if (t.sessions[event] > 0) this.inc({ backend_set: set, event }, t.sessions[event]);
+          }
+        }
+      },
+    });
+    new Counter({
+      name: 'tether_upstream_retries_total',
+      help: 'Requests sent again to another endpoint after a connection failure',
+      labelNames: ['backend_set'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [set, t] of tallies)
+          if (t.retries > 0) this.inc({ backend_set: set }, t.retries);
+      },
     });
     this.#latency = new Histogram({
       name: 'tether_upstream_latency_seconds',
       help: 'Time from sending a request upstream to its response headers',
       labelNames: ['backend_set'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
-    this.#sessions = new Counter({
-      name: 'tether_sessions_total',
-      help: 'Sticky sessions created, moved to another endpoint (rebalanced) or refused (failed)',
-      labelNames: ['backend_set', 'event'],
-      registers,
-    });
-    this.#retries = new Counter({
-      name: 'tether_upstream_retries_total',
-      help: 'Requests sent again to another endpoint after a connection failure',
-      labelNames: ['backend_set'],
       registers,
     });
     this.tableLoaded = new Gauge({
@@ -58,14 +88,18 @@ export class ProxyMetrics {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tether_' });
   }
 
-  request(set: string, code: number): void {
-    const key = `${set}\0${code}`;
-    let child = this.#requestChildren.get(key);
-    if (!child) {
-      child = this.#requests.labels(set, String(code));
-      this.#requestChildren.set(key, child);
+  #tally(set: string): SetTally {
+    let t = this.#tallies.get(set);
+    if (!t) {
+      t = { codes: [], sessions: { created: 0, rebalanced: 0, failed: 0 }, retries: 0 };
+      this.#tallies.set(set, t);
     }
-    child.inc();
+    return t;
+  }
+
+  request(set: string, code: number): void {
+    const codes = this.#tally(set).codes;
+    codes[code] = (codes[code] ?? 0) + 1;
   }
 
   upstreamLatency(set: string, seconds: number): void {
@@ -78,16 +112,10 @@ export class ProxyMetrics {
   }
 
   session(set: string, event: SessionEvent): void {
-    const key = `${set}\0${event}`;
-    let child = this.#sessionChildren.get(key);
-    if (!child) {
-      child = this.#sessions.labels(set, event);
-      this.#sessionChildren.set(key, child);
-    }
-    child.inc();
+    this.#tally(set).sessions[event]++;
   }
 
   retry(set: string): void {
-    this.#retries.labels(set).inc();
+    this.#tally(set).retries++;
   }
 }

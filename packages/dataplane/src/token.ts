@@ -45,8 +45,11 @@ export interface SessionToken {
 
 export class TokenCodec {
   readonly #key: Buffer;
-  readonly #cache = new Map<string, SessionToken>();
-  readonly #encoded = new Map<string, string>();
+  /** Verified tokens by backend set, then by value. */
+  readonly #cache = new Map<string, Map<string, SessionToken>>();
+  #cached = 0;
+  /** The last value signed per backend set and endpoint id. */
+  readonly #encoded = new Map<string, Map<string, SessionToken & { value: string }>>();
   #random = Buffer.alloc(0);
   #randomOffset = 0;
 
@@ -80,20 +83,27 @@ export class TokenCodec {
   }
 
   encode(scope: string, token: SessionToken): string {
+    if (token.kind !== 'endpoint') return this.#encode(scope, token);
     // Endpoint tokens issued in the same second are identical: sign each once.
-    const memo =
-      token.kind === 'endpoint'
-        ? `${scope}\n${token.id}\n${token.issuedAt}\n${token.seenAt}\n${token.expiresAt}\n${token.canary}`
-        : undefined;
-    if (memo !== undefined) {
-      const known = this.#encoded.get(memo);
-      if (known !== undefined) return known;
+    let scoped = this.#encoded.get(scope);
+    const known = scoped?.get(token.id);
+    if (
+      known !== undefined &&
+      known.issuedAt === token.issuedAt &&
+      known.seenAt === token.seenAt &&
+      known.expiresAt === token.expiresAt &&
+      known.canary === token.canary
+    ) {
+      return known.value;
     }
     const value = this.#encode(scope, token);
-    if (memo !== undefined) {
+    if (!scoped) {
       if (this.#encoded.size >= ENCODE_CACHE_LIMIT) this.#encoded.clear();
-      this.#encoded.set(memo, value);
+      scoped = new Map();
+      this.#encoded.set(scope, scoped);
     }
+    if (scoped.size >= ENCODE_CACHE_LIMIT) scoped.clear();
+    scoped.set(token.id, { ...token, value });
     return value;
   }
 
@@ -112,8 +122,8 @@ export class TokenCodec {
   /** The token, or null when the value is malformed, tampered with, or from another scope or key. */
   decode(scope: string, value: string): SessionToken | null {
     if (value.length !== TOKEN_CHARS) return null;
-    const cacheKey = `${scope}\n${value}`;
-    const cached = this.#cache.get(cacheKey);
+    let scoped = this.#cache.get(scope);
+    const cached = scoped?.get(value);
     if (cached) return cached;
     if (!/^[A-Za-z0-9_-]+$/.test(value)) return null;
     const buf = Buffer.from(value, 'base64url');
@@ -129,8 +139,16 @@ export class TokenCodec {
       seenAt: buf.readUInt32BE(6 + ID_BYTES),
       expiresAt: buf.readUInt32BE(10 + ID_BYTES),
     };
-    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-    this.#cache.set(cacheKey, token);
+    if (++this.#cached > CACHE_LIMIT) {
+      this.#cache.clear();
+      this.#cached = 1;
+      scoped = undefined;
+    }
+    if (!scoped) {
+      scoped = new Map();
+      this.#cache.set(scope, scoped);
+    }
+    scoped.set(value, token);
     return token;
   }
 
