@@ -85,6 +85,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #abort: ((err?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #pending: Buffer | undefined;
+  /** Some body went out already (so the response head has been flushed). */
+  #wrote = false;
   #started = 0;
   #headersAt = 0;
   #status = 0;
@@ -260,6 +262,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const held = this.#pending;
     this.#pending = chunk;
     if (held === undefined) return true;
+    this.#wrote = true;
     if (this.res.write(held)) return true;
     this.#onDrain ??= () => this.#resume?.();
     this.res.once('drain', this.#onDrain);
@@ -273,7 +276,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const held = this.#pending;
     this.#pending = undefined;
     if (held === undefined) this.res.end();
-    else if (held.length <= SMALL_BODY && !this.res.headersSent) {
+    else if (held.length <= SMALL_BODY && !this.#wrote) {
       // Node joins a string body with the response head into one write; latin1 keeps bytes as they are.
       this.res.end(held.toString('latin1'), 'latin1');
     } else this.res.end(held);
