@@ -4,6 +4,7 @@ import { ACCEPTED_REASON, eventTypeOf, type EventType } from './classify';
 import { composeNote } from './note';
 import {
   fieldValueOf,
+  isClusterScoped,
   objectIdOf,
   referenceOf,
   type ObjectDirectory,
@@ -61,9 +62,15 @@ function unique<T>(items: readonly T[]): T[] {
 /**
  * One draft per object a diagnostic names (a conflict between two objects gives one Event on
  * each). With a directory, the note carries each annotation's value and objects missing from it
- * (deleted since) get no draft; without one, references are made from the sources alone.
+ * (deleted since) get no draft, unless `keepUnknown` asks for a reference made from the sources
+ * alone (as without a directory): a manifest file that could not be read is no object, but a
+ * local listing still shows its problem.
  */
-export function draftsOf(d: Diagnostic, directory?: ObjectDirectory): EventDraft[] {
+export function draftsOf(
+  d: Diagnostic,
+  directory?: ObjectDirectory,
+  keepUnknown = false,
+): EventDraft[] {
   const type = eventTypeOf(d);
   if (!type) return [];
   const byObject = new Map<string, SourceRef[]>();
@@ -76,16 +83,17 @@ export function draftsOf(d: Diagnostic, directory?: ObjectDirectory): EventDraft
   const references = new Map<string, ObjectReference>();
   for (const [id, sources] of byObject) {
     const first = sources[0]!;
-    if (directory) {
-      const object = directory.find(first.kind, first.namespace, first.name);
-      if (object) references.set(id, referenceOf(object));
-    } else {
-      references.set(id, {
+    const object = directory?.find(first.kind, first.namespace, first.name);
+    if (object) {
+      references.set(id, referenceOf(object));
+    } else if (!directory || keepUnknown) {
+      const ref: ObjectReference = {
         apiVersion: API_VERSIONS[first.kind] ?? '',
         kind: first.kind,
-        namespace: first.namespace,
         name: first.name,
-      });
+      };
+      if (first.namespace && !isClusterScoped(first.kind)) ref.namespace = first.namespace;
+      references.set(id, ref);
     }
   }
   const drafts: EventDraft[] = [];

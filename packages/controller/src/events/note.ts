@@ -13,7 +13,7 @@ export function oneLine(text: string): string {
 export function truncateUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   const budget = maxBytes - Buffer.byteLength(ELLIPSIS);
-  if (budget <= 0) return '';
+  if (budget < 0) return '';
   let used = 0;
   let out = '';
   for (const ch of text) {

@@ -14,6 +14,10 @@ export interface ObjectReference {
 /** Kinds we read that have no namespace; their Events live in `default`, as client-go puts them. */
 const CLUSTER_SCOPED = new Set(['IngressClass', 'GatewayClass', 'Namespace']);
 
+export function isClusterScoped(kind: string): boolean {
+  return CLUSTER_SCOPED.has(kind);
+}
+
 /** Where Events about an object are written. */
 export function eventNamespaceOf(ref: Pick<ObjectReference, 'namespace'>): string {
   return ref.namespace || 'default';

@@ -52,7 +52,7 @@ export function localEventsFromDiagnostics(
 ): EventViewList {
   const items: EventView[] = [];
   for (const d of diagnostics) {
-    for (const draft of draftsOf(d, options.directory)) {
+    for (const draft of draftsOf(d, options.directory, true)) {
       const { kind, namespace, name } = draft.regarding;
       const item: EventView = {
         type: draft.type,
