@@ -39,10 +39,16 @@ let sequence = 0;
  * the time in nanoseconds plus a counter, so two Events in one millisecond do not collide.
  */
 export function eventName(objectName: string, now: number): string {
+  // Objects from a cluster have valid names already; anything else is made into one.
+  const labels = objectName
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .split('.')
+    .map((label) => label.replace(/^-+|-+$/g, ''))
+    .filter(Boolean);
   const base =
-    objectName
-      .toLowerCase()
-      .replace(/[^a-z0-9.-]/g, '-')
+    labels
+      .join('.')
       .slice(0, 236)
       .replace(/[^a-z0-9]+$/, '') || 'object';
   sequence = (sequence + 1) % 1_000_000;
