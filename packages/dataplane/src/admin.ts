@@ -1,6 +1,6 @@
 /**
  * The admin listener: `/healthz` (the process answers), `/readyz` (a route table is loaded)
- * and `/metrics` (Prometheus text). Kept off the proxy's listeners so that no route table can
+ * and `/metrics` (Prometheus text), plus the read-only JSON routes a caller adds. Kept off the proxy's listeners so that no route table can
  * shadow it. Three fixed routes need no framework; a plain `node:http` server keeps the
  * proxy's memory within its budget (loading Fastify alone costs about 16 MiB of RSS).
  */
@@ -10,6 +10,8 @@ import type { ProxyMetrics } from './metrics';
 export interface AdminState {
   ready(): boolean;
   tableVersion(): string | undefined;
+  /** More read-only JSON routes by path (the controller's `/api/events`, `/api/policies`). */
+  api?: Readonly<Record<string, () => unknown>>;
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
@@ -47,6 +49,19 @@ export function createAdmin(metrics: ProxyMetrics, state: AdminState): Server {
         (text) => send(res, 200, metrics.registry.contentType, text),
         () => send(res, 500, JSON_TYPE, JSON.stringify({ error: 'metrics unavailable' })),
       );
+    } else if (
+      path !== undefined &&
+      state.api &&
+      Object.prototype.hasOwnProperty.call(state.api, path)
+    ) {
+      let body: string;
+      try {
+        body = JSON.stringify(state.api[path]!());
+      } catch {
+        send(res, 500, JSON_TYPE, JSON.stringify({ error: 'unavailable' }));
+        return;
+      }
+      send(res, 200, JSON_TYPE, body);
     } else {
       send(res, 404, JSON_TYPE, JSON.stringify({ error: 'not found' }));
     }

@@ -91,6 +91,8 @@ export interface ProxyOptions {
   http?: ListenOptions | false;
   https?: HttpsListenOptions;
   admin?: ListenOptions | false;
+  /** Read-only JSON routes added to the admin listener, by path (for example `/api/events`). */
+  adminApi?: Readonly<Record<string, () => unknown>>;
   /** The first table; without one the proxy answers 503 and `/readyz` says not ready. */
   table?: RouteTable;
   limits?: Partial<ProxyLimits>;
@@ -458,6 +460,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
       const admin = createAdmin(this.metrics, {
         ready: () => this.ready,
         tableVersion: () => this.table?.version,
+        ...(o.adminApi ? { api: o.adminApi } : {}),
       });
       this.#addresses.admin = await listen(admin, o.admin);
       this.#admin = admin;
