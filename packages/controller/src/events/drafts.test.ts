@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { KubeObject } from '@tether/dialects';
 import { error, info, warning, type Reason, type SourceRef } from '@tether/model';
 import { eventTypeOf } from './classify';
-import { acceptedDraft, draftsOf } from './drafts';
+import { acceptedDraft, DraftCache, draftsOf } from './drafts';
 import { composeNote, NOTE_LIMIT_BYTES, oneLine, truncateUtf8 } from './note';
 import { directoryOf, fieldValueOf, referenceOf } from './objects';
 
@@ -139,6 +139,30 @@ describe('draftsOf', () => {
     });
     expect(draft.note).toMatch(/^Ingress shop\/web: configuration accepted/);
     expect(acceptedDraft(referenceOf(ingressClass)).note).toMatch(/^IngressClass tether: /);
+  });
+});
+
+describe('DraftCache', () => {
+  it('reuses drafts while the diagnostic and its objects are the same, and redoes them after a change', () => {
+    const cache = new DraftCache();
+    const d = error(
+      'InvalidAnnotation',
+      'bad',
+      on(ingress, 'nginx.ingress.kubernetes.io/affinity'),
+    );
+    const first = cache.draftsOf(d, directory);
+    expect(cache.draftsOf(d, directoryOf([ingress, service]))).toBe(first);
+    const changed: KubeObject = {
+      ...ingress,
+      metadata: {
+        ...ingress.metadata,
+        annotations: { 'nginx.ingress.kubernetes.io/affinity': 'none' },
+      },
+    };
+    const after = cache.draftsOf(d, directoryOf([changed]));
+    expect(after[0]!.note).toContain('="none"');
+    expect(cache.draftsOf({ ...d }, directoryOf([changed]))).toEqual(after);
+    expect(cache.draftsOf(d, directoryOf([]))).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import type { KubeObject } from '@tether/dialects';
 import { describeSource, quote, type Diagnostic, type SourceRef } from '@tether/model';
 import { ACCEPTED_REASON, eventTypeOf, type EventType } from './classify';
 import { composeNote } from './note';
@@ -25,11 +25,12 @@ export interface EventDraft {
   note: string;
 }
 
-/** The fold identity of an Event: the same for a draft and for the Event written from it. */
+/**
+ * The fold identity of an Event: the same for a draft and for the Event written from it. Kept
+ * as plain text (at most about 1.3 KiB; a hash would cost more time than the memory it saves).
+ */
 export function draftKey(objectId: string, type: string, reason: string, note: string): string {
-  return createHash('sha1')
-    .update(`${objectId}\u0000${type}\u0000${reason}\u0000${note}`)
-    .digest('base64url');
+  return `${objectId}\u0000${type}\u0000${reason}\u0000${note}`;
 }
 
 /** apiVersion of the kinds diagnostics name, for a reference made without the object at hand. */
@@ -135,4 +136,30 @@ export function acceptedDraft(regarding: ObjectReference): EventDraft {
     reason: ACCEPTED_REASON,
     note,
   };
+}
+
+/**
+ * draftsOf for every reconcile, without redoing the work for diagnostics that did not change:
+ * the parse cache hands back the same diagnostic objects for unchanged objects, and a draft
+ * stays valid while the objects it names are the same ones in the directory.
+ */
+export class DraftCache {
+  private cache = new WeakMap<
+    Diagnostic,
+    { objects: (KubeObject | undefined)[]; drafts: EventDraft[] }
+  >();
+
+  draftsOf(d: Diagnostic, directory: ObjectDirectory): EventDraft[] {
+    const objects = d.sources.map((s) => directory.find(s.kind, s.namespace, s.name));
+    const hit = this.cache.get(d);
+    if (
+      hit &&
+      hit.objects.length === objects.length &&
+      hit.objects.every((o, i) => o === objects[i])
+    )
+      return hit.drafts;
+    const drafts = draftsOf(d, directory);
+    this.cache.set(d, { objects, drafts });
+    return drafts;
+  }
 }

@@ -11,7 +11,7 @@ import {
   type ClientNode,
   type K8s,
 } from './client';
-import { draftsOf } from './drafts';
+import { DraftCache } from './drafts';
 import { referenceOf, type ObjectDirectory } from './objects';
 import { KeyedBuckets, TokenBucket } from './rate';
 import { eventName, existingFromEvent, newEventBody, seriesUpdateBody, timeText } from './wire';
@@ -78,6 +78,7 @@ export class EventRecorder {
   };
   private readonly api: K8s.EventsV1Api;
   private readonly book: EventBook;
+  private readonly drafts = new DraftCache();
   private readonly global: TokenBucket;
   private readonly perObject: KeyedBuckets;
   private readonly reportingInstance: string;
@@ -126,7 +127,7 @@ export class EventRecorder {
   observe(diagnostics: readonly Diagnostic[], directory: ObjectDirectory): void {
     if (this.stopped) return;
     this.directory = directory;
-    const drafts = diagnostics.flatMap((d) => draftsOf(d, directory));
+    const drafts = diagnostics.flatMap((d) => this.drafts.draftsOf(d, directory));
     this.book.observe(drafts, this.present, Date.now());
     this.stats.dropped = this.book.dropped;
     this.wake(0);
