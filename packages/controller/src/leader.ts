@@ -12,7 +12,8 @@
  * - Every write is an update with the resourceVersion read: two candidates racing for an
  *   expired Lease get one success and one 409, and the loser simply tries again later.
  * - `stop()` releases a held Lease (empty holder, 1 s duration) so that another replica takes
- *   over at its next try instead of waiting out the lease duration.
+ *   over at its next try instead of waiting out the lease duration (unless `releaseOnStop` is
+ *   false).
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
