@@ -1,7 +1,8 @@
 /**
- * One proxied request: sends it to the chosen endpoint through the origin's undici pool and
- * streams the response back, adding the session cookie (or header) the decision calls for.
- * Uses undici's raw dispatch handler, so no intermediate stream or header object is made.
+ * One proxied request: sends it to the chosen endpoint through the origin's connection pool
+ * and streams the response back, adding the session cookie (or header) the decision calls
+ * for. The response head arrives as strings and leaves through `writeHead` as a flat list,
+ * so no intermediate stream or header object is made.
  *
  * Failures before the response starts: a refused connection marks the endpoint down for a
  * while and, for an idempotent request without a body, is retried once on another endpoint
@@ -9,11 +10,10 @@
  * response. A request body is never sent twice. A response that does not start in time is 504.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import { redecide, newToken, type AffinityContext, type Decision } from './affinity';
 import { deleteCookieValue, parseSetCookie, setCookieValue } from './cookies';
 import type { IncomingFacts } from './headers';
-import type { OriginPool } from './pool';
+import type { UpstreamHandler, UpstreamPool } from './upstream';
 import { HOP_BY_HOP_NAMES, isHopByHop } from './headers';
 import type { EndpointRuntime, SetRuntime } from './runtime';
 import type { SessionToken } from './token';
@@ -40,7 +40,7 @@ const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIME
 /** What an exchange needs from the proxy. */
 export interface ForwardHost {
   readonly affinity: AffinityContext;
-  pool(origin: string): OriginPool;
+  pool(ep: EndpointRuntime): UpstreamPool;
   now(): number;
   downMs: number;
   encodeToken(set: SetRuntime, token: SessionToken): string;
@@ -81,7 +81,7 @@ export function plainResponse(res: ServerResponse, status: number, message: stri
   res.end(body);
 }
 
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements UpstreamHandler {
   #abort: ((err?: Error) => void) | undefined;
   #resume: (() => void) | undefined;
   #pending: Buffer | undefined;
@@ -126,13 +126,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#attempts++;
     this.#started = this.host.now();
     ep.stats.active++;
-    const stripCookie = this.set.cookie?.name;
-    this.host.pool(ep.origin).dispatch(
+    const headers = this.facts.upstreamHeaders(this.set.cookie?.name, false);
+    if (this.facts.hostHeader === undefined) headers.push('host', ep.hostPort);
+    this.host.pool(ep).dispatch(
       {
+        method: this.req.method ?? 'GET',
         path: this.facts.url,
-        method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
-        headers: this.facts.upstreamHeaders(stripCookie, false),
+        headers,
         body: this.facts.hasBody ? this.req : null,
+        contentLength: this.facts.contentLength,
       },
       this,
     );
@@ -145,11 +147,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onHeaders(
     statusCode: number,
-    rawHeaders: Buffer[],
+    rawHeaders: string[],
     resume: () => void,
     statusText: string,
-  ): boolean {
-    if (statusCode < 200) return true; // 1xx: Node answers Expect itself; drop the rest.
+  ): void {
     this.#resume = resume;
     this.#status = statusCode;
     const now = this.host.now();
@@ -159,10 +160,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     stats.ewmaMs = stats.ewmaMs === 0 ? took : stats.ewmaMs * 0.8 + took * 0.2;
     const headers = this.#responseHeaders(rawHeaders, now);
     this.res.writeHead(statusCode, statusText || undefined, headers);
-    return true;
   }
 
-  #responseHeaders(raw: Buffer[], nowMs: number): string[] {
+  #responseHeaders(raw: string[], nowMs: number): string[] {
     const out: string[] = [];
     let dropped: string[] | undefined;
     let cacheControlAt = -1;
@@ -171,8 +171,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const policy = this.set.policy;
     const appName = policy.mode === 'appCookie' ? policy.appCookie?.name : undefined;
     for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]?.toString('latin1') ?? '';
-      const value = raw[i + 1]?.toString('latin1') ?? '';
+      const name = raw[i] ?? '';
+      const value = raw[i + 1] ?? '';
       if (!RESPONSE_SPECIAL[name.length]) {
         out.push(name, value);
         continue;

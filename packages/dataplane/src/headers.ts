@@ -63,6 +63,8 @@ export class IncomingFacts implements RequestFacts {
   readonly cookieHeader: string | undefined;
   readonly userAgent: string | undefined;
   readonly hasBody: boolean;
+  /** The request's Content-Length when it has one (Node has checked it). */
+  readonly contentLength: number | undefined;
   readonly #raw: string[];
   readonly #xff: string | undefined;
   readonly #forwarded: string | undefined;
@@ -85,6 +87,7 @@ export class IncomingFacts implements RequestFacts {
     let forwarded: string | undefined;
     let dropped: string[] | undefined;
     let body = false;
+    let length: number | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] ?? '';
       const value = raw[i + 1] ?? '';
@@ -108,7 +111,10 @@ export class IncomingFacts implements RequestFacts {
           }
           break;
         case 14:
-          if (lowerIs(name, 'content-length') && value !== '0') body = true;
+          if (lowerIs(name, 'content-length')) {
+            length = Number(value);
+            if (value !== '0') body = true;
+          }
           break;
         case 15:
           if (lowerIs(name, 'x-forwarded-for'))
@@ -124,6 +130,7 @@ export class IncomingFacts implements RequestFacts {
     this.cookieHeader = cookie;
     this.userAgent = ua;
     this.hasBody = body;
+    this.contentLength = Number.isSafeInteger(length) ? length : undefined;
     this.#xff = xff;
     this.#forwarded = forwarded;
     this.#dropped = dropped;

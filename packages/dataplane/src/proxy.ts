@@ -1,16 +1,18 @@
 /**
- * The proxy: HTTP and HTTPS listeners on `node:http`/`node:https`, an undici pool per
- * upstream origin, the admin listener, and the current route table behind one reference.
+ * The proxy: HTTP and HTTPS listeners on `node:http`/`node:https`, a connection pool per
+ * upstream origin (`upstream.ts`), the admin listener, and the current route table behind
+ * one reference.
  *
  * `swap(table)` compiles the new table and replaces the reference in one assignment. A
  * request reads the reference once, when it arrives, and carries the compiled set it was
  * routed to until it ends, so it finishes on the table it started with and never sees half
  * a configuration.
  *
- * The hot path avoids a framework's router and reply machinery (one catch-all handler, our
- * own precompiled matcher) and undici's stream and pool wrappers (a raw dispatch handler on
- * per-origin clients): measured against HAProxy, Fastify with @fastify/http-proxy spends
- * several times more CPU per request (see test/bench/README.md).
+ * The hot path goes through neither a framework's router and reply machinery (one catch-all
+ * handler and our own precompiled matcher instead) nor a general-purpose HTTP client (our
+ * own lean one instead): measured against HAProxy, Fastify with @fastify/http-proxy spends
+ * several times more CPU per request, and undici alone about a fifth more than this client
+ * (see test/bench/README.md).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -28,7 +30,7 @@ import { Exchange, plainResponse, type ForwardHost } from './forward';
 import { IncomingFacts } from './headers';
 import { createLogger, type Logger } from './logger';
 import { ProxyMetrics } from './metrics';
-import { OriginPool } from './pool';
+import { UpstreamPool } from './upstream';
 import { CompiledTable, EndpointStats, type EndpointRuntime, type SetRuntime } from './runtime';
 import { createRouteTable, type ListenerProtocolName, type RouteTable } from './table';
 import { TokenCodec, type SessionToken } from './token';
@@ -131,7 +133,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #codec: TokenCodec;
   readonly #clock: () => number;
   readonly #listeners: ListenerState[] = [];
-  readonly #pools = new Map<string, OriginPool>();
+  readonly #pools = new Map<string, UpstreamPool>();
   readonly #poolTimers = new Map<string, NodeJS.Timeout>();
   readonly #stats = new Map<string, EndpointStats>();
   readonly #upgraded = new Set<Duplex>();
@@ -228,24 +230,24 @@ export class Proxy implements ForwardHost, UpgradeHost {
         const pool = this.#pools.get(origin);
         this.#pools.delete(origin);
         this.#stats.delete(origin);
-        pool?.close().catch(() => undefined);
+        pool?.close();
       }, POOL_GRACE_MS);
       timer.unref();
       this.#poolTimers.set(origin, timer);
     }
   }
 
-  pool(origin: string): OriginPool {
-    let p = this.#pools.get(origin);
+  pool(ep: EndpointRuntime): UpstreamPool {
+    let p = this.#pools.get(ep.origin);
     if (!p) {
-      p = new OriginPool(origin, {
+      p = new UpstreamPool(ep.address, ep.port, {
         connections: this.limits.upstreamConnections,
+        connectTimeout: this.limits.upstreamConnectTimeoutMs,
         headersTimeout: this.limits.upstreamHeadersTimeoutMs,
         bodyTimeout: this.limits.upstreamBodyTimeoutMs,
         keepAliveTimeout: 30_000,
-        connectTimeout: this.limits.upstreamConnectTimeoutMs,
       });
-      this.#pools.set(origin, p);
+      this.#pools.set(ep.origin, p);
     }
     return p;
   }
@@ -493,7 +495,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     await Promise.all(closed);
     for (const t of this.#poolTimers.values()) clearTimeout(t);
     this.#poolTimers.clear();
-    await Promise.all([...this.#pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    for (const p of this.#pools.values()) p.destroy();
     this.#pools.clear();
     const admin = this.#admin;
     if (admin) {

@@ -37,6 +37,8 @@ export interface EndpointRuntime {
   readonly port: number;
   /** `http://address:port` (brackets for IPv6). */
   readonly origin: string;
+  /** `address:port` for a Host header (brackets for IPv6). */
+  readonly hostPort: string;
   /** Weight for new sessions; 0 when the endpoint takes no new sessions. */
   readonly weight: number;
   /** Weight on the balanced-mode ring (any serving endpoint). */
@@ -132,6 +134,7 @@ function compileSet(def: BackendSet, ctx: CompileContext): SetRuntime {
         address: ep.address,
         port: ep.port,
         origin,
+        hostPort: origin.slice('http://'.length),
         weight: fresh ? (ep.weight ?? 1) : 0,
         ringWeight: ep.weight && ep.weight > 0 ? ep.weight : 1,
         acceptsNew: fresh,
