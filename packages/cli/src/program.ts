@@ -162,14 +162,20 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
       .option(
         '--manifests <path...>',
         'serve these manifest files or folders (reloaded on change) instead of a cluster',
+      )
+      .option(
+        '--kubeconfig <file>',
+        'the cluster to serve (default: the in-cluster service account)',
+      )
+      .option(
+        '--publish-address <address...>',
+        'addresses to write into Ingress status.loadBalancer',
       ),
   ).action(async (raw) => {
     const opts = serveOptions(raw);
     if (!opts) return;
-    if (!opts.manifests) {
-      io.stderr(
-        'tether serve: give --manifests PATH (serving from a cluster is not available in this build)\n',
-      );
+    if (opts.manifests && opts.kubeconfig) {
+      io.stderr('tether serve: give either --manifests or --kubeconfig, not both\n');
       setExitCode(1);
       return;
     }

@@ -3,9 +3,16 @@ import { z } from 'zod';
 import {
   Controller,
   CONTROLLER_NAME,
+  EventRecorder,
   FileSource,
+  KubeSource,
+  LeaderElector,
+  SnapshotTap,
+  StatusWriter,
+  loadKubeConfig,
+  localEventsFromDiagnostics,
+  type ReconcileListener,
   type ReconcileResult,
-  type Source,
 } from '@tether/controller';
 import {
   createLogger,
@@ -21,6 +28,10 @@ import { parseAddress } from './address';
 /** The options of `serve` and `up`: one schema for the flags, their checks and their types. */
 export const ServeOptionsSchema = z.object({
   manifests: z.array(z.string()).optional(),
+  /** Without manifests: a kubeconfig file, else the in-cluster service account. */
+  kubeconfig: z.string().optional(),
+  /** Addresses written into Ingress status.loadBalancer (the proxy's public IPs or names). */
+  publishAddress: z.array(z.string()).optional(),
   listen: z.string(),
   listenTls: z.string().optional(),
   tlsCert: z.string().optional(),
@@ -98,18 +109,97 @@ function diagnosticLogger(
   };
 }
 
-/** Starts the proxy and the controller that feeds it; resolves once the first table is in force. */
-export async function startServe(options: ServeOptions, source?: Source): Promise<Running> {
+/** Everything cluster mode adds: leader election, Events and status, writing only while leading. */
+interface ClusterParts {
+  source: SnapshotTap;
+  listeners: ReconcileListener[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function clusterParts(options: ServeOptions, logger: Logger): Promise<ClusterParts> {
+  const log = (
+    level: 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ) => logger[level](fields ?? {}, message);
+  const config = options.kubeconfig ? { kubeconfig: options.kubeconfig } : {};
+  const kubeSource = new KubeSource({ ...config, log });
+  const source = new SnapshotTap(kubeSource);
+  const kubeConfig = await loadKubeConfig(config);
+  const late: { recorder?: EventRecorder } = {};
+  const elector = new LeaderElector({
+    kubeConfig,
+    namespace: process.env.POD_NAMESPACE ?? 'default',
+    name: `tether-${options.ingressClass}`,
+    ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
+    onStartedLeading: () => late.recorder?.resync(),
+    log,
+  });
+  const recorder = await EventRecorder.create({
+    kubeConfig,
+    isLeader: () => elector.isLeader(),
+    log,
+  });
+  late.recorder = recorder;
+  const status = new StatusWriter({
+    target: kubeSource,
+    addresses: options.publishAddress ?? [],
+    isLeader: () => elector.isLeader(),
+    log,
+  });
+  return {
+    source,
+    listeners: [recorder.listener(() => source.directory()), status.listener],
+    start: () => elector.start(),
+    async stop() {
+      await status.stop();
+      await recorder.stop();
+      await elector.stop();
+    },
+  };
+}
+
+/** The JSON of `GET /api/policies`: what `tether explain -o json` prints, for the objects served now. */
+function policiesView(controller: Controller): unknown {
+  const latest = controller.latest;
+  return {
+    table: latest?.table.version ?? null,
+    backends: (latest?.entries ?? []).map((e) => ({
+      backend: e.backend,
+      entry: e.entry,
+      accepted: e.accepted,
+      policy: e.policy,
+      loadBalancing: e.loadBalancing,
+      route: e.route,
+      sources: e.sources,
+    })),
+    diagnostics: controller.diagnostics,
+  };
+}
+
+/**
+ * Starts the proxy and the controller that feeds it. With manifests it resolves once the first
+ * table is in force; from a cluster it resolves once the source runs, and the proxy answers
+ * 503 and /readyz stays not ready until the first table (an unreachable API server is
+ * retried with backoff).
+ */
+export async function startServe(options: ServeOptions): Promise<Running> {
   const logger = createLogger(options.logLevel);
   const listen = parseAddress(options.listen, '--listen');
   const admin = parseAddress(options.admin, '--admin');
   const tls = options.listenTls ? parseAddress(options.listenTls, '--listen-tls') : undefined;
   if (tls && (!options.tlsCert || !options.tlsKey))
     throw new Error('--listen-tls needs --tls-cert and --tls-key');
+  const cluster = options.manifests === undefined ? await clusterParts(options, logger) : undefined;
+  const source =
+    cluster?.source ?? new SnapshotTap(new FileSource({ paths: options.manifests ?? [] }));
+  const api: Record<string, () => unknown> = {};
   const proxy = createProxy({
     cookieKey: loadCookieKey(options.cookieKeyFile),
     http: listen,
     admin,
+    adminApi: api,
     logger,
     ...(tls
       ? {
@@ -121,22 +211,31 @@ export async function startServe(options: ServeOptions, source?: Source): Promis
         }
       : {}),
   });
-  const addresses = await proxy.start();
-  const input = source ?? new FileSource({ paths: options.manifests ?? [] });
   const controller = new Controller({
-    source: input,
+    source,
     sink: proxy,
     serving: {
       ingressClass: options.ingressClass,
       controllerName: CONTROLLER_NAME,
       serveAll: options.manifests !== undefined,
     },
-    listeners: [diagnosticLogger(logger)],
+    listeners: [diagnosticLogger(logger), ...(cluster?.listeners ?? [])],
     log: (level, message, fields) => logger[level](fields ?? {}, message),
   });
+  api['/api/policies'] = () => policiesView(controller);
+  api['/api/events'] = () =>
+    localEventsFromDiagnostics(controller.diagnostics, {
+      now: new Date(),
+      directory: source.directory(),
+    });
+  const addresses = await proxy.start();
   try {
-    await controller.start();
+    await controller.startSource();
+    await cluster?.start();
+    if (!cluster) await controller.whenReady();
   } catch (e) {
+    await controller.stop().catch(() => undefined);
+    await cluster?.stop().catch(() => undefined);
     await proxy.stop();
     throw e;
   }
@@ -147,6 +246,7 @@ export async function startServe(options: ServeOptions, source?: Source): Promis
     logger,
     async stop() {
       await controller.stop();
+      await cluster?.stop();
       await proxy.stop();
     },
   };

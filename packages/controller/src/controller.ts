@@ -63,8 +63,21 @@ export class Controller {
 
   /** Starts the source; resolves once the first table is in the proxy. */
   async start(): Promise<void> {
-    await this.options.source.start((snapshot, problems) => this.enqueue(snapshot, problems));
-    await this.firstTable;
+    await this.startSource();
+    await this.whenReady();
+  }
+
+  /**
+   * Starts the source and resolves as soon as it runs (a source that cannot reach its API
+   * server keeps retrying); rejects when it cannot start at all (a missing kubeconfig).
+   */
+  startSource(): Promise<void> {
+    return this.options.source.start((snapshot, problems) => this.enqueue(snapshot, problems));
+  }
+
+  /** Resolves once the first table is in the proxy. */
+  whenReady(): Promise<void> {
+    return this.firstTable;
   }
 
   async stop(): Promise<void> {
