@@ -429,3 +429,23 @@ describe('the default values', () => {
     });
   });
 });
+
+describe('the chart README', () => {
+  const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
+
+  it('lists every top-level value', () => {
+    const values = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as object;
+    const table = readme.slice(readme.indexOf('## Values'));
+    for (const key of Object.keys(values)) expect(table).toContain(`\`${key}\``);
+  });
+
+  it('shows the error helm really prints for a wrong value', async () => {
+    const block = /```text\n\$ helm template tether charts\/tether (.+)\n([\s\S]*?)```/.exec(
+      readme,
+    );
+    expect(block).not.toBeNull();
+    const result = await helm(['template', 'tether', CHART, ...block![1]!.split(' ')]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trimEnd()).toBe(block![2]!.trimEnd());
+  });
+});
