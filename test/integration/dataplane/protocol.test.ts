@@ -122,6 +122,63 @@ describe('limits and timeouts', () => {
   });
 });
 
+describe('hostile input', () => {
+  it('survives random bytes and random request heads', async () => {
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const pieces = [
+      'GET ',
+      'POST ',
+      '/',
+      '?',
+      'a=1',
+      ' HTTP/1.1',
+      '\r\n',
+      'Host: x',
+      'Cookie: ',
+      'STICKY=',
+      'Content-Length: ',
+      '99999999999',
+      'Transfer-Encoding: chunked',
+      ': ',
+      '\u0000',
+      '\u00ff',
+      '\r',
+      '\n',
+      'Upgrade: websocket',
+      'Connection: upgrade',
+      'X-Forwarded-For: ',
+      '%',
+      '\t',
+    ];
+    const payloads: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      let text = '';
+      const parts = 1 + rand(30);
+      for (let j = 0; j < parts; j++)
+        text +=
+          rand(4) === 0 ? String.fromCharCode(rand(256)) : (pieces[rand(pieces.length)] ?? '');
+      payloads.push(text);
+    }
+    for (let i = 0; i < payloads.length; i += 20) {
+      await Promise.all(payloads.slice(i, i + 20).map((p) => rawExchange(proxy.port, p)));
+    }
+    const cookies = [
+      'STICKY=' + '\u00e9'.repeat(50),
+      'STICKY',
+      '=;=;=',
+      'STICKY=a; STICKY=b',
+      ';'.repeat(1000),
+    ];
+    for (const cookie of cookies)
+      expect((await call(proxy.port, '/', { headers: { cookie } })).status).toBe(200);
+    expect((await call(proxy.port)).status).toBe(200);
+  }, 30_000);
+});
+
 describe('headers', () => {
   it('strips hop-by-hop headers and those the Connection header names; sets forwarding headers', async () => {
     const r = await call(proxy.port, '/', {
