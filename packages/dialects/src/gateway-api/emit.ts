@@ -10,7 +10,7 @@ import { applyToObject } from '../migrate/apply';
 import type { EmitInput, EmitOutput, KubeObject, SpecEdit } from '../types';
 import { SESSION_NAME_MAX, TOKEN_PATTERN } from './annotations';
 import { formatDuration } from './duration';
-import { flatOf, losses, type Notes, type Why } from './emit-losses';
+import { flatOf, losses, type Notes, type Why } from '../emit-losses';
 import { generatedSessionName } from './names';
 import { readBackRoute } from './read-back';
 

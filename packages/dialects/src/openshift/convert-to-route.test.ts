@@ -9,7 +9,7 @@ import type { Conversion } from '../migrate/convert';
 import type { KubeObject } from '../types';
 import { httpRouteToRoutes, ingressToRoutes } from './convert-to-route';
 import { emit } from './emit';
-import { flatOf } from './emit-losses';
+import { flatOf } from '../emit-losses';
 
 function ingress(annotations: Record<string, string> = {}, tls = false): KubeObject {
   const backend = (name: string, port: Record<string, unknown>) => ({

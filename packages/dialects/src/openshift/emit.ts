@@ -10,7 +10,7 @@ import {
   COOKIE_SAME_SITE,
   DISABLE_COOKIES,
 } from './annotations';
-import { flatOf, losses, type Notes, type Why } from './emit-losses';
+import { flatOf, losses, type Notes, type Why } from '../emit-losses';
 import { ALGORITHMS, defaultAlgorithm, defaultCookieName } from './parse';
 import { readBackRoute } from './read-back';
 
