@@ -1,0 +1,231 @@
+import { describe, expect, it } from '@jest/globals';
+import type { KubeObject } from '@tether/dialects';
+import { ParseCache } from './parse-cache';
+import { reconcile, type ReconcileResult } from './reconcile';
+import { CONTROLLER_NAME, type ServingOptions } from './serving';
+
+const serving: ServingOptions = {
+  ingressClass: 'tether',
+  controllerName: CONTROLLER_NAME,
+  serveAll: false,
+};
+
+let version = 0;
+/** A stored object: every write gets a new resourceVersion, as from the API server. */
+function stored<T extends KubeObject>(o: T): T {
+  return { ...o, metadata: { ...o.metadata, resourceVersion: String(++version) } };
+}
+
+const ingressClass = stored({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'IngressClass',
+  metadata: { name: 'tether' },
+  spec: { controller: CONTROLLER_NAME },
+});
+
+function service(name: string, annotations: Record<string, string> = {}): KubeObject {
+  return stored({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'shop', annotations },
+    spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  });
+}
+
+function slice(service: string, addresses: string[], ready = true): KubeObject {
+  return stored({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${service}-abc`,
+      namespace: 'shop',
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8080 }],
+    endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready } })),
+  });
+}
+
+function ingress(
+  name: string,
+  annotations: Record<string, string>,
+  opts: { host?: string; backend?: string; created?: string } = {},
+): KubeObject {
+  return stored({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name,
+      namespace: 'shop',
+      annotations,
+      creationTimestamp: opts.created ?? '2026-01-01T00:00:00Z',
+    },
+    spec: {
+      ingressClassName: 'tether',
+      rules: [
+        {
+          host: opts.host ?? `${name}.example`,
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: opts.backend ?? 'web', port: { number: 80 } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  });
+}
+
+const sticky = (cookie: string) => ({
+  'nginx.ingress.kubernetes.io/affinity': 'cookie',
+  'nginx.ingress.kubernetes.io/session-cookie-name': cookie,
+});
+
+/** A series of snapshots, each one change away from the previous. */
+function history(): { label: string; objects: KubeObject[] }[] {
+  const base = [
+    ingressClass,
+    service('web'),
+    slice('web', ['10.0.0.1', '10.0.0.2']),
+    service('api', { 'kubernetes.io/elb.session-affinity-mode': 'SOURCE_IP' }),
+    slice('api', ['10.0.1.1']),
+    ingress('a', sticky('A')),
+    ingress('b', sticky('B'), { backend: 'api' }),
+    ingress('c', {}, { host: 'a.example', created: '2026-02-01T00:00:00Z' }),
+    // Huawei: the Service behind an Ingress can override it, so its parse reads the Service.
+    ingress(
+      'h',
+      {
+        'kubernetes.io/elb.session-affinity-mode': 'HTTP_COOKIE',
+        'kubernetes.io/elb.session-affinity-option': '{"persistence_timeout": "30"}',
+      },
+      { backend: 'huawei' },
+    ),
+    service('huawei'),
+    slice('huawei', ['10.0.2.1']),
+  ];
+  const steps: { label: string; objects: KubeObject[] }[] = [{ label: 'start', objects: base }];
+  const next = (label: string, change: (objects: KubeObject[]) => KubeObject[]) =>
+    steps.push({ label, objects: change(steps.at(-1)!.objects) });
+  const replace = (name: string, kind: string, by: KubeObject) => (objects: KubeObject[]) =>
+    objects.map((o) => (o.kind === kind && o.metadata.name === name ? by : o));
+  next('an annotation changes', replace('a', 'Ingress', ingress('a', sticky('A2'))));
+  next('endpoints change', replace('web-abc', 'EndpointSlice', slice('web', ['10.0.0.3'])));
+  next(
+    'the Service behind a Huawei Ingress changes',
+    replace(
+      'huawei',
+      'Service',
+      service('huawei', { 'kubernetes.io/elb.lb-algorithm': 'SOURCE_IP' }),
+    ),
+  );
+  next('a Service goes', (objects) => objects.filter((o) => o.metadata.name !== 'api'));
+  next('it comes back with another setting', (objects) => [
+    ...objects,
+    service('api', { 'kubernetes.io/elb.session-affinity-mode': 'HTTP_COOKIE' }),
+  ]);
+  next(
+    'a configuration is refused',
+    replace(
+      'a',
+      'Ingress',
+      ingress('a', {
+        ...sticky('A2'),
+        'nginx.ingress.kubernetes.io/session-cookie-samesite': 'Sometimes',
+      }),
+    ),
+  );
+  next('a canary arrives', (objects) => [
+    ...objects,
+    ingress(
+      'a-canary',
+      {
+        'nginx.ingress.kubernetes.io/canary': 'true',
+        'nginx.ingress.kubernetes.io/canary-weight': '10',
+      },
+      { host: 'a.example', backend: 'api' },
+    ),
+  ]);
+  // A relist: every object again, new instances with the same resourceVersions.
+  next('everything is listed again', (objects) => objects.map((o) => structuredClone(o)));
+  next('the order changes', (objects) => [...objects].reverse());
+  next(
+    'the class goes to another controller',
+    replace('tether', 'IngressClass', {
+      ...stored(ingressClass),
+      spec: { controller: 'example.com/other' },
+    }),
+  );
+  return steps;
+}
+
+function comparable(r: ReconcileResult) {
+  return {
+    table: r.table,
+    entries: r.entries,
+    diagnostics: [...r.diagnostics].map((d) => JSON.stringify(d)).sort(),
+    served: r.served,
+    lastGood: [...r.lastGood],
+  };
+}
+
+describe('reconcile with a cache', () => {
+  it('gives the same result as without one, step after step', () => {
+    const cache = new ParseCache();
+    let cached: ReconcileResult | undefined;
+    let fresh: ReconcileResult | undefined;
+    history().forEach(({ label, objects }, i) => {
+      const snapshot = { generation: i + 1, objects };
+      cached = reconcile(snapshot, cached, { ...serving, cache });
+      fresh = reconcile(snapshot, fresh, serving);
+      expect({ label, ...comparable(cached) }).toEqual({ label, ...comparable(fresh) });
+    });
+  });
+
+  it('parses and resolves again only what a change touches', () => {
+    const cache = new ParseCache();
+    const steps = history();
+    let result = reconcile({ generation: 1, objects: steps[0]!.objects }, undefined, {
+      ...serving,
+      cache,
+    });
+    const counts = (label: string) => {
+      const step = steps.find((s) => s.label === label)!;
+      const before = { misses: cache.misses, recomputed: cache.recomputed };
+      result = reconcile({ generation: 2, objects: step.objects }, result, { ...serving, cache });
+      return {
+        misses: cache.misses - before.misses,
+        recomputed: cache.recomputed - before.recomputed,
+      };
+    };
+    // The changed Ingress is parsed again; only its own steps are recomputed.
+    const annotation = counts('an annotation changes');
+    expect(annotation.misses).toBe(1);
+    expect(annotation.recomputed).toBeLessThanOrEqual(4);
+    // A relist of unchanged objects parses nothing again.
+    counts('endpoints change');
+    // The Ingress that read the Service is parsed again with it.
+    expect(counts('the Service behind a Huawei Ingress changes').misses).toBe(2);
+    counts('a Service goes');
+    counts('it comes back with another setting');
+    counts('a configuration is refused');
+    counts('a canary arrives');
+    expect(counts('everything is listed again').misses).toBe(0);
+  });
+
+  it('sorts incrementally to the same order as a full sort', () => {
+    const cache = new ParseCache();
+    const compare = (a: { n: number }, b: { n: number }) => a.n - b.n;
+    let items = Array.from({ length: 300 }, (_, i) => ({ n: (i * 7919) % 1000 }));
+    for (let round = 0; round < 20; round++) {
+      cache.beginPass([]);
+      expect(cache.sorted('x', items, compare)).toEqual([...items].sort(compare));
+      items = [...items.slice(round + 1), { n: round * 13 }, { n: 999 - round }];
+    }
+  });
+});
