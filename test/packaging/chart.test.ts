@@ -19,13 +19,15 @@ import {
   RoleBinding,
 } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { CONTROLLER_NAME } from '@tether/controller';
+import { Command } from '@commander-js/extra-typings';
+import { buildProgram } from '@tether/cli';
+import { CONTROLLER_NAME, WATCHED_RESOURCES } from '@tether/controller';
 import {
   ChartValuesSchema,
   DRAIN_SECONDS,
   renderChartValuesSchema,
 } from '../../packages/cli/src/chart-schema';
-import { SERVE_FLAGS, ServeOptionsSchema } from '../../packages/cli/src/serve';
+import { ServeOptionsSchema } from '../../packages/cli/src/serve';
 import { helm } from '../support/helm';
 import {
   at,
@@ -70,38 +72,26 @@ const CUSTOM_CHECKS: Record<string, (o: KubeObject) => void> = {
   },
 };
 
-/** What the controller reads, writes and needs for leader election; nothing else. */
+/**
+ * What the controller needs, and nothing else: read every resource its Kubernetes source
+ * watches; record Events (list its own back after a restart, get one after a conflict,
+ * create, replace to count repeats); patch Ingress and HTTPRoute status.
+ */
 const CLUSTER_RULES = [
-  { apiGroups: [''], resources: ['services', 'secrets'], verbs: ['get', 'list', 'watch'] },
-  {
-    apiGroups: ['discovery.k8s.io'],
-    resources: ['endpointslices'],
+  ...WATCHED_RESOURCES.map((r) => ({
+    apiGroups: [r.group],
+    resources: [r.plural],
     verbs: ['get', 'list', 'watch'],
-  },
+  })),
+  { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['patch'] },
+  { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes/status'], verbs: ['patch'] },
   {
-    apiGroups: ['networking.k8s.io'],
-    resources: ['ingresses', 'ingressclasses'],
-    verbs: ['get', 'list', 'watch'],
+    apiGroups: ['events.k8s.io'],
+    resources: ['events'],
+    verbs: ['get', 'list', 'create', 'update'],
   },
-  { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update', 'patch'] },
-  {
-    apiGroups: ['gateway.networking.k8s.io'],
-    resources: ['gatewayclasses', 'gateways', 'httproutes', 'backendlbpolicies'],
-    verbs: ['get', 'list', 'watch'],
-  },
-  {
-    apiGroups: ['gateway.networking.k8s.io'],
-    resources: ['httproutes/status'],
-    verbs: ['update', 'patch'],
-  },
-  {
-    apiGroups: ['gateway.networking.x-k8s.io'],
-    resources: ['xbackendtrafficpolicies'],
-    verbs: ['get', 'list', 'watch'],
-  },
-  { apiGroups: ['route.openshift.io'], resources: ['routes'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
 ];
+/** Leader election reads, creates and replaces one Lease in the release's namespace. */
 const LEASE_RULES = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
@@ -139,19 +129,21 @@ function containersOf(deployment: KubeObject): Container[] {
   ];
 }
 
-/** `--name=value` arguments of `tether serve` as ServeOptions keys (`listenTls`). */
-function serveArgs(args: readonly string[]): Record<string, string> {
+/**
+ * The container's arguments parsed by the options of the real `tether serve` command (an
+ * unknown flag throws), as the ServeOptions object the command would check.
+ */
+function parseServeArgs(args: readonly string[]): Record<string, unknown> {
   expect(args[0]).toBe('serve');
-  const out: Record<string, string> = {};
-  for (const arg of args.slice(1)) {
-    const match = /^--([a-z-]+)=(.*)$/.exec(arg);
-    if (!match) throw new Error(`argument ${arg} is not --flag=value`);
-    out[match[1]!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = match[2]!;
-  }
-  return out;
+  const program = buildProgram({ stdout: () => {}, stderr: () => {}, stdin: () => '' }, () => {});
+  const serve = program.commands.find((c) => c.name() === 'serve');
+  if (!serve) throw new Error('tether has no serve command');
+  // The same options without the action, so that parsing starts nothing.
+  const probe = new Command().exitOverride().configureOutput({ writeErr: () => {} });
+  for (const option of serve.options) probe.addOption(option);
+  probe.parse(args.slice(1), { from: 'user' });
+  return probe.opts();
 }
-
-const SERVE_FLAG_NAMES = new Set(SERVE_FLAGS.map(([flags]) => /^--([a-z-]+)/.exec(flags)![1]!));
 
 const CASES: [name: string, args: string[]][] = [
   ['default values', []],
@@ -294,14 +286,11 @@ describe.each(CASES)('helm template with %s', (_name, args) => {
     const { objects } = await renderCase(args);
     const deployment = one(objects, 'Deployment');
     const [container] = containersOf(deployment);
-    const options = serveArgs(container?.args ?? []);
-    for (const flag of Object.keys(options)) {
-      expect(SERVE_FLAG_NAMES).toContain(flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
-    }
+    const options = parseServeArgs(container?.args ?? []);
     expect(ServeOptionsSchema.safeParse(options).error).toBeUndefined();
-    // No --kubeconfig: in the cluster, tether serve uses its service account.
-    expect(options).not.toHaveProperty('kubeconfig');
-    expect(options).not.toHaveProperty('manifests');
+    // Neither --kubeconfig nor --manifests: in the cluster, tether serve uses its service account.
+    expect(options.kubeconfig).toBeUndefined();
+    expect(options.manifests).toBeUndefined();
 
     const ports = new Map((container?.ports ?? []).map((p) => [p.name, p.containerPort]));
     expect(options.listen).toBe(`0.0.0.0:${ports.get('http')}`);
@@ -310,8 +299,10 @@ describe.each(CASES)('helm template with %s', (_name, args) => {
       ports.has('https') ? `0.0.0.0:${ports.get('https')}` : undefined,
     );
 
-    const mounted = (file: string | undefined) =>
-      (container?.volumeMounts ?? []).some((m) => file?.startsWith(`${m.mountPath}/`));
+    const mounted = (file: unknown) =>
+      (container?.volumeMounts ?? []).some(
+        (m) => typeof file === 'string' && file.startsWith(`${m.mountPath}/`),
+      );
     expect(mounted(options.cookieKeyFile)).toBe(true);
     if (options.listenTls) {
       expect(mounted(options.tlsCert)).toBe(true);

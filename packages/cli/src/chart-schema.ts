@@ -66,6 +66,11 @@ export const ChartValuesSchema = z
     controller: z
       .object({
         logLevel: ServeOptionsSchema.shape.logLevel.describe('--log-level of tether serve'),
+        publishAddresses: ServeOptionsSchema.shape.publishAddress
+          .unwrap()
+          .describe(
+            "--publish-address: the IPs or DNS names written into Ingress status (the Service's external address)",
+          ),
         extraArgs: z.array(z.string()).describe('More arguments for tether serve'),
       })
       .strict(),
