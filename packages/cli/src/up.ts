@@ -62,10 +62,19 @@ function hint(running: Running, dir: string): string {
   const http = running.addresses.http;
   const base = http ? `http://${formatAddress(http.address, http.port)}` : '(no HTTP listener)';
   const entries = running.controller.latest?.entries ?? [];
+  const routed = entries.filter((e) => e.entry.kind !== 'Service');
+  if (routed.length === 0) {
+    return [
+      `Tether read ${dir}, but it holds only Services of type LoadBalancer: their own listeners are`,
+      'not opened by a local run. See what Tether would enforce on them with:',
+      `  tether explain -f ${dir}`,
+      '',
+      'Stop with Ctrl-C.',
+      '',
+    ].join('\n');
+  }
   const sticky =
-    entries.find(
-      (e) => e.accepted && e.policy && e.policy.mode !== 'none' && e.entry.kind !== 'Service',
-    ) ?? entries[0];
+    routed.find((e) => e.accepted && e.policy && e.policy.mode !== 'none') ?? routed[0];
   const host = sticky?.entry.host ?? 'localhost';
   const path = sticky?.entry.path ?? '/';
   const cookie = sticky?.policy?.cookie?.name;
