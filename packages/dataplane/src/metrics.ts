@@ -2,15 +2,97 @@
  * Prometheus metrics of the proxy (prom-client), on a registry of its own. Labels are backend
  * set ids, status codes and session events: never a cookie, header value or client address.
  *
- * Counters are tallied in plain numbers on the hot path and handed to prom-client when
- * `/metrics` is scraped (prom-client hashes the label set on every call, even through a
- * labelled child, which costs more than the count itself). The latency histogram is observed
- * per request through cached children.
+ * Counts are tallied in plain numbers on the hot path and handed to prom-client when
+ * `/metrics` is scraped: prom-client hashes the label set on every call, even through a
+ * labelled child, which costs more than the count itself. Counters are refilled in their
+ * `collect` hook; the latency histogram, which prom-client cannot be refilled into, reports
+ * its own buckets through `get()`.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SessionEvent } from './affinity';
 
 const SESSION_EVENTS: readonly SessionEvent[] = ['created', 'rebalanced', 'failed'];
+const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+const LATENCY_NAME = 'tether_upstream_latency_seconds';
+const LATENCY_HELP = 'Time from sending a request upstream to its response headers';
+
+/** Histogram counts of one backend set: per bucket (not cumulative), then sum and count. */
+interface LatencyTally {
+  buckets: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/** One exported line, in the shape prom-client's histogram export uses (`le` apart from the other labels). */
+interface LatencyValue {
+  metricName: string;
+  labels: { le?: string | number };
+  sharedLabels: { backend_set: string };
+  value: number;
+}
+
+/** A prom-client histogram whose values come from tallies kept outside it. */
+class TalliedHistogram extends Histogram<'backend_set' | 'le'> {
+  constructor(
+    registers: Registry[],
+    private readonly tallies: Map<string, LatencyTally>,
+  ) {
+    super({
+      name: LATENCY_NAME,
+      help: LATENCY_HELP,
+      labelNames: ['backend_set'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+  }
+
+  /**
+   * What prom-client's registry (and the base `get()`) read when exporting a histogram; built
+   * here from the tallies instead of from observations.
+   */
+  async getForPromString(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    values: LatencyValue[];
+    aggregator: string;
+  }> {
+    const values: LatencyValue[] = [];
+    for (const [set, t] of this.tallies) {
+      let cumulative = 0;
+      LATENCY_BUCKETS.forEach((le, i) => {
+        cumulative += t.buckets[i] ?? 0;
+        values.push({
+          metricName: `${LATENCY_NAME}_bucket`,
+          labels: { le },
+          sharedLabels: { backend_set: set },
+          value: cumulative,
+        });
+      });
+      values.push({
+        metricName: `${LATENCY_NAME}_bucket`,
+        labels: { le: '+Inf' },
+        sharedLabels: { backend_set: set },
+        value: t.count,
+      });
+      values.push({
+        metricName: `${LATENCY_NAME}_sum`,
+        labels: {},
+        sharedLabels: { backend_set: set },
+        value: t.sum,
+      });
+      values.push({
+        metricName: `${LATENCY_NAME}_count`,
+        labels: {},
+        sharedLabels: { backend_set: set },
+        value: t.count,
+      });
+    }
+    return { name: LATENCY_NAME, help: LATENCY_HELP, type: 'histogram', values, aggregator: 'sum' };
+  }
+}
 
 /** Running totals of one backend set. */
 interface SetTally {
@@ -24,9 +106,8 @@ export class ProxyMetrics {
   readonly registry = new Registry();
   readonly tableLoaded: Gauge;
   readonly swaps: Counter;
-  readonly #latency: Histogram<'backend_set'>;
   readonly #tallies = new Map<string, SetTally>();
-  readonly #latencyChildren = new Map<string, { observe(v: number): void }>();
+  readonly #latencies = new Map<string, LatencyTally>();
 
   constructor(defaultMetrics = true) {
     const registers = [this.registry];
@@ -68,13 +149,7 @@ export class ProxyMetrics {
           if (t.retries > 0) this.inc({ backend_set: set }, t.retries);
       },
     });
-    this.#latency = new Histogram({
-      name: 'tether_upstream_latency_seconds',
-      help: 'Time from sending a request upstream to its response headers',
-      labelNames: ['backend_set'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
+    new TalliedHistogram(registers, this.#latencies);
     this.tableLoaded = new Gauge({
       name: 'tether_route_table_loaded',
       help: '1 once a route table is loaded',
@@ -103,12 +178,16 @@ export class ProxyMetrics {
   }
 
   upstreamLatency(set: string, seconds: number): void {
-    let child = this.#latencyChildren.get(set);
-    if (!child) {
-      child = this.#latency.labels(set);
-      this.#latencyChildren.set(set, child);
+    let t = this.#latencies.get(set);
+    if (!t) {
+      t = { buckets: new Float64Array(LATENCY_BUCKETS.length), sum: 0, count: 0 };
+      this.#latencies.set(set, t);
     }
-    child.observe(seconds);
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] ?? Infinity)) i++;
+    if (i < LATENCY_BUCKETS.length) t.buckets[i] = (t.buckets[i] ?? 0) + 1;
+    t.sum += seconds;
+    t.count++;
   }
 
   session(set: string, event: SessionEvent): void {

@@ -73,6 +73,8 @@ const enum Chunk {
 class Connection {
   readonly socket: Socket;
   connected = false;
+  /** When (ms) the current wait — connect, response head, body, or idle keep-alive — times out; 0 for none. */
+  deadline = 0;
   /** Has completed at least one exchange (so a failure before any byte may be a stale keep-alive). */
   reused = false;
   #handler: UpstreamHandler | undefined;
@@ -98,15 +100,13 @@ class Connection {
     const socket = connect({ host, port });
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.setTimeout(pool.options.connectTimeout);
+    this.deadline = Date.now() + pool.options.connectTimeout;
     socket.once('connect', () => {
       this.connected = true;
-      socket.setTimeout(
-        this.#handler ? pool.options.headersTimeout : pool.options.keepAliveTimeout,
-      );
+      const o = pool.options;
+      this.deadline = Date.now() + (this.#handler ? o.headersTimeout : o.keepAliveTimeout);
     });
     socket.on('data', (d: Buffer) => this.#onData(d));
-    socket.on('timeout', () => this.#onTimeout());
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.#fail(err.code ? err : upstreamError(err.message, 'UND_ERR_SOCKET')),
     );
@@ -129,7 +129,7 @@ class Connection {
     this.#responseDone = false;
     this.#keepAlive = true;
     this.#paused = false;
-    if (this.connected) this.socket.setTimeout(this.pool.options.headersTimeout);
+    if (this.connected) this.deadline = Date.now() + this.pool.options.headersTimeout;
     handler.onConnect((err) => this.#abort(err));
     let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
     const h = request.headers;
@@ -151,7 +151,13 @@ class Connection {
 
   #sendBody(body: Readable, chunked: boolean): void {
     const socket = this.socket;
+    // The wait for the response head counts from the last body byte sent, not from the start.
+    const progress = (): void => {
+      if (this.#status === 0 && this.connected)
+        this.deadline = Date.now() + this.pool.options.headersTimeout;
+    };
     const onDrain = (): void => {
+      progress();
       body.resume();
     };
     const cleanup = (): void => {
@@ -163,6 +169,7 @@ class Connection {
     };
     const onData = (chunk: Buffer): void => {
       if (this.#dead) return;
+      progress();
       let ok: boolean;
       if (chunked) {
         if (chunk.length === 0) return;
@@ -177,6 +184,7 @@ class Connection {
       if (this.#dead) return;
       if (chunked) socket.write('0\r\n\r\n', 'latin1');
       this.#bodySent = true;
+      progress();
       this.#maybeDone();
     };
     const onError = (): void => {
@@ -193,7 +201,9 @@ class Connection {
     socket.on('drain', onDrain);
   }
 
-  #onTimeout(): void {
+  /** Called by the pool's sweeper once `deadline` has passed. */
+  timedOut(): void {
+    this.deadline = 0;
     if (!this.#handler) {
       // Idle past the keep-alive time, or never connected while idle.
       this.#destroy();
@@ -244,7 +254,7 @@ class Connection {
     if (!parsed) return null;
     if (parsed.status < 200) return rest; // interim response: wait for the final one
     this.#status = parsed.status;
-    this.socket.setTimeout(this.pool.options.bodyTimeout);
+    this.deadline = Date.now() + this.pool.options.bodyTimeout;
     const handler = this.#handler;
     handler?.onHeaders(parsed.status, parsed.headers, () => this.#resume(), parsed.statusText);
     if (this.#framing === 'none' || (this.#framing === 'length' && this.#remaining === 0)) {
@@ -407,8 +417,11 @@ class Connection {
   #emit(chunk: Buffer): void {
     if (chunk.length === 0) return;
     const handler = this.#handler;
+    this.deadline = Date.now() + this.pool.options.bodyTimeout;
     if (handler && handler.onData(chunk) === false && !this.#paused) {
+      // The client is slow, not the origin: the body timeout waits until we read again.
       this.#paused = true;
+      this.deadline = 0;
       this.socket.pause();
     }
   }
@@ -416,6 +429,7 @@ class Connection {
   #resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
+    this.deadline = Date.now() + this.pool.options.bodyTimeout;
     this.socket.resume();
   }
 
@@ -441,7 +455,7 @@ class Connection {
       this.#paused = false;
       this.socket.resume();
     }
-    if (this.#keepAlive) this.socket.setTimeout(this.pool.options.keepAliveTimeout);
+    if (this.#keepAlive) this.deadline = Date.now() + this.pool.options.keepAliveTimeout;
     else this.#destroy();
     handler.onComplete();
     if (this.#keepAlive && !this.#dead) this.pool.release(this);
@@ -490,12 +504,26 @@ export class UpstreamPool {
   readonly #all = new Set<Connection>();
   readonly #queue: Waiting[] = [];
   #closed = false;
+  #sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly host: string,
     readonly port: number,
     readonly options: UpstreamPoolOptions,
   ) {}
+
+  /**
+   * Timeouts are checked by one periodic sweep per pool instead of a timer per socket and
+   * phase (a Node socket timeout allocates a timer each time it is set, several per request).
+   */
+  #sweep = (): void => {
+    const now = Date.now();
+    for (const c of this.#all) if (c.deadline !== 0 && now >= c.deadline) c.timedOut();
+    if (this.#all.size === 0 && this.#sweeper) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  };
 
   get connections(): number {
     return this.#all.size;
@@ -526,6 +554,20 @@ export class UpstreamPool {
     if (this.#all.size >= this.options.connections) return undefined;
     const conn = new Connection(this, this.host, this.port);
     this.#all.add(conn);
+    if (!this.#sweeper) {
+      const o = this.options;
+      const shortest = Math.min(
+        o.connectTimeout,
+        o.headersTimeout,
+        o.bodyTimeout,
+        o.keepAliveTimeout,
+      );
+      this.#sweeper = setInterval(
+        this.#sweep,
+        Math.max(25, Math.min(1000, Math.floor(shortest / 8))),
+      );
+      this.#sweeper.unref();
+    }
     return conn;
   }
 
@@ -553,6 +595,8 @@ export class UpstreamPool {
   /** Drops idle connections now and the others once their exchange ends; fails waiting requests. */
   close(): void {
     this.#closed = true;
+    if (this.#sweeper) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
     for (const w of this.#queue.splice(0))
       w.handler.onError(upstreamError('upstream pool closed', 'UND_ERR_CLOSED'));
     for (const c of this.#idle.splice(0)) c.socket.destroy();
