@@ -85,6 +85,8 @@ export class StatusWriter {
   private readonly written = new Map<string, Written>();
   /** Objects whose status we keep (or kept): cleared when they stop being served. */
   private readonly owned = new Set<string>();
+  /** Ingresses (as cached) already showing our addresses: not compared again. */
+  private readonly upToDate = new WeakSet<KubeObject>();
   private readonly controllerName: string;
   private readonly isLeader: () => boolean;
 
@@ -221,10 +223,15 @@ export class StatusWriter {
         this.written.delete(key);
         continue;
       }
+      if (served.has(key) && this.upToDate.has(object)) continue;
       const current = currentLoadBalancerIngress(object);
       if (served.has(key)) {
         this.owned.add(key);
-        if (sameJson(current, desired) || this.alreadyWritten(key, object, desired)) continue;
+        if (sameJson(current, desired)) {
+          this.upToDate.add(object);
+          continue;
+        }
+        if (this.alreadyWritten(key, object, desired)) continue;
         jobs.push(this.job('Ingress', object, desired, { loadBalancer: { ingress: desired } }));
       } else {
         // No longer ours: take our addresses away, once.
