@@ -250,6 +250,34 @@ describe('KubeSource', () => {
     expect(src.stats['services']?.expired).toBeGreaterThanOrEqual(1);
   });
 
+  it('serves the built-in resources when discovery is refused', async () => {
+    const s = await server();
+    s.apply(service('web'));
+    s.apply(httpRoute('route', { host: 'route.example', service: 'web' }));
+    s.injectFailure({ path: /^\/apis$/, status: 403, times: Infinity });
+    const log = new SnapshotLog();
+    const src = source(s);
+    await src.start(log.callback);
+    await eventually(() => log.find('Service', 'web'), 5000, 'first snapshot');
+    expect(log.find('HTTPRoute', 'route')).toBeUndefined();
+    expect(src.state.watching).not.toContain('httproutes.gateway.networking.k8s.io');
+
+    // Allowed again: the next discovery finds the Gateway API.
+    s.clearFailures();
+    await eventually(() => log.find('HTTPRoute', 'route'), 3000, 'the HTTPRoute');
+  });
+
+  it('does not wait for TLS Secrets it may not read', async () => {
+    const s = await server();
+    s.apply(service('web'));
+    s.injectFailure({ path: /^\/api\/v1\/secrets/, status: 403, times: Infinity });
+    const log = new SnapshotLog();
+    const src = source(s);
+    await src.start(log.callback);
+    await eventually(() => log.find('Service', 'web'), 5000, 'first snapshot');
+    expect(src.state.problems.some((p) => p.startsWith('secrets: GET /api/v1/secrets'))).toBe(true);
+  });
+
   it('restarts a failing watch with backoff and recovers', async () => {
     const s = await server();
     s.apply(ingressClass());

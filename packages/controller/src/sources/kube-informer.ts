@@ -63,6 +63,8 @@ export class ResilientInformer {
   readonly stats: InformerStats = { lists: 0, watches: 0, restarts: 0, expired: 0, paced: 0 };
   /** The one-line message of the failure in progress; undefined while healthy. */
   lastError: string | undefined;
+  /** The HTTP status of that failure, when the server answered. */
+  lastStatus: number | undefined;
   private readonly listWatch: K8s.ListWatch<K8s.KubernetesObject>;
   private readonly kind: string;
   private readonly apiVersion: string;
@@ -242,6 +244,7 @@ export class ResilientInformer {
     this.failures = 0;
     if (this.lastError !== undefined) {
       this.lastError = undefined;
+      this.lastStatus = undefined;
       this.listener.recovered(this);
     }
   }
@@ -258,6 +261,7 @@ export class ResilientInformer {
     this.stats.restarts++;
     const retryIn = backoffDelay(this.failures, this.options.backoff);
     this.lastError = describeKubeError(err, this.http.server);
+    this.lastStatus = statusOf(err);
     this.listener.failed(this, this.lastError, retryIn, statusOf(err));
     clearTimeout(this.restartTimer);
     const epoch = this.epoch;

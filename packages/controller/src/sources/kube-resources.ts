@@ -12,6 +12,11 @@ export interface WatchedResource {
   optional: boolean;
   /** Narrows the watch, for example to Secrets of one type. */
   fieldSelector?: string;
+  /**
+   * Nothing served needs it yet: when the account may not read it (401/403), the first
+   * snapshot does not wait for it (it keeps being retried).
+   */
+  bestEffort?: boolean;
 }
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -48,6 +53,7 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
     plural: 'secrets',
     optional: false,
     fieldSelector: `type=${TLS_SECRET_TYPE}`,
+    bestEffort: true,
   },
   {
     kind: 'GatewayClass',

@@ -71,6 +71,14 @@ export interface KubeSourceState {
   generation: number;
 }
 
+/** A best-effort resource this account may not read: the first snapshot does not wait for it. */
+function forbidden(informer: ResilientInformer): boolean {
+  return (
+    informer.resource.bestEffort === true &&
+    (informer.lastStatus === 401 || informer.lastStatus === 403)
+  );
+}
+
 type SnapshotCallback = (snapshot: Snapshot, problems: readonly Diagnostic[]) => void;
 
 export class KubeSource implements Source {
@@ -203,6 +211,8 @@ export class KubeSource implements Source {
       }
       // A custom resource that went away: discovery drops its informer.
       if (status === 404 && informer.resource.optional) this.scheduleDiscovery(0);
+      // A best-effort resource we may not read no longer holds the first snapshot back.
+      if (forbidden(informer)) this.scheduleSnapshot();
     },
     recovered: (informer) => {
       this.logged.delete(informer);
@@ -250,25 +260,42 @@ export class KubeSource implements Source {
       found = await discoverOptional(http, this.resources());
     } catch (e) {
       if (!this.running) return;
-      this.discoveryFailures++;
       const message = describeKubeError(e, http.server);
-      const retryIn = backoffDelay(this.discoveryFailures, this.options.backoff);
-      if (message !== this.discoveryProblem)
-        this.log(
-          'warn',
-          `${this.discovered ? 'API discovery failed' : 'waiting for the API server'}: ${message}; retrying`,
-          { retryInMs: retryIn },
-        );
-      this.discoveryProblem = message;
-      this.scheduleDiscovery(
-        this.discovered ? Math.max(retryIn, this.options.discoveryIntervalMs ?? 30_000) : retryIn,
-      );
-      return;
+      const status = (e as { status?: unknown }).status;
+      if (!this.discovered && (status === 401 || status === 403 || status === 404)) {
+        // The server answers but refuses discovery: serve the built-in resources rather than
+        // never becoming ready; custom resources are looked for again later.
+        this.log('warn', `API discovery refused (${message}); watching built-in resources only`);
+        found = new Set();
+      } else {
+        this.discoveryFailed(message);
+        return;
+      }
     }
     if (!this.running) return;
     if (this.discoveryProblem) this.log('info', `API discovery works again at ${http.server}`);
     this.discoveryFailures = 0;
     this.discoveryProblem = undefined;
+    await this.watchDiscovered(found);
+  }
+
+  private discoveryFailed(message: string): void {
+    this.discoveryFailures++;
+    const retryIn = backoffDelay(this.discoveryFailures, this.options.backoff);
+    if (message !== this.discoveryProblem)
+      this.log(
+        'warn',
+        `${this.discovered ? 'API discovery failed' : 'waiting for the API server'}: ${message}; retrying`,
+        { retryInMs: retryIn },
+      );
+    this.discoveryProblem = message;
+    this.scheduleDiscovery(
+      this.discovered ? Math.max(retryIn, this.options.discoveryIntervalMs ?? 30_000) : retryIn,
+    );
+  }
+
+  /** Starts informers for custom resources served now, stops those of resources gone. */
+  private async watchDiscovered(found: ReadonlySet<WatchedResource>): Promise<void> {
     const removed: Promise<void>[] = [];
     for (const r of this.resources()) {
       if (!r.optional) continue;
@@ -284,15 +311,14 @@ export class KubeSource implements Source {
     }
     this.discovered = true;
     await Promise.all(removed);
-    if (removed.length > 0) this.scheduleSnapshot();
-    // Also covers the case where every required informer had synced before discovery answered.
+    // Also covers the case where every required informer had listed before discovery answered.
     this.scheduleSnapshot();
     this.scheduleDiscovery(this.options.discoveryIntervalMs ?? 30_000);
   }
 
   private allSynced(): boolean {
     if (!this.discovered) return false;
-    for (const i of this.informers.values()) if (!i.synced) return false;
+    for (const i of this.informers.values()) if (!i.synced && !forbidden(i)) return false;
     return true;
   }
 
