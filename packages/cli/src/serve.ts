@@ -127,13 +127,17 @@ async function clusterParts(options: ServeOptions, logger: Logger): Promise<Clus
   const kubeSource = new KubeSource({ ...config, log });
   const source = new SnapshotTap(kubeSource);
   const kubeConfig = await loadKubeConfig(config);
-  const late: { recorder?: EventRecorder } = {};
+  const late: { recorder?: EventRecorder; status?: StatusWriter } = {};
   const elector = new LeaderElector({
     kubeConfig,
     namespace: process.env.POD_NAMESPACE ?? 'default',
     name: `tether-${options.ingressClass}`,
     ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}),
-    onStartedLeading: () => late.recorder?.resync(),
+    // A new leader catches up: Events it did not write and status it did not keep.
+    onStartedLeading: () => {
+      void late.recorder?.resync();
+      void late.status?.resync();
+    },
     log,
   });
   const recorder = await EventRecorder.create({
@@ -148,6 +152,7 @@ async function clusterParts(options: ServeOptions, logger: Logger): Promise<Clus
     isLeader: () => elector.isLeader(),
     log,
   });
+  late.status = status;
   return {
     source,
     listeners: [recorder.listener(() => source.directory()), status.listener],
