@@ -83,15 +83,25 @@ function unknownKeys(dialect: Dialect, object: KubeObject): Diagnostic[] {
   const annotations = object.metadata.annotations;
   if (!annotations) return [];
   const known = knownKeysOf(dialect);
-  return Object.keys(annotations)
-    .filter((key) => dialect.prefixes.some((p) => key.startsWith(p)) && !known.has(key))
-    .map((key) =>
-      warning(
-        'UnknownAnnotation',
-        `${key} is not an annotation of ${dialect.id} that Tether reads; it has no effect here`,
-        sourceOf(dialect.id, object, key),
-      ),
+  const out: Diagnostic[] = [];
+  for (const key of Object.keys(annotations)) {
+    if (!dialect.prefixes.some((p) => key.startsWith(p)) || known.has(key)) continue;
+    const source = sourceOf(dialect.id, object, key);
+    out.push(
+      dialect.otherVendorKeys?.includes(key)
+        ? info(
+            'NotReproduced',
+            `${key} is an annotation of ${dialect.id} that Tether does not reproduce; it has no effect here`,
+            source,
+          )
+        : warning(
+            'UnknownAnnotation',
+            `${key} is not an annotation of ${dialect.id} that Tether reads; it has no effect here (misspelt?)`,
+            source,
+          ),
     );
+  }
+  return out;
 }
 
 export interface ParsedSnapshot {

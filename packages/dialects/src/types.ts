@@ -95,6 +95,11 @@ export interface Dialect {
   /** Annotation prefixes owned by the dialect: a key under one that the table lacks is unknown. */
   prefixes: readonly string[];
   table: readonly KeySpec[];
+  /**
+   * Keys the vendor defines that Tether does not reproduce (timeouts, rewrites, auth, …): they
+   * get an info note instead of the warning a misspelt key gets.
+   */
+  otherVendorKeys?: readonly string[];
   /** Whether the object carries anything of this dialect (its annotations or spec fields). */
   appliesTo(object: KubeObject): boolean;
   /** One object into fragments and diagnostics. Never throws. */

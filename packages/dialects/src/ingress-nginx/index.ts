@@ -2,6 +2,7 @@ import type { Dialect, KubeObject } from '../types';
 import { PREFIX, TABLE } from './annotations';
 import { crossCheck } from './cross-check';
 import { emit } from './emit';
+import { OTHER_NGINX_KEYS } from './other-keys';
 import { parse } from './parse';
 import { AnnotationReader } from './reader';
 
@@ -15,6 +16,7 @@ export const ingressNginx: Dialect = {
   title: 'ingress-nginx (Ingress annotations)',
   prefixes: [PREFIX],
   table: TABLE,
+  otherVendorKeys: OTHER_NGINX_KEYS,
   appliesTo,
   parse,
   crossCheck,
