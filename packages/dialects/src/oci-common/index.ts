@@ -10,3 +10,4 @@ export * from './json-members';
 export * from './persistence';
 export * from './policy';
 export * from './suggest';
+export * from './cookie-persistence';

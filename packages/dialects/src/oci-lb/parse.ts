@@ -5,11 +5,9 @@ import type { KubeObject, ParseContext, ParseResult } from '../types';
 import {
   annotation,
   applyAppCookie,
-  applyLbCookie,
+  applyCookiePersistence,
   checkCookieName,
   presentKeys,
-  readPersistence,
-  secureCookieOnHttp,
 } from '../oci-common';
 import { KEYS, TABLE } from './annotations';
 import { ccmListener } from './listeners';
@@ -41,24 +39,16 @@ function readCookiePersistence(
   c: FieldCollector,
   served: readonly EntryBackend[],
 ): void {
-  const persistence = readPersistence(
+  const app = applyCookiePersistence(
     DIALECT,
     object,
+    c,
+    served,
     { lbCookie: KEYS.lbCookie, appCookie: KEYS.appCookie },
-    c.diagnostics,
+    [KEYS.backendProtocol, KEYS.sslPorts],
   );
-  if (persistence.kind === 'lbCookie') {
-    if (persistence.config.isSecure === true) {
-      const listenerKeys = presentKeys(object, [KEYS.backendProtocol, KEYS.sslPorts]);
-      const refused = secureCookieOnHttp(DIALECT, object, KEYS.lbCookie, served, listenerKeys);
-      if (refused) {
-        c.diagnostics.push(refused);
-        return;
-      }
-    }
-    applyLbCookie(c, persistence.config, KEYS.lbCookie);
-  } else if (persistence.kind === 'appCookie') {
-    const name = persistence.config.cookieName;
+  if (app) {
+    const name = app.cookieName;
     if (name === undefined || name === '') {
       c.diagnostics.push(missingAppCookieName(object));
       return;
@@ -69,7 +59,7 @@ function readCookiePersistence(
       otherModelKey: KEYS.lbCookie,
     };
     if (checkCookieName(ctx, name, 'cookieName', true))
-      applyAppCookie(c, name, persistence.config.disableFallback, KEYS.appCookie);
+      applyAppCookie(c, name, app.disableFallback, KEYS.appCookie);
   }
 }
 

@@ -13,13 +13,10 @@ import type { KubeObject, ParseContext, ParseResult } from '../types';
 import {
   annotation,
   applyAppCookie,
-  applyLbCookie,
+  applyCookiePersistence,
   checkCookieName,
   isBlank,
   ociPolicyAlgorithm,
-  presentKeys,
-  readPersistence,
-  secureCookieOnHttp,
   suggestField,
 } from '../oci-common';
 import { KEYS, NicProtocol, PERSISTENCE_PREFIXES, PREFIX, PROTOCOLS, TABLE } from './annotations';
@@ -137,31 +134,23 @@ function readCookiePersistence(
   c: FieldCollector,
   served: readonly EntryBackend[],
 ): void {
-  const persistence = readPersistence(
+  const app = applyCookiePersistence(
     DIALECT,
     object,
+    c,
+    served,
     { lbCookie: KEYS.lbCookie, appCookie: KEYS.appCookie },
-    c.diagnostics,
+    [KEYS.protocol, KEYS.certificate],
   );
-  if (persistence.kind === 'lbCookie') {
-    if (persistence.config.isSecure === true) {
-      const listenerKeys = presentKeys(object, [KEYS.protocol, KEYS.certificate]);
-      const refused = secureCookieOnHttp(DIALECT, object, KEYS.lbCookie, served, listenerKeys);
-      if (refused) {
-        c.diagnostics.push(refused);
-        return;
-      }
-    }
-    applyLbCookie(c, persistence.config, KEYS.lbCookie);
-  } else if (persistence.kind === 'appCookie') {
+  if (app) {
     // The controller keeps only the trimmed cookie name, "*" when there is none.
-    const name = (persistence.config.cookieName ?? '').trim() || '*';
+    const name = (app.cookieName ?? '').trim() || '*';
     const ctx = {
       source: c.source(KEYS.appCookie),
       diagnostics: c.diagnostics,
       otherModelKey: KEYS.lbCookie,
     };
-    if (persistence.config.disableFallback === true) {
+    if (app.disableFallback === true) {
       c.diagnostics.push(
         warning(
           'IneffectiveSetting',
