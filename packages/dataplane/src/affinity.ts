@@ -79,7 +79,7 @@ export class SourceIpSessions {
   }
 
   /** Drops the sets that no longer exist. */
-  retain(setIds: ReadonlySet<string>): void {
+  retain(setIds: { has(id: string): boolean }): void {
     for (const id of this.#sets.keys()) if (!setIds.has(id)) this.#sets.delete(id);
   }
 }

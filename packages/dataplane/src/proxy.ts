@@ -186,23 +186,38 @@ export class Proxy implements ForwardHost, UpgradeHost {
   /**
    * Validates, compiles and installs a table. Throws `RouteTableError` on an invalid table and
    * keeps the one in force. Requests already routed finish on the table they started with.
+   *
+   * The table is frozen in place (see `createRouteTable`): hand over a table you will not
+   * change. Backend set objects that were in the table in force are neither checked nor
+   * compiled again; build the next table around the same objects for what did not change.
    */
   swap(input: RouteTable): void {
     const table = createRouteTable(input);
-    const compiled = new CompiledTable(table, {
-      codec: this.#codec,
-      stats: (origin) => this.#statsFor(origin),
-    });
     const previous = this.#current;
+    const compiled = new CompiledTable(
+      table,
+      { codec: this.#codec, stats: (origin) => this.#statsFor(origin) },
+      previous,
+    );
     this.#current = compiled;
     this.metrics.tableLoaded.set(1);
     this.metrics.swaps.inc();
-    this.affinity.sourceIp.retain(new Set(compiled.sets.keys()));
+    this.affinity.sourceIp.retain(compiled.sets);
     this.#retirePools(compiled.origins(), previous);
     this.logger.info(
-      { version: table.version, backendSets: compiled.sets.size },
+      {
+        version: table.version,
+        backendSets: compiled.sets.size,
+        compiledSets: compiled.compiledSets,
+      },
       'route table loaded',
     );
+  }
+
+  /** Backend sets in the table in force, and how many of them its swap compiled (the rest were kept). */
+  get tableSets(): { total: number; compiled: number } | undefined {
+    const c = this.#current;
+    return c ? { total: c.sets.size, compiled: c.compiledSets } : undefined;
   }
 
   #statsFor(origin: string): EndpointStats {
@@ -214,7 +229,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     return s;
   }
 
-  #retirePools(live: Set<string>, previous: CompiledTable | undefined): void {
+  #retirePools(live: ReadonlySet<string>, previous: CompiledTable | undefined): void {
     for (const origin of live) {
       const t = this.#poolTimers.get(origin);
       if (t) {

@@ -185,24 +185,44 @@ function compileSet(def: BackendSet, ctx: CompileContext): SetRuntime {
   };
 }
 
-/** A route table compiled for lookups. Matchers per listener are built on first use. */
+/**
+ * A route table compiled for lookups. Matchers per listener are built on first use.
+ *
+ * A backend set object that was in the previous table (same object, hence unchanged: tables
+ * are frozen) keeps its compiled form: endpoint ids, balancer state, policy. Only new set
+ * objects are compiled, so a swap costs in proportion to what changed. Reuse goes through the
+ * previous table only, never further back: its endpoints' shared counters are still live.
+ */
 export class CompiledTable {
   readonly sets = new Map<string, SetRuntime>();
+  /** How many sets this table compiled; the others were taken over from the previous table. */
+  readonly compiledSets: number = 0;
+  readonly #byDef = new Map<BackendSet, SetRuntime>();
   readonly #matchers = new Map<string, HostMatcher<SetRuntime>>();
+  #origins: Set<string> | undefined;
 
   constructor(
     readonly table: RouteTable,
     ctx: CompileContext,
+    previous?: CompiledTable,
   ) {
+    let compiled = 0;
     for (const listener of table.listeners) {
       for (const host of listener.hosts) {
         for (const route of host.paths) {
-          if (!this.sets.has(route.backendSet.id)) {
-            this.sets.set(route.backendSet.id, compileSet(route.backendSet, ctx));
+          const def = route.backendSet;
+          if (this.sets.has(def.id)) continue;
+          let set = previous ? previous.#byDef.get(def) : undefined;
+          if (!set) {
+            set = compileSet(def, ctx);
+            compiled++;
           }
+          this.sets.set(def.id, set);
+          this.#byDef.set(def, set);
         }
       }
     }
+    this.compiledSets = compiled;
   }
 
   /** The matcher for a proxy listener of this protocol and public port. */
@@ -230,10 +250,12 @@ export class CompiledTable {
     return m;
   }
 
-  /** Every origin the table may send traffic to. */
-  origins(): Set<string> {
+  /** Every origin the table may send traffic to (worked out once). */
+  origins(): ReadonlySet<string> {
+    if (this.#origins) return this.#origins;
     const out = new Set<string>();
     for (const set of this.sets.values()) for (const ep of set.byId.values()) out.add(ep.origin);
+    this.#origins = out;
     return out;
   }
 }

@@ -33,11 +33,11 @@ function table(over: Partial<BackendSet> = {}, host = 'a.example.com', path = '/
 }
 
 describe('route table', () => {
-  it('accepts a valid table, freezes a copy, and survives JSON', () => {
+  it('accepts a valid table, freezes it in place, and survives JSON', () => {
     const input = table();
     const t = createRouteTable(input);
-    expect(t).toEqual(input);
-    expect(t).not.toBe(input);
+    expect(t).toBe(input);
+    expect(Object.isFrozen(t.listeners[0]?.hosts[0]?.paths)).toBe(true);
     expect(
       Object.isFrozen(t.listeners[0]?.hosts[0]?.paths[0]?.backendSet.backends[0]?.endpoints[0]),
     ).toBe(true);
@@ -98,5 +98,87 @@ describe('route table', () => {
     ]) {
       expect(checkRouteTable(bad as unknown as RouteTable).length).toBeGreaterThan(0);
     }
+  });
+
+  it('takes over an accepted set object in a new table, and refuses the table when a new set is invalid', () => {
+    const kept = { ...set, backends: structuredClone(set.backends) };
+    const first: RouteTable = {
+      version: '1',
+      listeners: [
+        {
+          protocol: 'HTTP',
+          hosts: [
+            { host: 'a.example.com', paths: [{ path: '/', pathType: 'Prefix', backendSet: kept }] },
+          ],
+        },
+      ],
+    };
+    createRouteTable(first);
+    expect(Object.isFrozen(kept.backends[0]?.endpoints[0])).toBe(true);
+    const badA: BackendSet = { ...structuredClone(set), id: 'a', backends: [] };
+    const badB: BackendSet = {
+      ...structuredClone(set),
+      id: 'b',
+      loadBalancing: { algorithm: 'hash' },
+    };
+    const next: RouteTable = {
+      version: '2',
+      listeners: [
+        {
+          protocol: 'HTTP',
+          hosts: [
+            { host: 'a.example.com', paths: [{ path: '/', pathType: 'Prefix', backendSet: kept }] },
+            { host: 'b.example.com', paths: [{ path: '/', pathType: 'Prefix', backendSet: badA }] },
+            { host: 'c.example.com', paths: [{ path: '/', pathType: 'Prefix', backendSet: badB }] },
+          ],
+        },
+      ],
+    };
+    let problems: readonly string[] = [];
+    try {
+      createRouteTable(next);
+    } catch (err) {
+      expect(err).toBeInstanceOf(RouteTableError);
+      problems = (err as RouteTableError).problems;
+    }
+    expect(problems).toEqual([
+      'listeners[0].hosts[1].paths[0].backendSet.backends: needs at least one backend',
+      'listeners[0].hosts[2].paths[0].backendSet.loadBalancing.hashKey: required for the hash algorithm',
+    ]);
+    // A refused table is not frozen: the caller may fix it, and it is checked whole again.
+    expect(Object.isFrozen(next)).toBe(false);
+    expect(Object.isFrozen(badA)).toBe(false);
+    badA.backends = structuredClone(set.backends);
+    expect(() => createRouteTable(next)).toThrow(/hashKey/);
+    badB.loadBalancing = { algorithm: 'hash', hashKey: '$remote_addr' };
+    expect(createRouteTable(next)).toBe(next);
+    expect(Object.isFrozen(badB.loadBalancing)).toBe(true);
+  });
+
+  it('still compares two different objects under one id, even when one was accepted before', () => {
+    const accepted = createRouteTable(table()).listeners[0]?.hosts[0]?.paths[0]?.backendSet;
+    expect(accepted).toBeDefined();
+    if (!accepted) return;
+    const twin = { ...structuredClone(set), id: accepted.id, route: { pathRegex: true } };
+    const t: RouteTable = {
+      version: '3',
+      listeners: [
+        {
+          protocol: 'HTTP',
+          hosts: [
+            {
+              host: 'a.example.com',
+              paths: [
+                { path: '/', pathType: 'Prefix', backendSet: accepted },
+                { path: '/x', pathType: 'Prefix', backendSet: twin },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    expect(checkRouteTable(t).some((p) => p.includes('names two different backend sets'))).toBe(
+      true,
+    );
   });
 });

@@ -5,8 +5,8 @@
  * with host, path, path type and listeners; its backend; the merged persistence policy; the
  * load-balancing settings; route settings such as canary rules) and from EndpointSlices.
  * It is JSON-serialisable (no Maps, no functions, no class instances), and once made by
- * {@link createRouteTable} it is deeply frozen, so the proxy can hold one reference to it and
- * swap that reference atomically.
+ * {@link createRouteTable} it is deeply frozen in place (the caller gives up the right to
+ * change it), so the proxy can hold one reference to it and swap that reference atomically.
  *
  * Shape:
  *
@@ -235,15 +235,43 @@ function checkBackendSet(set: BackendSet, at: string, problems: string[]): void 
     problems.push(`${at}.backends: a canary needs a primary backend`);
 }
 
+/**
+ * Host names found valid before. Tables repeat nearly all their hosts from one swap to the
+ * next, and the DNS-label check is the larger part of checking the table's skeleton.
+ * Bounded, since hosts come from user input.
+ */
+const validHosts = new Set<string>();
+const VALID_HOSTS_MAX = 200_000;
+
+function hostProblem(host: unknown): string | null {
+  if (typeof host !== 'string') return 'must be a string';
+  if (validHosts.has(host)) return null;
+  const problem = checkHost(host);
+  if (problem === null) {
+    if (validHosts.size >= VALID_HOSTS_MAX) validHosts.clear();
+    validHosts.add(host);
+  }
+  return problem;
+}
+
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
+
 /** Every problem of a candidate table, each prefixed with where it is; empty when valid. */
 export function checkRouteTable(input: RouteTable): string[] {
   const problems: string[] = [];
-  if (typeof input !== 'object' || input === null) return ['table: must be an object'];
+  if (!isObject(input)) return ['table: must be an object'];
   if (typeof input.version !== 'string') problems.push('version: must be a string');
   if (!Array.isArray(input.listeners)) return [...problems, 'listeners: must be a list'];
   const ids = new Map<string, BackendSet>();
-  input.listeners.forEach((listener, li) => {
+  // Plain loops, and locations spelled out only for problems: this runs over every route of
+  // every swap, and most of them are fine.
+  for (let li = 0; li < input.listeners.length; li++) {
+    const listener = input.listeners[li];
     const lAt = `listeners[${li}]`;
+    if (!isObject(listener)) {
+      problems.push(`${lAt}: must be an object`);
+      continue;
+    }
     if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS')
       problems.push(`${lAt}.protocol: must be HTTP or HTTPS`);
     if (
@@ -252,67 +280,117 @@ export function checkRouteTable(input: RouteTable): string[] {
     ) {
       problems.push(`${lAt}.port: must be an integer 1..65535 when present`);
     }
-    if (!Array.isArray(listener.hosts)) {
+    const hosts = listener.hosts;
+    if (!Array.isArray(hosts)) {
       problems.push(`${lAt}.hosts: must be a list`);
-      return;
+      continue;
     }
     const hostsSeen = new Set<string>();
-    listener.hosts.forEach((h, hi) => {
-      const hAt = `${lAt}.hosts[${hi}]`;
-      const hostProblem = typeof h.host === 'string' ? checkHost(h.host) : 'must be a string';
-      if (hostProblem) problems.push(`${hAt}.host: ${hostProblem}`);
-      else if (hostsSeen.has(h.host.toLowerCase()))
-        problems.push(`${hAt}.host: ${h.host} is listed twice`);
-      else hostsSeen.add(h.host.toLowerCase());
-      if (!Array.isArray(h.paths)) {
-        problems.push(`${hAt}.paths: must be a list`);
-        return;
+    for (let hi = 0; hi < hosts.length; hi++) {
+      const h = hosts[hi];
+      const hAt = (): string => `${lAt}.hosts[${hi}]`;
+      if (!isObject(h)) {
+        problems.push(`${hAt()}: must be an object`);
+        continue;
       }
-      h.paths.forEach((p, pi) => {
-        const pAt = `${hAt}.paths[${pi}]`;
+      const problem = hostProblem(h.host);
+      if (problem) problems.push(`${hAt()}.host: ${problem}`);
+      else {
+        const name = h.host.toLowerCase();
+        if (hostsSeen.has(name)) problems.push(`${hAt()}.host: ${h.host} is listed twice`);
+        else hostsSeen.add(name);
+      }
+      const paths = h.paths;
+      if (!Array.isArray(paths)) {
+        problems.push(`${hAt()}.paths: must be a list`);
+        continue;
+      }
+      for (let pi = 0; pi < paths.length; pi++) {
+        const p = paths[pi];
+        const pAt = (): string => `${hAt()}.paths[${pi}]`;
+        if (!isObject(p)) {
+          problems.push(`${pAt()}: must be an object`);
+          continue;
+        }
         const pathProblem = checkPath(p);
-        if (pathProblem) problems.push(`${pAt}.path: ${pathProblem}`);
-        if (!p.backendSet || typeof p.backendSet !== 'object') {
-          problems.push(`${pAt}.backendSet: missing`);
-          return;
+        if (pathProblem) problems.push(`${pAt()}.path: ${pathProblem}`);
+        const set = p.backendSet;
+        if (!isObject(set)) {
+          problems.push(`${pAt()}.backendSet: missing`);
+          continue;
         }
-        checkBackendSet(p.backendSet, `${pAt}.backendSet`, problems);
-        const previous = ids.get(p.backendSet.id);
-        if (previous && JSON.stringify(previous) !== JSON.stringify(p.backendSet)) {
-          problems.push(
-            `${pAt}.backendSet.id: "${p.backendSet.id}" names two different backend sets`,
-          );
+        // A set accepted before is frozen, so it cannot have changed since: not checked again.
+        if (!acceptedSets.has(set)) checkBackendSet(set, `${pAt()}.backendSet`, problems);
+        const previous = ids.get(set.id);
+        if (previous === undefined) ids.set(set.id, set);
+        else if (previous !== set && JSON.stringify(previous) !== JSON.stringify(set)) {
+          problems.push(`${pAt()}.backendSet.id: "${set.id}" names two different backend sets`);
         }
-        ids.set(p.backendSet.id, p.backendSet);
-      });
-    });
-  });
+      }
+    }
+  }
   return problems;
 }
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
+/**
+ * Backend sets that were part of an accepted table: checked and deeply frozen. A later table
+ * that holds the same set object (the controller keeps unchanged sets from one reconcile to
+ * the next) skips its check and its freeze, so accepting a table costs in proportion to the
+ * sets that are new, plus the listener/host/path skeleton.
+ */
+const acceptedSets = new WeakSet<object>();
+
+/** Tables made by {@link createRouteTable}: already checked and frozen. */
+const validated = new WeakSet<RouteTable>();
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== 'object' || value === null || acceptedSets.has(value)) return;
+  // Objects frozen by someone else may still hold unfrozen children: always descend.
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
 }
 
 /**
- * Validates a candidate table and returns a deeply frozen copy of it.
- * Throws {@link RouteTableError} listing every problem; the caller keeps its last good table.
+ * Freezes the table in place. New backend sets are frozen deeply; sets accepted before are
+ * frozen already. The skeleton (listeners, hosts, routes and their lists) is frozen level by
+ * level, without walking into the sets again: its fields are strings, numbers and those lists.
+ */
+function freezeTable(table: RouteTable): void {
+  for (const listener of table.listeners) {
+    for (const host of listener.hosts) {
+      for (const route of host.paths) {
+        const set = route.backendSet;
+        if (!acceptedSets.has(set)) {
+          deepFreeze(set);
+          acceptedSets.add(set);
+        }
+        Object.freeze(route);
+      }
+      Object.freeze(host.paths);
+      Object.freeze(host);
+    }
+    Object.freeze(listener.hosts);
+    Object.freeze(listener);
+  }
+  Object.freeze(table.listeners);
+  Object.freeze(table);
+}
+
+/**
+ * Validates a candidate table and deep-freezes it IN PLACE: the caller hands the table over
+ * and must not change it afterwards (build the next table from new objects; unchanged
+ * backend sets may and should be the same objects, which makes the next swap cheap).
+ * Throws {@link RouteTableError} listing every problem; nothing is frozen then, and the
+ * caller keeps its last good table.
  */
 export function createRouteTable(input: RouteTable): RouteTable {
   if (validated.has(input)) return input;
   const problems = checkRouteTable(input);
   if (problems.length > 0) throw new RouteTableError(problems);
-  const table = deepFreeze(structuredClone(input));
-  validated.add(table);
-  return table;
+  freezeTable(input);
+  validated.add(input);
+  return input;
 }
-
-/** Tables made by {@link createRouteTable}: already checked and frozen. */
-const validated = new WeakSet<RouteTable>();
 
 /** An empty table: every request gets 404. */
 export function emptyRouteTable(version = 'empty'): RouteTable {
