@@ -303,7 +303,8 @@ export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): Entry
             : firstPath?.type === 'RegularExpression'
               ? 'RegularExpression'
               : 'Prefix',
-        listeners: [{ protocol: 'HTTP' }],
+        // A route attaches to Gateway listeners of either protocol; Tether serves it on both of its own.
+        listeners: [{ protocol: 'HTTP' }, { protocol: 'HTTPS' }],
       };
       const host = spec.hostnames?.[0];
       if (host !== undefined) entry.host = host;
