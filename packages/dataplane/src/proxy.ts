@@ -136,6 +136,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #pools = new Map<string, UpstreamPool>();
   readonly #poolTimers = new Map<string, NodeJS.Timeout>();
   readonly #stats = new Map<string, EndpointStats>();
+  /** Endpoints of the table in force per origin (see `#countOrigins`). */
+  readonly #originRefs = new Map<string, number>();
   readonly #upgraded = new Set<Duplex>();
   readonly #options: ProxyOptions;
   #admin: Server | undefined;
@@ -203,7 +205,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     this.metrics.tableLoaded.set(1);
     this.metrics.swaps.inc();
     this.affinity.sourceIp.retain(compiled.sets);
-    this.#retirePools(compiled.origins(), previous);
+    this.#countOrigins(compiled, previous);
     this.logger.info(
       {
         version: table.version,
@@ -229,27 +231,50 @@ export class Proxy implements ForwardHost, UpgradeHost {
     return s;
   }
 
-  #retirePools(live: ReadonlySet<string>, previous: CompiledTable | undefined): void {
-    for (const origin of live) {
-      const t = this.#poolTimers.get(origin);
-      if (t) {
-        clearTimeout(t);
-        this.#poolTimers.delete(origin);
+  /**
+   * Keeps, per origin, how many endpoints of the table in force lead to it, updated with the
+   * sets that joined (compiled by this table) and those that left (not carried over), so a
+   * swap costs in proportion to what changed. An origin nobody uses any more has its pool
+   * closed after a grace period (requests of the old table may still use it); one that comes
+   * back in time keeps it.
+   */
+  #countOrigins(compiled: CompiledTable, previous: CompiledTable | undefined): void {
+    for (const set of compiled.fresh) {
+      for (const ep of set.byId.values()) {
+        const n = this.#originRefs.get(ep.origin) ?? 0;
+        this.#originRefs.set(ep.origin, n + 1);
+        const timer = n === 0 ? this.#poolTimers.get(ep.origin) : undefined;
+        if (timer) {
+          clearTimeout(timer);
+          this.#poolTimers.delete(ep.origin);
+        }
       }
     }
     if (!previous) return;
-    for (const origin of previous.origins()) {
-      if (live.has(origin) || this.#poolTimers.has(origin)) continue;
-      const timer = setTimeout(() => {
-        this.#poolTimers.delete(origin);
-        const pool = this.#pools.get(origin);
-        this.#pools.delete(origin);
-        this.#stats.delete(origin);
-        pool?.close();
-      }, POOL_GRACE_MS);
-      timer.unref();
-      this.#poolTimers.set(origin, timer);
+    for (const [id, set] of previous.sets) {
+      if (compiled.sets.get(id) === set) continue;
+      for (const ep of set.byId.values()) {
+        const n = (this.#originRefs.get(ep.origin) ?? 1) - 1;
+        if (n > 0) {
+          this.#originRefs.set(ep.origin, n);
+          continue;
+        }
+        this.#originRefs.delete(ep.origin);
+        if (!this.#poolTimers.has(ep.origin)) this.#retireLater(ep.origin);
+      }
     }
+  }
+
+  #retireLater(origin: string): void {
+    const timer = setTimeout(() => {
+      this.#poolTimers.delete(origin);
+      const pool = this.#pools.get(origin);
+      this.#pools.delete(origin);
+      this.#stats.delete(origin);
+      pool?.close();
+    }, POOL_GRACE_MS);
+    timer.unref();
+    this.#poolTimers.set(origin, timer);
   }
 
   pool(ep: EndpointRuntime): UpstreamPool {

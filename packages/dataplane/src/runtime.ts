@@ -195,9 +195,8 @@ function compileSet(def: BackendSet, ctx: CompileContext): SetRuntime {
  */
 export class CompiledTable {
   readonly sets = new Map<string, SetRuntime>();
-  /** How many sets this table compiled; the others were taken over from the previous table. */
-  readonly compiledSets: number = 0;
-  readonly #byDef = new Map<BackendSet, SetRuntime>();
+  /** The sets this table compiled; the others were taken over from the previous table. */
+  readonly fresh: readonly SetRuntime[];
   readonly #matchers = new Map<string, HostMatcher<SetRuntime>>();
   #origins: Set<string> | undefined;
 
@@ -206,23 +205,27 @@ export class CompiledTable {
     ctx: CompileContext,
     previous?: CompiledTable,
   ) {
-    let compiled = 0;
+    const fresh: SetRuntime[] = [];
     for (const listener of table.listeners) {
       for (const host of listener.hosts) {
         for (const route of host.paths) {
           const def = route.backendSet;
           if (this.sets.has(def.id)) continue;
-          let set = previous ? previous.#byDef.get(def) : undefined;
-          if (!set) {
+          let set = previous?.sets.get(def.id);
+          if (set === undefined || set.def !== def) {
             set = compileSet(def, ctx);
-            compiled++;
+            fresh.push(set);
           }
           this.sets.set(def.id, set);
-          this.#byDef.set(def, set);
         }
       }
     }
-    this.compiledSets = compiled;
+    this.fresh = fresh;
+  }
+
+  /** How many sets this table compiled. */
+  get compiledSets(): number {
+    return this.fresh.length;
   }
 
   /** The matcher for a proxy listener of this protocol and public port. */
