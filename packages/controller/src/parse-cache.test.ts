@@ -218,6 +218,127 @@ describe('reconcile with a cache', () => {
     expect(counts('everything is listed again').misses).toBe(0);
   });
 
+  it('updates the previous result to the same one as a full rebuild, or rebuilds', () => {
+    const other = (name: string, annotations: Record<string, string>) => {
+      const o = ingress(name, annotations, { host: `${name}.example` });
+      return stored({ ...o, spec: { ...(o.spec as object), ingressClassName: 'other' } });
+    };
+    const steps: { label: string; objects: KubeObject[]; patched: boolean }[] = [
+      {
+        label: 'start',
+        patched: false,
+        objects: [
+          ingressClass,
+          service('web'),
+          slice('web', ['10.0.0.1', '10.0.0.2']),
+          service('api'),
+          slice('api', ['10.0.1.1']),
+          ingress('a', sticky('A')),
+          ingress('b', sticky('B'), { backend: 'api' }),
+          // Claims a's host and path but is younger: never served.
+          ingress('c', sticky('C'), { host: 'a.example', created: '2026-02-01T00:00:00Z' }),
+          other('x', sticky('X')),
+        ],
+      },
+    ];
+    const next = (
+      label: string,
+      patched: boolean,
+      change: (objects: KubeObject[]) => KubeObject[],
+    ) => steps.push({ label, patched, objects: change(steps.at(-1)!.objects) });
+    const replace =
+      (...pairs: [name: string, kind: string, by: KubeObject][]) =>
+      (objects: KubeObject[]) =>
+        objects.map(
+          (o) =>
+            pairs.find(([name, kind]) => o.kind === kind && o.metadata.name === name)?.[2] ?? o,
+        );
+    next('an annotation changes', true, replace(['a', 'Ingress', ingress('a', sticky('A2'))]));
+    next(
+      'the Ingress that loses a contested path changes',
+      true,
+      replace([
+        'c',
+        'Ingress',
+        ingress('c', sticky('C2'), { host: 'a.example', created: '2026-02-01T00:00:00Z' }),
+      ]),
+    );
+    next(
+      'endpoints behind two Ingresses change',
+      true,
+      replace(['web-abc', 'EndpointSlice', slice('web', ['10.0.0.3'])]),
+    );
+    next(
+      'an Ingress is refused',
+      true,
+      replace([
+        'a',
+        'Ingress',
+        ingress('a', {
+          ...sticky('A3'),
+          'nginx.ingress.kubernetes.io/session-cookie-samesite': 'Sometimes',
+        }),
+      ]),
+    );
+    next('it is fixed', true, replace(['a', 'Ingress', ingress('a', sticky('A4'))]));
+    next(
+      'an Ingress and the endpoints of another change together',
+      true,
+      replace(
+        ['b', 'Ingress', ingress('b', sticky('B2'), { backend: 'api' })],
+        ['api-abc', 'EndpointSlice', slice('api', ['10.0.1.2'], false)],
+      ),
+    );
+    next('an Ingress of another class changes', true, replace(['x', 'Ingress', other('x', {})]));
+    next('nothing changes', true, (objects) => objects);
+    next(
+      'an Ingress moves to another host',
+      false,
+      replace(['a', 'Ingress', ingress('a', sticky('A4'), { host: 'z.example' })]),
+    );
+    next('an Ingress changes class', false, replace(['b', 'Ingress', other('b', sticky('B2'))]));
+    next('and comes back', false, replace(['b', 'Ingress', ingress('b', sticky('B3'))]));
+    next('an Ingress goes', false, (objects) => objects.filter((o) => o.metadata.name !== 'c'));
+    next('an EndpointSlice goes', false, (objects) =>
+      objects.filter((o) => o.metadata.name !== 'api-abc'),
+    );
+    next('two Ingresses swap places', false, (objects) => {
+      const out = [...objects];
+      const a = out.findIndex((o) => o.metadata.name === 'a');
+      const b = out.findIndex((o) => o.metadata.name === 'b');
+      [out[a], out[b]] = [out[b]!, out[a]!];
+      return out;
+    });
+    next('a Service changes', false, replace(['web', 'Service', service('web')]));
+    next('everything is listed again', false, (objects) => objects.map((o) => structuredClone(o)));
+    next(
+      'an annotation changes after that',
+      true,
+      replace(['b', 'Ingress', ingress('b', sticky('B4'))]),
+    );
+    next('an Ingress loses its annotations', false, replace(['b', 'Ingress', ingress('b', {})]));
+
+    const cache = new ParseCache();
+    let cached: ReconcileResult | undefined;
+    let fresh: ReconcileResult | undefined;
+    steps.forEach(({ label, objects, patched }, i) => {
+      const snapshot = { generation: i + 1, objects };
+      const before = cache.patched;
+      const previousTable = cached?.table;
+      cached = reconcile(snapshot, cached, { ...serving, cache });
+      fresh = reconcile(snapshot, fresh, serving);
+      expect({ label, ...comparable(cached) }).toEqual({ label, ...comparable(fresh) });
+      expect({ label, patched: cache.patched > before }).toEqual({ label, patched });
+      // An update keeps the backend sets of the entry points it did not touch.
+      if (patched && previousTable && label === 'an annotation changes') {
+        const setOf = (table: typeof previousTable, host: string) =>
+          table.listeners[0]?.hosts.find((h) => h.host === host)?.paths[0]?.backendSet;
+        expect(setOf(cached.table, 'b.example')).toBe(setOf(previousTable, 'b.example'));
+        expect(setOf(cached.table, 'a.example')).not.toBe(setOf(previousTable, 'a.example'));
+      }
+    });
+  });
+
   it('sorts incrementally to the same order as a full sort', () => {
     const cache = new ParseCache();
     const compare = (a: { n: number }, b: { n: number }) => a.n - b.n;

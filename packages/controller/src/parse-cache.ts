@@ -132,6 +132,8 @@ export class ParseCache {
   misses = 0;
   /** Memoised steps computed again because an input changed. */
   recomputed = 0;
+  /** Reconciles that updated the previous result in place of rebuilding it. */
+  patched = 0;
 
   /**
    * Starts a reconcile of `objects`: what it does not use is forgotten by the sweeps. Notes
@@ -178,6 +180,11 @@ export class ParseCache {
   objectOf(key: string): KubeObject | undefined {
     const entry = this.entries.get(key);
     return entry?.seen === this.pass ? entry.object : undefined;
+  }
+
+  /** The parse result held for `Kind/namespace/name`, without checking that it is current. */
+  peek(key: string): CachedParse | undefined {
+    return this.entries.get(key)?.result;
   }
 
   parse(object: KubeObject, context: ParseContext): CachedParse {
