@@ -258,6 +258,11 @@ const isObject = (v: unknown): v is object => typeof v === 'object' && v !== nul
 
 /** Every problem of a candidate table, each prefixed with where it is; empty when valid. */
 export function checkRouteTable(input: RouteTable): string[] {
+  return inspectTable(input);
+}
+
+/** {@link checkRouteTable}, also listing in `newSets` the sets not accepted before. */
+function inspectTable(input: RouteTable, newSets?: BackendSet[]): string[] {
   const problems: string[] = [];
   if (!isObject(input)) return ['table: must be an object'];
   if (typeof input.version !== 'string') problems.push('version: must be a string');
@@ -319,13 +324,16 @@ export function checkRouteTable(input: RouteTable): string[] {
           problems.push(`${pAt()}.backendSet: missing`);
           continue;
         }
-        // A set accepted before is frozen, so it cannot have changed since: not checked again.
-        if (!acceptedSets.has(set)) checkBackendSet(set, `${pAt()}.backendSet`, problems);
         const previous = ids.get(set.id);
-        if (previous === undefined) ids.set(set.id, set);
-        else if (previous !== set && JSON.stringify(previous) !== JSON.stringify(set)) {
+        if (previous === set) continue; // the same set on another route: checked already
+        if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(set)) {
           problems.push(`${pAt()}.backendSet.id: "${set.id}" names two different backend sets`);
         }
+        if (previous === undefined) ids.set(set.id, set);
+        // A set accepted before is frozen, so it cannot have changed since: not checked again.
+        if (acceptedSets.has(set)) continue;
+        checkBackendSet(set, `${pAt()}.backendSet`, problems);
+        newSets?.push(set);
       }
     }
   }
@@ -351,21 +359,18 @@ function deepFreeze(value: unknown): void {
 }
 
 /**
- * Freezes the table in place. New backend sets are frozen deeply; sets accepted before are
- * frozen already. The skeleton (listeners, hosts, routes and their lists) is frozen level by
- * level, without walking into the sets again: its fields are strings, numbers and those lists.
+ * Freezes the table in place: the sets not accepted before deeply (the others are frozen
+ * already), then the skeleton (listeners, hosts, routes and their lists) level by level,
+ * without walking into the sets again: its own fields are strings, numbers and those lists.
  */
-function freezeTable(table: RouteTable): void {
+function freezeTable(table: RouteTable, newSets: readonly BackendSet[]): void {
+  for (const set of newSets) {
+    deepFreeze(set);
+    acceptedSets.add(set);
+  }
   for (const listener of table.listeners) {
     for (const host of listener.hosts) {
-      for (const route of host.paths) {
-        const set = route.backendSet;
-        if (!acceptedSets.has(set)) {
-          deepFreeze(set);
-          acceptedSets.add(set);
-        }
-        Object.freeze(route);
-      }
+      for (const route of host.paths) Object.freeze(route);
       Object.freeze(host.paths);
       Object.freeze(host);
     }
@@ -385,9 +390,10 @@ function freezeTable(table: RouteTable): void {
  */
 export function createRouteTable(input: RouteTable): RouteTable {
   if (validated.has(input)) return input;
-  const problems = checkRouteTable(input);
+  const newSets: BackendSet[] = [];
+  const problems = inspectTable(input, newSets);
   if (problems.length > 0) throw new RouteTableError(problems);
-  freezeTable(input);
+  freezeTable(input, newSets);
   validated.add(input);
   return input;
 }
