@@ -291,7 +291,7 @@ async function main(): Promise<void> {
   console.log(`  reconcile + swap           ${stats(latencies.map((l) => l.reconcileMs))}`);
   console.log(`  of which the proxy's swap  ${stats(latencies.map((l) => l.swapMs))}`);
   console.log(
-    `parse cache: ${controller.stats.parseCacheHits} hits, ${controller.stats.parseCacheMisses} misses`,
+    `parse cache: ${controller.stats.parseCacheHits} hits, ${controller.stats.parseCacheMisses} misses; ${controller.stats.updatedInPlace} of ${controller.stats.reconciles} reconciles updated the previous result in place`,
   );
   const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
   const memory = process.memoryUsage();

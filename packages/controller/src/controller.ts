@@ -35,6 +35,8 @@ export interface ControllerStats {
   lastReconcileMs: number;
   parseCacheHits: number;
   parseCacheMisses: number;
+  /** Reconciles that updated the previous result instead of rebuilding it. */
+  updatedInPlace: number;
 }
 
 /**
@@ -55,6 +57,7 @@ export class Controller {
     lastReconcileMs: 0,
     parseCacheHits: 0,
     parseCacheMisses: 0,
+    updatedInPlace: 0,
   };
 
   constructor(private readonly options: ControllerOptions) {
@@ -147,6 +150,7 @@ export class Controller {
     this.stats.lastReconcileMs = Number(process.hrtime.bigint() - started) / 1e6;
     this.stats.parseCacheHits = this.cache.hits;
     this.stats.parseCacheMisses = this.cache.misses;
+    this.stats.updatedInPlace = this.cache.patched;
     this.latestResult = result;
     this.problems = job.problems;
     this.resolveFirst();
