@@ -256,100 +256,295 @@ function hostProblem(host: unknown): string | null {
 
 const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null;
 
-/** Every problem of a candidate table, each prefixed with where it is; empty when valid. */
-export function checkRouteTable(input: RouteTable): string[] {
-  return inspectTable(input);
+/**
+ * Backend sets that were part of an accepted table: checked and deeply frozen. A later table
+ * that holds the same set object (the controller keeps unchanged sets from one reconcile to
+ * the next) skips its check and its freeze.
+ */
+const acceptedSets = new WeakSet<object>();
+
+/**
+ * Host objects that were part of an accepted table: their name, paths and sets were checked,
+ * and they are frozen with their paths. A later table holding the same object skips all of
+ * that; only what relates hosts to each other (duplicate names, set ids) is looked at again.
+ */
+const acceptedHosts = new WeakSet<object>();
+
+/** Tables made by {@link createRouteTable}: already checked and frozen. */
+const validated = new WeakSet<RouteTable>();
+
+/** A backend set id in an accepted table: the set first found with it, and how many routes name it. */
+export interface IdUse {
+  readonly set: BackendSet;
+  readonly refs: number;
 }
 
-/** {@link checkRouteTable}, also listing in `newSets` the sets not accepted before. */
-function inspectTable(input: RouteTable, newSets?: BackendSet[]): string[] {
-  const problems: string[] = [];
-  if (!isObject(input)) return ['table: must be an object'];
-  if (typeof input.version !== 'string') problems.push('version: must be a string');
-  if (!Array.isArray(input.listeners)) return [...problems, 'listeners: must be a list'];
-  const ids = new Map<string, BackendSet>();
-  // Plain loops, and locations spelled out only for problems: this runs over every route of
-  // every swap, and most of them are fine.
-  for (let li = 0; li < input.listeners.length; li++) {
-    const listener = input.listeners[li];
-    const lAt = `listeners[${li}]`;
+/**
+ * What an accepted table knows about itself, so the next table can be checked against it by
+ * looking only at the hosts that changed: host names per listener (position) and set ids.
+ */
+interface TableIndex {
+  /** Per listener: lower-case host name → the host object that holds it. */
+  readonly names: readonly Map<string, HostRoutes>[];
+  readonly ids: Map<string, IdUse>;
+}
+
+/** A host object replaced by another at the same place of the same listener. */
+export interface HostChange {
+  readonly listener: number;
+  readonly before: HostRoutes;
+  readonly after: HostRoutes;
+}
+
+/** How a table differs from the table it was checked against, and how much the check did. */
+export interface TableDerivation {
+  /** The table it was checked against; undefined when it was checked whole. */
+  readonly previous: RouteTable | undefined;
+  /** The hosts replaced since `previous` (empty when checked whole). */
+  readonly changes: readonly HostChange[];
+  /** Host objects whose own fields, paths and sets were checked (those not accepted before). */
+  readonly checkedHosts: number;
+  /** Host objects entered into the indexes (every host when checked whole). */
+  readonly indexedHosts: number;
+}
+
+const indexes = new WeakMap<RouteTable, TableIndex>();
+const derivations = new WeakMap<RouteTable, TableDerivation>();
+
+/**
+ * The set ids of an accepted table, while it is the newest of its line: a table checked by
+ * its changes takes the indexes over from the table before (copying them would cost as much
+ * as building them), which from then on is checked whole if used as `previous` again.
+ */
+export function tableIds(table: RouteTable): ReadonlyMap<string, IdUse> | undefined {
+  return indexes.get(table)?.ids;
+}
+
+/** How an accepted table was checked, and against which previous table. */
+export function tableDerivation(table: RouteTable): TableDerivation | undefined {
+  return derivations.get(table);
+}
+
+/** One pass of checking: problems, sets to freeze, hosts to freeze, indexes being built. */
+class Inspection {
+  readonly problems: string[] = [];
+  readonly newSets = new Set<BackendSet>();
+  /** Host objects not accepted before (a host on two listeners is checked at both places). */
+  readonly newHosts = new Set<HostRoutes>();
+  /**
+   * Set ids entered by this pass; when checking by changes, an overlay on `base` (the index
+   * of the table before, left untouched until the table is accepted), where 0 refs means gone.
+   */
+  readonly ids = new Map<string, IdUse>();
+  constructor(readonly base?: ReadonlyMap<string, IdUse>) {}
+
+  #use(id: string): IdUse | undefined {
+    const use = this.ids.get(id) ?? this.base?.get(id);
+    return use === undefined || use.refs === 0 ? undefined : use;
+  }
+
+  /** A listener's own fields (not its hosts); false when its hosts cannot be walked. */
+  listener(listener: ListenerRoutes, lAt: string): boolean {
     if (!isObject(listener)) {
-      problems.push(`${lAt}: must be an object`);
-      continue;
+      this.problems.push(`${lAt}: must be an object`);
+      return false;
     }
     if (listener.protocol !== 'HTTP' && listener.protocol !== 'HTTPS')
-      problems.push(`${lAt}.protocol: must be HTTP or HTTPS`);
+      this.problems.push(`${lAt}.protocol: must be HTTP or HTTPS`);
     if (
       listener.port !== undefined &&
       !(Number.isInteger(listener.port) && listener.port > 0 && listener.port < 65536)
     ) {
-      problems.push(`${lAt}.port: must be an integer 1..65535 when present`);
+      this.problems.push(`${lAt}.port: must be an integer 1..65535 when present`);
     }
+    if (!Array.isArray(listener.hosts)) {
+      this.problems.push(`${lAt}.hosts: must be a list`);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * A host's own checks (name, paths, new sets), skipped for a host accepted before. Returns
+   * its lower-case name when it has a valid one.
+   */
+  host(h: HostRoutes, hAt: () => string): string | undefined {
+    if (acceptedHosts.has(h)) return h.host.toLowerCase();
+    this.newHosts.add(h);
+    const problem = hostProblem(h.host);
+    if (problem) this.problems.push(`${hAt()}.host: ${problem}`);
+    const paths = h.paths;
+    if (!Array.isArray(paths)) {
+      this.problems.push(`${hAt()}.paths: must be a list`);
+      return problem ? undefined : h.host.toLowerCase();
+    }
+    for (let pi = 0; pi < paths.length; pi++) {
+      const p = paths[pi];
+      const pAt = (): string => `${hAt()}.paths[${pi}]`;
+      if (!isObject(p)) {
+        this.problems.push(`${pAt()}: must be an object`);
+        continue;
+      }
+      const pathProblem = checkPath(p);
+      if (pathProblem) this.problems.push(`${pAt()}.path: ${pathProblem}`);
+      const set = p.backendSet;
+      if (!isObject(set)) {
+        this.problems.push(`${pAt()}.backendSet: missing`);
+        continue;
+      }
+      // A set accepted before is frozen, so it cannot have changed since: not checked again.
+      if (acceptedSets.has(set) || this.newSets.has(set)) continue;
+      checkBackendSet(set, `${pAt()}.backendSet`, this.problems);
+      this.newSets.add(set);
+    }
+    return problem ? undefined : h.host.toLowerCase();
+  }
+
+  /** Enters the sets of a host's routes into the id index, reporting ids that name two sets. */
+  addIds(h: HostRoutes, hAt: () => string): void {
+    const paths = h.paths;
+    if (!Array.isArray(paths)) return;
+    for (let pi = 0; pi < paths.length; pi++) {
+      const set = paths[pi]?.backendSet;
+      if (!isObject(set)) continue;
+      const use = this.#use(set.id);
+      if (use === undefined) {
+        this.ids.set(set.id, { set, refs: 1 });
+        continue;
+      }
+      if (use.set !== set && JSON.stringify(use.set) !== JSON.stringify(set)) {
+        this.problems.push(
+          `${hAt()}.paths[${pi}].backendSet.id: "${set.id}" names two different backend sets`,
+        );
+        continue;
+      }
+      this.ids.set(set.id, { set: use.set, refs: use.refs + 1 });
+    }
+  }
+
+  /** Takes the sets of a host of the previous table out of the id index. */
+  removeIds(h: HostRoutes): void {
+    for (const p of h.paths) {
+      const use = this.#use(p.backendSet.id);
+      if (use !== undefined) this.ids.set(p.backendSet.id, { set: use.set, refs: use.refs - 1 });
+    }
+  }
+}
+
+/** Checks a table whole; the hosts accepted before skip their own checks. */
+function inspectWhole(input: RouteTable): { inspection: Inspection; index: TableIndex } {
+  const run = new Inspection();
+  const names: Map<string, HostRoutes>[] = [];
+  if (!isObject(input)) {
+    run.problems.push('table: must be an object');
+    return { inspection: run, index: { names, ids: run.ids } };
+  }
+  if (typeof input.version !== 'string') run.problems.push('version: must be a string');
+  if (!Array.isArray(input.listeners)) {
+    run.problems.push('listeners: must be a list');
+    return { inspection: run, index: { names, ids: run.ids } };
+  }
+  // Plain loops, and locations spelled out only for problems: most routes are fine.
+  for (let li = 0; li < input.listeners.length; li++) {
+    const listener = input.listeners[li] as ListenerRoutes;
+    const lAt = `listeners[${li}]`;
+    const seen = new Map<string, HostRoutes>();
+    names.push(seen);
+    if (!run.listener(listener, lAt)) continue;
     const hosts = listener.hosts;
-    if (!Array.isArray(hosts)) {
-      problems.push(`${lAt}.hosts: must be a list`);
-      continue;
-    }
-    const hostsSeen = new Set<string>();
     for (let hi = 0; hi < hosts.length; hi++) {
       const h = hosts[hi];
       const hAt = (): string => `${lAt}.hosts[${hi}]`;
       if (!isObject(h)) {
-        problems.push(`${hAt()}: must be an object`);
+        run.problems.push(`${hAt()}: must be an object`);
         continue;
       }
-      const problem = hostProblem(h.host);
-      if (problem) problems.push(`${hAt()}.host: ${problem}`);
-      else {
-        const name = h.host.toLowerCase();
-        if (hostsSeen.has(name)) problems.push(`${hAt()}.host: ${h.host} is listed twice`);
-        else hostsSeen.add(name);
+      const name = run.host(h, hAt);
+      if (name !== undefined) {
+        if (seen.has(name)) run.problems.push(`${hAt()}.host: ${h.host} is listed twice`);
+        else seen.set(name, h);
       }
-      const paths = h.paths;
-      if (!Array.isArray(paths)) {
-        problems.push(`${hAt()}.paths: must be a list`);
-        continue;
-      }
-      for (let pi = 0; pi < paths.length; pi++) {
-        const p = paths[pi];
-        const pAt = (): string => `${hAt()}.paths[${pi}]`;
-        if (!isObject(p)) {
-          problems.push(`${pAt()}: must be an object`);
-          continue;
-        }
-        const pathProblem = checkPath(p);
-        if (pathProblem) problems.push(`${pAt()}.path: ${pathProblem}`);
-        const set = p.backendSet;
-        if (!isObject(set)) {
-          problems.push(`${pAt()}.backendSet: missing`);
-          continue;
-        }
-        const previous = ids.get(set.id);
-        if (previous === set) continue; // the same set on another route: checked already
-        if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(set)) {
-          problems.push(`${pAt()}.backendSet.id: "${set.id}" names two different backend sets`);
-        }
-        if (previous === undefined) ids.set(set.id, set);
-        // A set accepted before is frozen, so it cannot have changed since: not checked again.
-        if (acceptedSets.has(set)) continue;
-        checkBackendSet(set, `${pAt()}.backendSet`, problems);
-        newSets?.push(set);
-      }
+      run.addIds(h, hAt);
     }
   }
-  return problems;
+  return { inspection: run, index: { names, ids: run.ids } };
 }
 
 /**
- * Backend sets that were part of an accepted table: checked and deeply frozen. A later table
- * that holds the same set object (the controller keeps unchanged sets from one reconcile to
- * the next) skips its check and its freeze, so accepting a table costs in proportion to the
- * sets that are new, plus the listener/host/path skeleton.
+ * Checks a table against the accepted table it replaces, looking only at what changed: the
+ * listeners that are new objects, and in them the hosts that are not the object at the same
+ * place before. Undefined when the shapes differ (listeners or hosts added or removed), or
+ * when a problem was found: the caller then checks the table whole, which also spells out
+ * every problem where it is.
  */
-const acceptedSets = new WeakSet<object>();
+function inspectChanges(
+  input: RouteTable,
+  previous: RouteTable,
+  before: TableIndex,
+): { inspection: Inspection; apply: () => TableIndex; changes: HostChange[] } | undefined {
+  if (!isObject(input) || typeof input.version !== 'string' || !Array.isArray(input.listeners))
+    return undefined;
+  if (input.listeners.length !== previous.listeners.length) return undefined;
+  const changes: HostChange[] = [];
+  const own = new Inspection();
+  for (let li = 0; li < input.listeners.length; li++) {
+    const listener = input.listeners[li] as ListenerRoutes;
+    const old = previous.listeners[li] as ListenerRoutes;
+    if (listener === old) continue;
+    if (!own.listener(listener, `listeners[${li}]`)) return undefined;
+    if (listener.hosts.length !== old.hosts.length) return undefined;
+    for (let hi = 0; hi < listener.hosts.length; hi++) {
+      const h = listener.hosts[hi] as HostRoutes;
+      const was = old.hosts[hi] as HostRoutes;
+      if (h === was) continue;
+      if (!isObject(h)) return undefined;
+      const hAt = (): string => `listeners[${li}].hosts[${hi}]`;
+      if (own.host(h, hAt) === undefined) return undefined;
+      changes.push({ listener: li, before: was, after: h });
+    }
+  }
+  if (own.problems.length > 0) return undefined;
+  // Names: per listener, the hosts that left give their names up before the new ones claim
+  // theirs (two hosts may swap names). Worked out beside the index, which changes only once
+  // the table is accepted.
+  const freed = new Map<number, Set<string>>();
+  const claimed = new Map<number, Map<string, HostRoutes>>();
+  for (const c of changes) {
+    const name = c.before.host.toLowerCase();
+    if (before.names[c.listener]?.get(name) !== c.before) continue;
+    let set = freed.get(c.listener);
+    if (!set) freed.set(c.listener, (set = new Set()));
+    set.add(name);
+  }
+  for (const c of changes) {
+    const name = c.after.host.toLowerCase();
+    let mine = claimed.get(c.listener);
+    if (!mine) claimed.set(c.listener, (mine = new Map()));
+    const taken = before.names[c.listener]?.has(name) && !freed.get(c.listener)?.has(name);
+    if (taken || mine.has(name)) return undefined;
+    mine.set(name, c.after);
+  }
+  // Set ids: every route that left first (a set moves between listeners too), then those that joined.
+  const run = new Inspection(before.ids);
+  for (const c of changes) run.removeIds(c.before);
+  for (const c of changes) run.addIds(c.after, () => '');
+  if (run.problems.length > 0) return undefined;
+  const apply = (): TableIndex => {
+    for (const [li, set] of freed) for (const name of set) before.names[li]?.delete(name);
+    for (const [li, mine] of claimed) for (const [name, h] of mine) before.names[li]?.set(name, h);
+    for (const [id, use] of run.ids) {
+      if (use.refs === 0) before.ids.delete(id);
+      else before.ids.set(id, use);
+    }
+    return before;
+  };
+  return { inspection: own, apply, changes };
+}
 
-/** Tables made by {@link createRouteTable}: already checked and frozen. */
-const validated = new WeakSet<RouteTable>();
+/** Every problem of a candidate table, each prefixed with where it is; empty when valid. */
+export function checkRouteTable(input: RouteTable): string[] {
+  return inspectWhole(input).inspection.problems;
+}
 
 function deepFreeze(value: unknown): void {
   if (typeof value !== 'object' || value === null || acceptedSets.has(value)) return;
@@ -359,21 +554,25 @@ function deepFreeze(value: unknown): void {
 }
 
 /**
- * Freezes the table in place: the sets not accepted before deeply (the others are frozen
- * already), then the skeleton (listeners, hosts, routes and their lists) level by level,
- * without walking into the sets again: its own fields are strings, numbers and those lists.
+ * Freezes what a check found new: the sets not accepted before deeply, the hosts not accepted
+ * before with their routes (without walking into the sets again: a route's own fields are
+ * strings and its set), then the listeners and the table itself. Hosts and sets kept from an
+ * accepted table are frozen already.
  */
-function freezeTable(table: RouteTable, newSets: readonly BackendSet[]): void {
-  for (const set of newSets) {
+function freezeNew(table: RouteTable, run: Inspection, previous: RouteTable | undefined): void {
+  for (const set of run.newSets) {
     deepFreeze(set);
     acceptedSets.add(set);
   }
-  for (const listener of table.listeners) {
-    for (const host of listener.hosts) {
-      for (const route of host.paths) Object.freeze(route);
-      Object.freeze(host.paths);
-      Object.freeze(host);
-    }
+  for (const host of run.newHosts) {
+    for (const route of host.paths) Object.freeze(route);
+    Object.freeze(host.paths);
+    Object.freeze(host);
+    acceptedHosts.add(host);
+  }
+  for (let li = 0; li < table.listeners.length; li++) {
+    const listener = table.listeners[li] as ListenerRoutes;
+    if (listener === previous?.listeners[li]) continue;
     Object.freeze(listener.hosts);
     Object.freeze(listener);
   }
@@ -383,17 +582,48 @@ function freezeTable(table: RouteTable, newSets: readonly BackendSet[]): void {
 
 /**
  * Validates a candidate table and deep-freezes it IN PLACE: the caller hands the table over
- * and must not change it afterwards (build the next table from new objects; unchanged
- * backend sets may and should be the same objects, which makes the next swap cheap).
+ * and must not change it afterwards (build the next table from new objects where something
+ * changed; unchanged listeners, hosts, routes and backend sets may and should be the same
+ * objects, which makes the next swap cheap).
+ *
+ * With `previous` (an accepted table, normally the one in force), a table of the same shape
+ * is checked by its changes only: listeners and hosts that are the same objects as at the
+ * same place in `previous` are neither checked nor frozen again, and the host-name and set-id
+ * indexes are carried over and updated for the replaced hosts. Otherwise it is checked whole
+ * (hosts and sets accepted before still skip their own checks).
+ *
  * Throws {@link RouteTableError} listing every problem; nothing is frozen then, and the
  * caller keeps its last good table.
  */
-export function createRouteTable(input: RouteTable): RouteTable {
+export function createRouteTable(input: RouteTable, previous?: RouteTable): RouteTable {
   if (validated.has(input)) return input;
-  const newSets: BackendSet[] = [];
-  const problems = inspectTable(input, newSets);
-  if (problems.length > 0) throw new RouteTableError(problems);
-  freezeTable(input, newSets);
+  const before = previous && validated.has(previous) ? indexes.get(previous) : undefined;
+  const incremental = previous && before ? inspectChanges(input, previous, before) : undefined;
+  if (incremental && previous) {
+    const { inspection, apply, changes } = incremental;
+    freezeNew(input, inspection, previous);
+    indexes.delete(previous);
+    indexes.set(input, apply());
+    derivations.set(input, {
+      previous,
+      changes,
+      checkedHosts: inspection.newHosts.size,
+      indexedHosts: changes.length,
+    });
+  } else {
+    const { inspection, index } = inspectWhole(input);
+    if (inspection.problems.length > 0) throw new RouteTableError(inspection.problems);
+    freezeNew(input, inspection, undefined);
+    indexes.set(input, index);
+    let hosts = 0;
+    for (const listener of input.listeners) hosts += listener.hosts.length;
+    derivations.set(input, {
+      previous: undefined,
+      changes: [],
+      checkedHosts: inspection.newHosts.size,
+      indexedHosts: hosts,
+    });
+  }
   validated.add(input);
   return input;
 }
