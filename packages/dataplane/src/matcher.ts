@@ -56,28 +56,56 @@ export class HostMatcher<T> {
 
   /** Adds a host's paths; `targetOf` turns each path route into what a match returns. */
   add(host: HostRoutes, targetOf: (route: PathRoute) => T): void {
+    const paths = this.#slot(host, (existing) => existing ?? new PathMatcher<T>());
+    for (const route of host.paths) paths.add(route, targetOf(route));
+  }
+
+  /** Forgets a host added before (when it is the only host object under its name). */
+  remove(host: HostRoutes): void {
     const name = host.host.toLowerCase();
-    let paths: PathMatcher<T>;
-    if (name === '*') {
-      paths = this.#any ??= new PathMatcher<T>();
-    } else if (name.startsWith('*.')) {
+    if (name === '*') this.#any = undefined;
+    else if (name.startsWith('*.')) {
       const suffix = name.slice(2);
       const many = host.wildcardLabels === 'many';
-      let w = this.#wildcards.find((x) => x.suffix === suffix && x.many === many);
-      if (!w) {
-        w = { suffix, dotSuffix: `.${suffix}`, many, paths: new PathMatcher<T>() };
+      const at = this.#wildcards.findIndex((x) => x.suffix === suffix && x.many === many);
+      if (at >= 0) this.#wildcards.splice(at, 1);
+    } else this.#exact.delete(name);
+  }
+
+  /** Sets a host's paths from a new path matcher (after {@link remove} of the host it replaces). */
+  replace(host: HostRoutes, targetOf: (route: PathRoute) => T): void {
+    const paths = this.#slot(host, () => new PathMatcher<T>());
+    for (const route of host.paths) paths.add(route, targetOf(route));
+  }
+
+  /** The path matcher a host's routes go to: `pick` keeps the existing one or makes a new one. */
+  #slot(
+    host: HostRoutes,
+    pick: (existing: PathMatcher<T> | undefined) => PathMatcher<T>,
+  ): PathMatcher<T> {
+    const name = host.host.toLowerCase();
+    if (name === '*') return (this.#any = pick(this.#any));
+    if (name.startsWith('*.')) {
+      const suffix = name.slice(2);
+      const many = host.wildcardLabels === 'many';
+      const at = this.#wildcards.findIndex((x) => x.suffix === suffix && x.many === many);
+      const existing = at >= 0 ? this.#wildcards[at] : undefined;
+      const paths = pick(existing?.paths);
+      if (existing && existing.paths === paths) return paths;
+      const w = { suffix, dotSuffix: `.${suffix}`, many, paths };
+      if (at >= 0) this.#wildcards[at] = w;
+      else {
         this.#wildcards.push(w);
         // Longest suffix first; at equal length the one-label wildcard is the more specific.
         this.#wildcards.sort(
           (a, b) => b.suffix.length - a.suffix.length || Number(a.many) - Number(b.many),
         );
       }
-      paths = w.paths;
-    } else {
-      paths = this.#exact.get(name) ?? new PathMatcher<T>();
-      this.#exact.set(name, paths);
+      return paths;
     }
-    for (const route of host.paths) paths.add(route, targetOf(route));
+    const paths = pick(this.#exact.get(name));
+    this.#exact.set(name, paths);
+    return paths;
   }
 
   /** `host` must already be normalised with {@link normaliseHost}. */

@@ -32,7 +32,12 @@ import { createLogger, type Logger } from './logger';
 import { ProxyMetrics } from './metrics';
 import { UpstreamPool } from './upstream';
 import { CompiledTable, EndpointStats, type EndpointRuntime, type SetRuntime } from './runtime';
-import { createRouteTable, type ListenerProtocolName, type RouteTable } from './table';
+import {
+  createRouteTable,
+  tableDerivation,
+  type ListenerProtocolName,
+  type RouteTable,
+} from './table';
 import { TokenCodec, type SessionToken } from './token';
 import { proxyUpgrade, rawResponse, type UpgradeHost } from './upgrade';
 
@@ -190,12 +195,14 @@ export class Proxy implements ForwardHost, UpgradeHost {
    * keeps the one in force. Requests already routed finish on the table they started with.
    *
    * The table is frozen in place (see `createRouteTable`): hand over a table you will not
-   * change. Backend set objects that were in the table in force are neither checked nor
-   * compiled again; build the next table around the same objects for what did not change.
+   * change. It is compared with the table in force by object identity: listeners, hosts and
+   * backend sets that are the same objects are neither checked, frozen, indexed nor compiled
+   * again, and the host/path matchers are patched for the replaced hosts only. Build the next
+   * table around the same objects for what did not change.
    */
   swap(input: RouteTable): void {
-    const table = createRouteTable(input);
     const previous = this.#current;
+    const table = createRouteTable(input, previous?.table);
     const compiled = new CompiledTable(
       table,
       { codec: this.#codec, stats: (origin) => this.#statsFor(origin) },
@@ -205,7 +212,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     this.metrics.tableLoaded.set(1);
     this.metrics.swaps.inc();
     this.affinity.sourceIp.retain(compiled.sets);
-    this.#countOrigins(compiled, previous);
+    this.#countOrigins(compiled);
     this.logger.info(
       {
         version: table.version,
@@ -214,6 +221,25 @@ export class Proxy implements ForwardHost, UpgradeHost {
       },
       'route table loaded',
     );
+  }
+
+  /**
+   * What the last swap had to do: hosts it checked (not accepted before) and entered into the
+   * indexes, hosts whose path matchers it built, and whether it was checked against the table
+   * before it (by its changes) or whole.
+   */
+  get swapWork():
+    | { checkedHosts: number; indexedHosts: number; matcherHosts: number; byChanges: boolean }
+    | undefined {
+    const c = this.#current;
+    const d = c ? tableDerivation(c.table) : undefined;
+    if (!c || !d) return undefined;
+    return {
+      checkedHosts: d.checkedHosts,
+      indexedHosts: d.indexedHosts,
+      matcherHosts: c.matcherHosts,
+      byChanges: d.previous !== undefined,
+    };
   }
 
   /** Backend sets in the table in force, and how many of them its swap compiled (the rest were kept). */
@@ -238,7 +264,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
    * closed after a grace period (requests of the old table may still use it); one that comes
    * back in time keeps it.
    */
-  #countOrigins(compiled: CompiledTable, previous: CompiledTable | undefined): void {
+  #countOrigins(compiled: CompiledTable): void {
     for (const set of compiled.fresh) {
       for (const ep of set.byId.values()) {
         const n = this.#originRefs.get(ep.origin) ?? 0;
@@ -250,9 +276,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
         }
       }
     }
-    if (!previous) return;
-    for (const [id, set] of previous.sets) {
-      if (compiled.sets.get(id) === set) continue;
+    for (const set of compiled.left) {
       for (const ep of set.byId.values()) {
         const n = (this.#originRefs.get(ep.origin) ?? 1) - 1;
         if (n > 0) {

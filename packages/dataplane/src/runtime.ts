@@ -12,7 +12,12 @@ import {
   servesExistingSessions,
   type BackendSet,
   type CanaryRules,
+  tableDerivation,
+  tableIds,
+  type HostChange,
   type ListenerProtocolName,
+  type ListenerRoutes,
+  type PathRoute,
   type RouteTable,
 } from './table';
 import type { TokenCodec } from './token';
@@ -186,19 +191,29 @@ function compileSet(def: BackendSet, ctx: CompileContext): SetRuntime {
 }
 
 /**
- * A route table compiled for lookups. Matchers per listener are built on first use.
+ * A route table compiled for lookups.
  *
  * A backend set object that was in the previous table (same object, hence unchanged: tables
  * are frozen) keeps its compiled form: endpoint ids, balancer state, policy. Only new set
- * objects are compiled, so a swap costs in proportion to what changed. Reuse goes through the
- * previous table only, never further back: its endpoints' shared counters are still live.
+ * objects are compiled. When the table was checked against the previous one (see
+ * `createRouteTable`), the set map and the host/path matchers are carried over too and
+ * updated for the replaced hosts only, at swap time, so a swap costs in proportion to what
+ * changed. Otherwise everything is mapped again (the matchers the previous table had built
+ * are built at once, the others on first use). Reuse goes through the previous table only,
+ * never further back: its endpoints' shared counters are still live.
  */
 export class CompiledTable {
-  readonly sets = new Map<string, SetRuntime>();
+  readonly sets: Map<string, SetRuntime>;
   /** The sets this table compiled; the others were taken over from the previous table. */
   readonly fresh: readonly SetRuntime[];
+  /** The previous table's sets that this one does not carry over (gone, or compiled again). */
+  readonly left: readonly SetRuntime[];
+  /** Hosts whose path matchers this table built so far (those of kept hosts are shared). */
+  matcherHosts = 0;
   readonly #matchers = new Map<string, HostMatcher<SetRuntime>>();
   #origins: Set<string> | undefined;
+  /** Its set map and matchers were taken over by the next table: no longer for lookups. */
+  #retired = false;
 
   constructor(
     readonly table: RouteTable,
@@ -206,6 +221,43 @@ export class CompiledTable {
     previous?: CompiledTable,
   ) {
     const fresh: SetRuntime[] = [];
+    const derivation = tableDerivation(table);
+    const ids = tableIds(table);
+    if (previous && !previous.#retired && derivation?.previous === previous.table && ids) {
+      // Taken over, not copied (a copy costs as much as building anew): the previous table
+      // is retired, which is fine for the proxy, since requests look their table up only on
+      // arrival and carry the compiled sets from there.
+      previous.#retired = true;
+      this.sets = previous.sets;
+      // Only ids on a replaced host may have changed hands; ids still named by a kept host
+      // keep their set (a set is the same object, or an equal one, as long as it is named).
+      const touched = new Set<string>();
+      for (const c of derivation.changes) {
+        for (const route of c.before.paths) touched.add(route.backendSet.id);
+        for (const route of c.after.paths) touched.add(route.backendSet.id);
+      }
+      const left: SetRuntime[] = [];
+      for (const id of touched) {
+        const use = ids.get(id);
+        const kept = this.sets.get(id);
+        if (kept?.def === use?.set) continue;
+        if (kept) left.push(kept);
+        if (use === undefined) {
+          this.sets.delete(id);
+          continue;
+        }
+        const set = compileSet(use.set, ctx);
+        fresh.push(set);
+        this.sets.set(id, set);
+      }
+      this.fresh = fresh;
+      this.left = left;
+      for (const [key, m] of previous.#matchers) {
+        this.#matchers.set(key, this.#patchMatcher(key, m, previous.table, derivation.changes));
+      }
+      return;
+    }
+    this.sets = new Map();
     for (const listener of table.listeners) {
       for (const host of listener.hosts) {
         for (const route of host.paths) {
@@ -221,6 +273,10 @@ export class CompiledTable {
       }
     }
     this.fresh = fresh;
+    const left: SetRuntime[] = [];
+    for (const [id, set] of previous?.sets ?? []) if (this.sets.get(id) !== set) left.push(set);
+    this.left = left;
+    if (previous) for (const key of previous.#matchers.keys()) this.#build(key);
   }
 
   /** How many sets this table compiled. */
@@ -230,27 +286,65 @@ export class CompiledTable {
 
   /** The matcher for a proxy listener of this protocol and public port. */
   matcher(protocol: ListenerProtocolName, port: number): HostMatcher<SetRuntime> {
-    const key = `${protocol}:${port}`;
-    let m = this.#matchers.get(key);
-    if (!m) {
-      m = new HostMatcher<SetRuntime>();
-      for (const listener of this.table.listeners) {
-        if (
-          listener.protocol !== protocol ||
-          (listener.port !== undefined && listener.port !== port)
-        )
-          continue;
-        for (const host of listener.hosts) {
-          m.add(host, (route) => {
-            const set = this.sets.get(route.backendSet.id);
-            if (!set) throw new Error(`backend set ${route.backendSet.id} was not compiled`);
-            return set;
-          });
-        }
+    if (this.#retired) throw new Error(`route table ${this.table.version} was replaced`);
+    return this.#matchers.get(`${protocol}:${port}`) ?? this.#build(`${protocol}:${port}`);
+  }
+
+  #targetOf = (route: PathRoute): SetRuntime => {
+    const set = this.sets.get(route.backendSet.id);
+    if (!set) throw new Error(`backend set ${route.backendSet.id} was not compiled`);
+    return set;
+  };
+
+  /** Positions of the listeners that serve a matcher key (`protocol:port`). */
+  static #listenersOf(table: RouteTable, key: string): number[] {
+    const out: number[] = [];
+    table.listeners.forEach((l, i) => {
+      if (
+        key === `${l.protocol}:${l.port}` ||
+        (l.port === undefined && key.startsWith(`${l.protocol}:`))
+      )
+        out.push(i);
+    });
+    return out;
+  }
+
+  #build(key: string): HostMatcher<SetRuntime> {
+    const m = new HostMatcher<SetRuntime>();
+    for (const li of CompiledTable.#listenersOf(this.table, key)) {
+      for (const host of (this.table.listeners[li] as ListenerRoutes).hosts) {
+        m.add(host, this.#targetOf);
+        this.matcherHosts++;
       }
-      this.#matchers.set(key, m);
     }
+    this.#matchers.set(key, m);
     return m;
+  }
+
+  /**
+   * The previous table's matcher for `key`, with the replaced hosts rebuilt: when one listener
+   * serves the key, at the same place in both tables (its hosts then have unique names).
+   * Otherwise built again.
+   */
+  #patchMatcher(
+    key: string,
+    m: HostMatcher<SetRuntime>,
+    before: RouteTable,
+    changes: readonly HostChange[],
+  ): HostMatcher<SetRuntime> {
+    const now = CompiledTable.#listenersOf(this.table, key);
+    const was = CompiledTable.#listenersOf(before, key);
+    if (now.length > 1 || now.length !== was.length || now[0] !== was[0]) return this.#build(key);
+    const li = now[0];
+    const mine = changes.filter((c) => c.listener === li);
+    if (mine.length === 0) return m;
+    const patched = m; // taken over with the sets (see the constructor)
+    for (const c of mine) patched.remove(c.before);
+    for (const c of mine) {
+      patched.replace(c.after, this.#targetOf);
+      this.matcherHosts++;
+    }
+    return patched;
   }
 
   /** Every origin the table may send traffic to (worked out once). */

@@ -156,4 +156,71 @@ describe('incremental table swaps', () => {
       await proxy.stop();
     }
   });
+
+  it('checks, indexes and matches again only the hosts a table replaced; sessions on kept hosts carry on', async () => {
+    const [a, b, c] = echoes as [EchoServer, EchoServer, EchoServer];
+    const sets = [0, 1, 2, 3].map((i) =>
+      backendSet([backend([a, b])], { id: `set-${i}`, policy: cookiePolicy() }),
+    );
+    const first = tableOf('v1', sets);
+    const proxy = await startProxy(first);
+    try {
+      const pinned = await call(proxy.port, '/', at(0));
+      const pair = cookiePair(pinned) ?? '';
+      expect(pair).not.toBe('');
+      expect(proxy.swapWork).toMatchObject({ checkedHosts: 4, indexedHosts: 4, byChanges: false });
+
+      // The controller's way: a new listener and host where a set changed, the rest the same objects.
+      const changed = backendSet([backend([c])], { id: 'set-2', policy: cookiePolicy() });
+      const [listener] = first.listeners;
+      if (!listener) throw new Error('no listener');
+      const hosts = listener.hosts.slice();
+      const old = hosts[2];
+      if (!old) throw new Error('no host');
+      hosts[2] = {
+        ...old,
+        paths: [{ ...old.paths[0], path: '/', pathType: 'Prefix', backendSet: changed }],
+      };
+      proxy.swap({ version: 'v2', listeners: [{ ...listener, hosts }] });
+      expect(proxy.swapWork).toEqual({
+        checkedHosts: 1,
+        indexedHosts: 1,
+        matcherHosts: 1, // the matcher served a request before: patched at swap time
+        byChanges: true,
+      });
+      expect(proxy.tableSets).toEqual({ total: 4, compiled: 1 });
+      expect((await call(proxy.port, '/', at(2))).endpoint).toBe(c.name);
+      const again = await call(proxy.port, '/', at(0, pair));
+      expect(again.endpoint).toBe(pinned.endpoint);
+      expect(again.setCookies).toEqual([]);
+
+      // A replaced host that collides with kept ones is refused with every problem; v2 serves on.
+      const current = proxy.table;
+      const [l2] = current?.listeners ?? [];
+      if (!current || !l2) throw new Error('no table');
+      const bad = l2.hosts.slice();
+      bad[3] = {
+        host: 'S0.example',
+        paths: [{ path: 'x', pathType: 'Prefix', backendSet: backendSet([], { id: 'set-1' }) }],
+      };
+      let problems: readonly string[] = [];
+      try {
+        proxy.swap({ version: 'v3', listeners: [{ ...l2, hosts: bad }] });
+      } catch (err) {
+        expect(err).toBeInstanceOf(RouteTableError);
+        problems = (err as RouteTableError).problems;
+      }
+      expect(problems).toEqual([
+        'listeners[0].hosts[3].paths[0].path: must start with /',
+        'listeners[0].hosts[3].paths[0].backendSet.backends: needs at least one backend',
+        'listeners[0].hosts[3].host: S0.example is listed twice',
+        'listeners[0].hosts[3].paths[0].backendSet.id: "set-1" names two different backend sets',
+      ]);
+      expect(proxy.table?.version).toBe('v2');
+      expect((await call(proxy.port, '/', at(3))).status).toBe(200);
+      expect((await call(proxy.port, '/', at(2))).endpoint).toBe(c.name);
+    } finally {
+      await proxy.stop();
+    }
+  });
 });
