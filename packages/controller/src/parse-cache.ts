@@ -35,8 +35,8 @@ export interface BackendGroup {
 export interface CachedParse {
   /** `Kind/namespace/name`. */
   key: string;
-  diagnostics: Diagnostic[];
-  parsed: ParsedObject[];
+  diagnostics: readonly Diagnostic[];
+  parsed: readonly ParsedObject[];
   entryGroups: readonly EntryGroup[];
   backendGroups: readonly BackendGroup[];
   /** Weights of the backends of split entry points, by `entryKey→service`. */
@@ -63,11 +63,11 @@ interface Entry {
   version: string;
   /** The Services its entry points route to (a parser may read them, such as an ELB class). */
   services: readonly (readonly [namespace: string, name: string])[];
-  serviceDeps: Dependency[];
+  serviceDeps: readonly Dependency[];
   /** The dialects that parsed it: only they can have read other objects. */
   dialects: readonly DialectId[];
   /** Objects those dialects declared as read (`Dialect.dependencies`). */
-  dialectDeps: Dependency[];
+  dialectDeps: readonly Dependency[];
   seen: number;
 }
 
@@ -75,6 +75,16 @@ interface Memo {
   inputs: readonly unknown[];
   value: unknown;
   seen: number;
+}
+
+/**
+ * Most objects parse to nothing (EndpointSlices, most Services): their many empty lists are
+ * one shared empty list, not one each (tens of thousands of objects, a few MiB).
+ */
+const NONE: readonly never[] = Object.freeze([]);
+
+function compact<T>(list: readonly T[]): readonly T[] {
+  return list.length === 0 ? NONE : list;
 }
 
 function group<T>(map: Map<string, T[]>, key: string, value: T): void {
@@ -319,28 +329,29 @@ export class ParseCache {
     const namespace = object.metadata.namespace ?? 'default';
     const label = object.metadata.labels?.[SERVICE_NAME_LABEL];
     const sliceOf = object.kind === 'EndpointSlice' && label ? `${namespace}/${label}` : undefined;
-    const entryGroups = [...entryFragments].map(([owner, list]) => ({
-      key: owner,
-      fragments: list,
-      services: [...(entryServices.get(owner) ?? [])],
-    }));
-    const backendGroups = [...backendFragments].map(([service, list]) => ({
-      service,
-      fragments: list,
-    }));
+    const entryGroups = compact(
+      [...entryFragments].map(([owner, list]) => ({
+        key: owner,
+        fragments: list,
+        services: [...(entryServices.get(owner) ?? [])],
+      })),
+    );
+    const backendGroups = compact(
+      [...backendFragments].map(([service, list]) => ({ service, fragments: list })),
+    );
     const isService = object.kind === 'Service';
-    const serviceList = isService ? [] : [...services.values()];
-    const dialects = [...new Set(parsed.map((p) => p.dialect))];
+    const serviceList = isService ? NONE : compact([...services.values()]);
+    const dialects = isService ? NONE : compact([...new Set(parsed.map((p) => p.dialect))]);
     return {
       key,
       serviceKey: isService ? `${namespace}/${object.metadata.name}` : sliceOf,
       result: {
         key,
-        diagnostics,
-        parsed,
+        diagnostics: compact(diagnostics),
+        parsed: compact(parsed),
         entryGroups,
         backendGroups,
-        weights,
+        weights: compact(weights),
         sliceOf,
         empty:
           diagnostics.length === 0 &&
@@ -351,15 +362,15 @@ export class ParseCache {
       object,
       version: objectVersion(object),
       services: serviceList,
-      serviceDeps: serviceList.map(([namespace, name]) =>
-        dependency(`Service/${namespace}/${name}`, context.findService(namespace, name)),
+      serviceDeps: compact(
+        serviceList.map(([namespace, name]) =>
+          dependency(`Service/${namespace}/${name}`, context.findService(namespace, name)),
+        ),
       ),
-      dialects: isService ? [] : dialects,
-      dialectDeps: isService
-        ? []
-        : this.dialectDependencies(dialects, object, context).map((d) =>
-            dependency(objectKey(d), d),
-          ),
+      dialects,
+      dialectDeps: compact(
+        this.dialectDependencies(dialects, object, context).map((d) => dependency(objectKey(d), d)),
+      ),
       seen: this.pass,
     };
   }
