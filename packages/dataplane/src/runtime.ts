@@ -224,32 +224,31 @@ export class CompiledTable {
     const derivation = tableDerivation(table);
     const ids = tableIds(table);
     if (previous && !previous.#retired && derivation?.previous === previous.table && ids) {
-      // Taken over, not copied (a copy costs as much as building anew): the previous table
-      // is retired, which is fine for the proxy, since requests look their table up only on
-      // arrival and carry the compiled sets from there.
-      previous.#retired = true;
-      this.sets = previous.sets;
       // Only ids on a replaced host may have changed hands; ids still named by a kept host
       // keep their set (a set is the same object, or an equal one, as long as it is named).
+      // New sets are compiled before anything of the previous table changes.
       const touched = new Set<string>();
       for (const c of derivation.changes) {
         for (const route of c.before.paths) touched.add(route.backendSet.id);
         for (const route of c.after.paths) touched.add(route.backendSet.id);
       }
       const left: SetRuntime[] = [];
+      const gone: string[] = [];
       for (const id of touched) {
         const use = ids.get(id);
-        const kept = this.sets.get(id);
+        const kept = previous.sets.get(id);
         if (kept?.def === use?.set) continue;
         if (kept) left.push(kept);
-        if (use === undefined) {
-          this.sets.delete(id);
-          continue;
-        }
-        const set = compileSet(use.set, ctx);
-        fresh.push(set);
-        this.sets.set(id, set);
+        if (use === undefined) gone.push(id);
+        else fresh.push(compileSet(use.set, ctx));
       }
+      // Taken over, not copied (a copy costs as much as building anew): the previous table
+      // is retired, which is fine for the proxy, since requests look their table up only on
+      // arrival and carry the compiled sets from there.
+      previous.#retired = true;
+      this.sets = previous.sets;
+      for (const id of gone) this.sets.delete(id);
+      for (const set of fresh) this.sets.set(set.id, set);
       this.fresh = fresh;
       this.left = left;
       for (const [key, m] of previous.#matchers) {
