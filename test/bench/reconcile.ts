@@ -386,7 +386,7 @@ function breakdown(): void {
       reconcile({ generation: n + 2, objects: [...objects] }, previous, options),
     );
     result = r.value;
-    const v = timed(() => createRouteTable(result.table));
+    const v = timed(() => createRouteTable(result.table, proxy.table));
     const c = timed(() => proxy.swap(v.value));
     rows.push({ reconcile: r.wall, validate: v.wall, compile: c.wall });
     cpu.push({ reconcile: r.cpu, validate: v.cpu, compile: c.cpu });
