@@ -54,8 +54,9 @@ COPY --from=build /src/packages/controller/package.json packages/controller/
 COPY --from=build /src/packages/controller/dist packages/controller/dist/
 COPY --from=build /src/packages/cli/package.json packages/cli/
 COPY --from=build /src/packages/cli/dist packages/cli/dist/
+COPY --from=build /src/packages/cli/bin packages/cli/bin/
 USER 65532:65532
 # HTTP, HTTPS and admin (/healthz, /readyz, /metrics): the ports the chart passes to serve.
 EXPOSE 8080 8443 9090
-ENTRYPOINT ["/nodejs/bin/node", "/app/packages/cli/dist/bin.js"]
+ENTRYPOINT ["/nodejs/bin/node", "/app/packages/cli/bin/tether.js"]
 CMD ["serve", "--listen", "0.0.0.0:8080", "--admin", "0.0.0.0:9090"]

@@ -86,7 +86,7 @@ describe('Dockerfile', () => {
     expect(ops(runtime, 'RUN')).toEqual([]);
   });
 
-  it('copies every workspace package in, and ships only its package.json and dist', () => {
+  it('copies every workspace package in, and ships only its package.json and dist (and the cli launcher)', () => {
     for (const workspace of rootPackage.workspaces) {
       const manifest = `COPY ${workspace}/package.json ${workspace}/`;
       expect(ops(stage('build'), 'COPY')).toContain(manifest.slice(5));
@@ -100,7 +100,7 @@ describe('Dockerfile', () => {
     }
     for (const copy of ops(runtime, 'COPY')) {
       expect(copy).toMatch(
-        /^--from=(deps \/app\/(package\.json|node_modules) |build \/src\/packages\/[a-z]+\/(package\.json|dist) )/,
+        /^--from=(deps \/app\/(package\.json|node_modules) |build \/src\/packages\/([a-z]+\/(package\.json|dist)|cli\/bin) )/,
       );
     }
   });
