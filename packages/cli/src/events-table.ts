@@ -1,28 +1,9 @@
 /** The table of `tether events`: kubectl's columns plus COUNT, repeats grouped. */
 import { groupEvents, oneLine, type EventView } from '@tether/controller';
+import { humanDuration } from '@tether/testkit';
 
-/**
- * A duration the way kubectl prints ages: seconds up to two minutes, then minutes (with
- * seconds below ten minutes), hours (with minutes below eight hours), days, years.
- */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 120) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
-  if (minutes < 180) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
-  if (hours < 48) return `${hours}h`;
-  const days = Math.floor(hours / 24);
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
-  if (days < 365 * 2) return `${days}d`;
-  const years = Math.floor(days / 365);
-  if (days < 365 * 8) return days % 365 === 0 ? `${years}y` : `${years}y${days % 365}d`;
-  return `${years}y`;
-}
+// Ages as kubectl prints them: the same function the stand-in API server uses for its tables.
+export { humanDuration };
 
 export interface TableOptions {
   /** Add a NAMESPACE column (for every namespace at once). */

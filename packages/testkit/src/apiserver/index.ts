@@ -9,3 +9,4 @@ export {
 export { OPTIONAL_GROUPS, type OptionalGroup } from './resource';
 export type { Status, StatusCause } from './status';
 export type { Json, JsonObject } from './types';
+export { humanDuration } from './time';
