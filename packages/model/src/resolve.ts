@@ -228,14 +228,19 @@ function groupFragments(fragments: readonly Fragment[]): Group[] {
     if (group) group.fragments.push(f);
     else groups.set(key, { entry: f.entry, backend: f.backend, fragments: [f] });
   }
-  for (const group of groups.values())
-    group.entry = { ...group.entry, listeners: effectiveListeners(group) };
+  for (const group of groups.values()) {
+    const listeners = effectiveListeners(group);
+    // Only an entry whose dialects changed its listeners is copied; the others keep their object.
+    if (listeners !== group.entry.listeners) group.entry = { ...group.entry, listeners };
+  }
   // Backend-wide fragments are indexed by Service so each group looks up only its own.
   const backendWide = new Map<string, BackendFragment[]>();
   for (const f of fragments) {
     if (f.type !== 'backend') continue;
     const key = `${f.target.namespace}/${f.target.service}`;
-    backendWide.set(key, [...(backendWide.get(key) ?? []), f]);
+    const list = backendWide.get(key);
+    if (list) list.push(f);
+    else backendWide.set(key, [f]);
   }
   for (const group of groups.values()) {
     for (const f of backendWide.get(`${group.backend.namespace}/${group.backend.service}`) ?? []) {
