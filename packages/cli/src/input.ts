@@ -1,9 +1,7 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { manifestFilesIn } from '@tether/controller';
 import { readManifestText, type LocatedObject } from '@tether/dialects';
 import { error, type Diagnostic } from '@tether/model';
-
-const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export interface Input {
   objects: LocatedObject[];
@@ -29,18 +27,6 @@ export function describeError(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** The manifest files of a folder, recursively, in a stable order; hidden entries are skipped. */
-function listFolder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules')
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((d) => {
-      const path = join(dir, d.name);
-      if (d.isDirectory()) return listFolder(path);
-      return MANIFEST_EXTENSIONS.has(extname(d.name).toLowerCase()) ? [path] : [];
-    });
-}
-
 /** Expands folders into their manifest files; `-` stays as it is. Unreadable paths become diagnostics. */
 export function listManifestFiles(paths: readonly string[]): {
   files: string[];
@@ -54,7 +40,7 @@ export function listManifestFiles(paths: readonly string[]): {
       continue;
     }
     try {
-      files.push(...(statSync(path).isDirectory() ? listFolder(path) : [path]));
+      files.push(...manifestFilesIn(path));
     } catch (e) {
       diagnostics.push(unreadable(path, describeError(e)));
     }

@@ -26,14 +26,20 @@ function fileProblem(path: string, message: string): Diagnostic {
   });
 }
 
-function listFiles(path: string): string[] {
+/**
+ * The manifest files of a path: the path itself when it is a file, else the .yaml, .yml and
+ * .json files below the folder, in name order, skipping hidden entries and node_modules.
+ * Throws when the path cannot be read. `tether explain`/`lint`/`migrate` and `serve` read the
+ * same files through it.
+ */
+export function manifestFilesIn(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
   return readdirSync(path, { withFileTypes: true })
-    .filter((d) => !d.name.startsWith('.'))
+    .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules')
     .sort((a, b) => a.name.localeCompare(b.name))
     .flatMap((d) =>
       d.isDirectory()
-        ? listFiles(join(path, d.name))
+        ? manifestFilesIn(join(path, d.name))
         : EXTENSIONS.has(extname(d.name).toLowerCase())
           ? [join(path, d.name)]
           : [],
@@ -59,7 +65,7 @@ export class FileSource implements Source {
     for (const path of this.options.paths) {
       let files: string[];
       try {
-        files = listFiles(path);
+        files = manifestFilesIn(path);
       } catch (e) {
         problems.push(
           fileProblem(
