@@ -227,12 +227,3 @@ export function locateSource(source: SourceRef, index: LocatedIndex): SourceRef 
   if (!l) return source;
   return { ...source, file: l.file, line: l.lines[source.field] ?? l.line };
 }
-
-/** Fills in file and line on every source that names a located object. */
-export function locateSources(
-  diagnostics: readonly Diagnostic[],
-  located: readonly LocatedObject[],
-): Diagnostic[] {
-  const index = indexLocated(located);
-  return diagnostics.map((d) => ({ ...d, sources: d.sources.map((s) => locateSource(s, index)) }));
-}

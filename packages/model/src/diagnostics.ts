@@ -73,10 +73,6 @@ export const warning = (reason: Reason, message: string, ...sources: SourceRef[]
 export const info = (reason: Reason, message: string, ...sources: SourceRef[]): Diagnostic =>
   diagnostic('info', reason, message, sources);
 
-export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
-  return diagnostics.some((d) => d.severity === 'error');
-}
-
 /** Quote a user-supplied value for a message: bounded length, control characters escaped. */
 export function quote(value: unknown, max = 80): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));

@@ -48,7 +48,6 @@ export const FIELD_SCHEMAS = {
 export type PolicyField = keyof typeof FIELD_SCHEMAS;
 export type FieldValue<F extends PolicyField> = z.infer<(typeof FIELD_SCHEMAS)[F]>;
 export const POLICY_FIELDS = Object.keys(FIELD_SCHEMAS) as PolicyField[];
-export const PolicyFieldSchema = z.enum(POLICY_FIELDS as [PolicyField, ...PolicyField[]]);
 
 export function isPolicyField(s: string): s is PolicyField {
   return Object.prototype.hasOwnProperty.call(FIELD_SCHEMAS, s);

@@ -85,9 +85,3 @@ export const RouteSettings = z.object({
     .optional(),
 });
 export type RouteSettings = z.infer<typeof RouteSettings>;
-
-export const NO_PERSISTENCE: PersistencePolicy = {
-  mode: 'none',
-  rebalance: 'persistent',
-  onFailure: 'rebalance',
-};
