@@ -176,12 +176,13 @@ export class KubeHttp {
       );
       request.on('error', reject);
       request.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        // Decoded as they come: a list of 10,000 objects is megabytes, and gathering the raw
+        // pieces into one Buffer left tens of MiB of native memory the process never gave back.
+        const chunks: string[] = [];
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => chunks.push(chunk));
         res.on('error', reject);
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: chunks.join('') }));
       });
       request.end(payload);
     }).catch((e: unknown) => {
