@@ -325,6 +325,19 @@ export function tableDerivation(table: RouteTable): TableDerivation | undefined 
   return derivations.get(table);
 }
 
+/**
+ * Where a host is in the input, for problems. Spelled out only when there is a problem, and
+ * from plain numbers: a closure over a loop's `let` variables would make V8 allocate a
+ * context for every iteration, and a swap walks every host of a listener it finds changed.
+ */
+function hostAt(li: number, hi: number): string {
+  return `listeners[${li}].hosts[${hi}]`;
+}
+
+function pathAt(li: number, hi: number, pi: number): string {
+  return `${hostAt(li, hi)}.paths[${pi}]`;
+}
+
 /** One pass of checking: problems, sets to freeze, hosts to freeze, indexes being built. */
 class Inspection {
   readonly problems: string[] = [];
@@ -368,40 +381,39 @@ class Inspection {
    * A host's own checks (name, paths, new sets), skipped for a host accepted before. Returns
    * its lower-case name when it has a valid one.
    */
-  host(h: HostRoutes, hAt: () => string): string | undefined {
+  host(h: HostRoutes, li: number, hi: number): string | undefined {
     if (acceptedHosts.has(h)) return h.host.toLowerCase();
     this.newHosts.add(h);
     const problem = hostProblem(h.host);
-    if (problem) this.problems.push(`${hAt()}.host: ${problem}`);
+    if (problem) this.problems.push(`${hostAt(li, hi)}.host: ${problem}`);
     const paths = h.paths;
     if (!Array.isArray(paths)) {
-      this.problems.push(`${hAt()}.paths: must be a list`);
+      this.problems.push(`${hostAt(li, hi)}.paths: must be a list`);
       return problem ? undefined : h.host.toLowerCase();
     }
     for (let pi = 0; pi < paths.length; pi++) {
       const p = paths[pi];
-      const pAt = (): string => `${hAt()}.paths[${pi}]`;
       if (!isObject(p)) {
-        this.problems.push(`${pAt()}: must be an object`);
+        this.problems.push(`${pathAt(li, hi, pi)}: must be an object`);
         continue;
       }
       const pathProblem = checkPath(p);
-      if (pathProblem) this.problems.push(`${pAt()}.path: ${pathProblem}`);
+      if (pathProblem) this.problems.push(`${pathAt(li, hi, pi)}.path: ${pathProblem}`);
       const set = p.backendSet;
       if (!isObject(set)) {
-        this.problems.push(`${pAt()}.backendSet: missing`);
+        this.problems.push(`${pathAt(li, hi, pi)}.backendSet: missing`);
         continue;
       }
       // A set accepted before is frozen, so it cannot have changed since: not checked again.
       if (acceptedSets.has(set) || this.newSets.has(set)) continue;
-      checkBackendSet(set, `${pAt()}.backendSet`, this.problems);
+      checkBackendSet(set, `${pathAt(li, hi, pi)}.backendSet`, this.problems);
       this.newSets.add(set);
     }
     return problem ? undefined : h.host.toLowerCase();
   }
 
   /** Enters the sets of a host's routes into the id index, reporting ids that name two sets. */
-  addIds(h: HostRoutes, hAt: () => string): void {
+  addIds(h: HostRoutes, li: number, hi: number): void {
     const paths = h.paths;
     if (!Array.isArray(paths)) return;
     for (let pi = 0; pi < paths.length; pi++) {
@@ -414,7 +426,7 @@ class Inspection {
       }
       if (use.set !== set && JSON.stringify(use.set) !== JSON.stringify(set)) {
         this.problems.push(
-          `${hAt()}.paths[${pi}].backendSet.id: "${set.id}" names two different backend sets`,
+          `${hostAt(li, hi)}.paths[${pi}].backendSet.id: "${set.id}" names two different backend sets`,
         );
         continue;
       }
@@ -454,17 +466,16 @@ function inspectWhole(input: RouteTable): { inspection: Inspection; index: Table
     const hosts = listener.hosts;
     for (let hi = 0; hi < hosts.length; hi++) {
       const h = hosts[hi];
-      const hAt = (): string => `${lAt}.hosts[${hi}]`;
       if (!isObject(h)) {
-        run.problems.push(`${hAt()}: must be an object`);
+        run.problems.push(`${hostAt(li, hi)}: must be an object`);
         continue;
       }
-      const name = run.host(h, hAt);
+      const name = run.host(h, li, hi);
       if (name !== undefined) {
-        if (seen.has(name)) run.problems.push(`${hAt()}.host: ${h.host} is listed twice`);
+        if (seen.has(name)) run.problems.push(`${hostAt(li, hi)}.host: ${h.host} is listed twice`);
         else seen.set(name, h);
       }
-      run.addIds(h, hAt);
+      run.addIds(h, li, hi);
     }
   }
   return { inspection: run, index: { names, ids: run.ids } };
@@ -498,8 +509,7 @@ function inspectChanges(
       const was = old.hosts[hi] as HostRoutes;
       if (h === was) continue;
       if (!isObject(h)) return undefined;
-      const hAt = (): string => `listeners[${li}].hosts[${hi}]`;
-      if (own.host(h, hAt) === undefined) return undefined;
+      if (own.host(h, li, hi) === undefined) return undefined;
       changes.push({ listener: li, before: was, after: h });
     }
   }
@@ -527,7 +537,7 @@ function inspectChanges(
   // Set ids: every route that left first (a set moves between listeners too), then those that joined.
   const run = new Inspection(before.ids);
   for (const c of changes) run.removeIds(c.before);
-  for (const c of changes) run.addIds(c.after, () => '');
+  for (const c of changes) run.addIds(c.after, c.listener, 0); // a problem here means: check whole
   if (run.problems.length > 0) return undefined;
   const apply = (): TableIndex => {
     for (const [li, set] of freed) for (const name of set) before.names[li]?.delete(name);
