@@ -80,6 +80,7 @@ export class EndpointIndex {
         }
       }
     }
-    return out;
+    // Kept for as long as the Service and its EndpointSlices do not change (see kept.ts).
+    return out.slice();
   }
 }

@@ -13,9 +13,15 @@ import {
   type DialectId,
   type EntryFragment,
 } from '@tether/model';
+import { NONE, kept, pathKey } from './kept';
 import { objectKey, objectVersion } from './snapshot';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** The dialects with a cross-object check. */
+const CROSS_CHECKED: ReadonlySet<DialectId> = new Set(
+  DIALECTS.filter((d) => d.crossCheck !== undefined).map((d) => d.id),
+);
 
 /** The entry fragments one object gives an entry object, and the Services they route to. */
 export interface EntryGroup {
@@ -36,14 +42,18 @@ export interface CachedParse {
   /** `Kind/namespace/name`. */
   key: string;
   diagnostics: readonly Diagnostic[];
-  parsed: readonly ParsedObject[];
+  /**
+   * What the dialects that check across objects parsed (the input of those checks). The
+   * others' results are not kept: their fragments are in the groups below.
+   */
+  checked: readonly ParsedObject[];
   entryGroups: readonly EntryGroup[];
   backendGroups: readonly BackendGroup[];
   /** Weights of the backends of split entry points, by `entryKey→service`. */
   weights: readonly (readonly [string, number])[];
   /** For an EndpointSlice: `namespace/name` of its Service. */
   sliceOf: string | undefined;
-  /** Nothing to merge: no diagnostics, fragments or weights (most EndpointSlices, Secrets). */
+  /** Nothing to merge: no diagnostics, fragments, weights or checked parses (most EndpointSlices, Secrets). */
   empty: boolean;
 }
 
@@ -75,16 +85,6 @@ interface Memo {
   inputs: readonly unknown[];
   value: unknown;
   seen: number;
-}
-
-/**
- * Most objects parse to nothing (EndpointSlices, most Services): their many empty lists are
- * one shared empty list, not one each (tens of thousands of objects, a few MiB).
- */
-const NONE: readonly never[] = Object.freeze([]);
-
-function compact<T>(list: readonly T[]): readonly T[] {
-  return list.length === 0 ? NONE : list;
 }
 
 function group<T>(map: Map<string, T[]>, key: string, value: T): void {
@@ -311,12 +311,12 @@ export class ParseCache {
     const backendFragments = new Map<string, BackendFragment[]>();
     for (const f of fragments) {
       if (f.type === 'entry') {
-        const owner = `${f.entry.kind}/${f.entry.namespace}/${f.entry.name}`;
+        const owner = pathKey(f.entry.kind, f.entry.namespace, f.entry.name);
         group(entryFragments, owner, f);
         const services = entryServices.get(owner) ?? new Set<string>();
-        services.add(`${f.backend.namespace}/${f.backend.service}`);
+        services.add(pathKey(f.backend.namespace, f.backend.service));
         entryServices.set(owner, services);
-      } else group(backendFragments, `${f.target.namespace}/${f.target.service}`, f);
+      } else group(backendFragments, pathKey(f.target.namespace, f.target.service), f);
     }
     const weights: [string, number][] = [];
     const services = new Map<string, readonly [string, string]>();
@@ -324,51 +324,53 @@ export class ParseCache {
       if (item.weight !== undefined)
         weights.push([`${entryKey(item.entry)}→${item.backend.service}`, item.weight]);
       const { namespace, service } = item.backend;
-      services.set(`${namespace}/${service}`, [namespace, service]);
+      services.set(pathKey(namespace, service), [namespace, service]);
     }
     const namespace = object.metadata.namespace ?? 'default';
     const label = object.metadata.labels?.[SERVICE_NAME_LABEL];
-    const sliceOf = object.kind === 'EndpointSlice' && label ? `${namespace}/${label}` : undefined;
-    const entryGroups = compact(
+    const sliceOf =
+      object.kind === 'EndpointSlice' && label ? pathKey(namespace, label) : undefined;
+    const entryGroups = kept(
       [...entryFragments].map(([owner, list]) => ({
         key: owner,
-        fragments: list,
+        fragments: kept(list),
         services: [...(entryServices.get(owner) ?? [])],
       })),
     );
-    const backendGroups = compact(
-      [...backendFragments].map(([service, list]) => ({ service, fragments: list })),
+    const backendGroups = kept(
+      [...backendFragments].map(([service, list]) => ({ service, fragments: kept(list) })),
     );
+    const checked = kept(parsed.filter((p) => CROSS_CHECKED.has(p.dialect)));
     const isService = object.kind === 'Service';
-    const serviceList = isService ? NONE : compact([...services.values()]);
-    const dialects = isService ? NONE : compact([...new Set(parsed.map((p) => p.dialect))]);
+    const serviceList = isService ? NONE : kept([...services.values()]);
+    const dialects = isService ? NONE : kept([...new Set(parsed.map((p) => p.dialect))]);
     return {
       key,
-      serviceKey: isService ? `${namespace}/${object.metadata.name}` : sliceOf,
+      serviceKey: isService ? pathKey(namespace, object.metadata.name) : sliceOf,
       result: {
         key,
-        diagnostics: compact(diagnostics),
-        parsed: compact(parsed),
+        diagnostics: kept(diagnostics),
+        checked,
         entryGroups,
         backendGroups,
-        weights: compact(weights),
+        weights: kept(weights),
         sliceOf,
         empty:
           diagnostics.length === 0 &&
-          parsed.length === 0 &&
+          checked.length === 0 &&
           fragments.length === 0 &&
           weights.length === 0,
       },
       object,
       version: objectVersion(object),
       services: serviceList,
-      serviceDeps: compact(
+      serviceDeps: kept(
         serviceList.map(([namespace, name]) =>
           dependency(`Service/${namespace}/${name}`, context.findService(namespace, name)),
         ),
       ),
       dialects,
-      dialectDeps: compact(
+      dialectDeps: kept(
         this.dialectDependencies(dialects, object, context).map((d) => dependency(objectKey(d), d)),
       ),
       seen: this.pass,

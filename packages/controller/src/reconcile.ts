@@ -19,6 +19,7 @@ import {
 } from '@tether/model';
 import type { BackendSet, Endpoint, RouteTable, WeightedBackend } from '@tether/dataplane';
 import { EndpointIndex } from './endpoints';
+import { NONE, pathKey } from './kept';
 import { overridden } from './overlay-map';
 import {
   buildTable,
@@ -73,7 +74,7 @@ interface ParsedSnapshot {
   served: string[];
   /** Diagnostics of each object's parse, by object key (only objects that have some). */
   parseDiagnostics: Map<string, readonly Diagnostic[]>;
-  /** What each dialect parsed, in snapshot order: the input of its cross-object check. */
+  /** What each dialect with a cross-object check parsed, in snapshot order: its input. */
   byDialect: Map<string, ParsedObject[]>;
   /** Diagnostics of the cross-object checks. */
   crossChecked: Diagnostic[];
@@ -109,7 +110,7 @@ function parseAll(objects: readonly KubeObject[], cache: ParseCache): ParsedSnap
     if (result.empty) continue;
     if (result.diagnostics.length > 0) out.parseDiagnostics.set(result.key, result.diagnostics);
     for (const d of result.diagnostics) out.diagnostics.push(d);
-    for (const p of result.parsed) {
+    for (const p of result.checked) {
       const list = parsed.get(p.dialect);
       if (list) list.push(p);
       else parsed.set(p.dialect, [p]);
@@ -176,7 +177,7 @@ function endpointsOf(
   cache: ParseCache,
 ): Endpoint[] | undefined {
   const service = parsed.findService(ref.namespace, ref.service);
-  const slices = parsed.slices.get(`${ref.namespace}/${ref.service}`) ?? [];
+  const slices = parsed.slices.get(pathKey(ref.namespace, ref.service)) ?? [];
   return cache.memo('endpoints', backendKey(ref), [service, slices], () =>
     new EndpointIndex(service ? [service, ...slices] : slices).endpoints(ref),
   );
@@ -240,7 +241,14 @@ function placeComponent(
     sets.set(id, candidate);
     out.candidates.push(candidate);
   });
-  return out;
+  // Kept until the entry object changes: at their exact lengths (see kept.ts).
+  for (const c of out.candidates)
+    if (c.set.backends.length > 1) c.set.backends = c.set.backends.slice();
+  return {
+    candidates: out.candidates.slice(),
+    warnings: out.warnings.slice(),
+    lastGood: out.lastGood.slice(),
+  };
 }
 
 /** The entry points of a resolution, refused when an error names their object. */
@@ -336,7 +344,7 @@ function reconcileComponent(
     : goods;
   const weights =
     parsed.weights.size === 0
-      ? []
+      ? NONE
       : mine.map((e, i) => parsed.weights.get(`${ids[i]}→${e.backend.service}`));
   const created = cache.objectOf(key)?.metadata.creationTimestamp ?? '';
   // Endpoints change only with their Services and EndpointSlices: their epochs stand for them.
@@ -605,8 +613,8 @@ function reconcileChanges(
     const now = cache.parse(after, context);
     if (old.backendGroups.length > 0 || now.backendGroups.length > 0) return undefined;
     if (old.weights.length > 0 || now.weights.length > 0) return undefined;
-    if (old.sliceOf !== now.sliceOf || old.parsed.length !== now.parsed.length) return undefined;
-    if (old.parsed.some((p, i) => p.dialect !== now.parsed[i]!.dialect)) return undefined;
+    if (old.sliceOf !== now.sliceOf || old.checked.length !== now.checked.length) return undefined;
+    if (old.checked.some((p, i) => p.dialect !== now.checked[i]!.dialect)) return undefined;
     const groups = (r: CachedParse) => r.entryGroups.map((g) => g.key);
     if (!sameList(groups(old), groups(now))) return undefined;
     for (const [i, g] of now.entryGroups.entries()) {
@@ -629,9 +637,9 @@ function reconcileChanges(
       parsed.slices.set(now.sliceOf, replaced(list, before, after));
       for (const key of state.byService.get(now.sliceOf) ?? []) dirty.add(key);
     }
-    old.parsed.forEach((p, j) => {
+    old.checked.forEach((p, j) => {
       const list = parsed.byDialect.get(p.dialect) ?? [];
-      parsed.byDialect.set(p.dialect, replaced(list, p, now.parsed[j]!));
+      parsed.byDialect.set(p.dialect, replaced(list, p, now.checked[j]!));
     });
     for (const g of now.entryGroups) {
       parsed.components.set(g.key, { segments: [g.fragments], services: g.services });

@@ -56,7 +56,7 @@ export function placesOf(entry: EntryRef, regex: boolean): Place[] {
           : undefined;
     if (!protocol) continue;
     const port = servicePort ? l.port : undefined;
-    const listenerKey = `${protocol}:${port ?? ''}`;
+    const listenerKey = [protocol, port ?? ''].join(':');
     places.push({
       protocol,
       port,
@@ -64,10 +64,11 @@ export function placesOf(entry: EntryRef, regex: boolean): Place[] {
       host,
       path,
       kind,
-      routeKey: `${listenerKey} ${host} ${kind} ${path}`,
+      routeKey: [listenerKey, host, kind, path].join(' '),
     });
   }
-  return places;
+  // Kept with the candidate: at its exact length (see kept.ts).
+  return places.slice();
 }
 
 /** Where a route was placed in the table, and which candidate holds it. */

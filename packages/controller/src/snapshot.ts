@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { namespaceOf, type KubeObject } from '@tether/dialects';
+import { pathKey } from './kept';
 
 /** Every object the controller knows, as one immutable value per change. */
 export interface Snapshot {
@@ -9,7 +10,7 @@ export interface Snapshot {
 }
 
 export function objectKey(o: KubeObject): string {
-  return `${o.kind}/${namespaceOf(o)}/${o.metadata.name}`;
+  return pathKey(o.kind, namespaceOf(o), o.metadata.name);
 }
 
 /**
