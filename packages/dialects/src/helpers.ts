@@ -20,6 +20,12 @@ import type { KubeObject } from './types';
  */
 export class FieldCollector {
   readonly values: FieldValues = {};
+  /**
+   * One source per key and kind: several fields often come from one key (a JSON annotation
+   * holds a whole cookie), and the sources live as long as the object's parse result.
+   */
+  private readonly sourcesByKey = new Map<string, SourceRef>();
+  private readonly defaultsByKey = new Map<string, SourceRef>();
   constructor(
     readonly dialect: DialectId,
     readonly object: KubeObject,
@@ -27,7 +33,13 @@ export class FieldCollector {
   ) {}
 
   source(key: string, isDefault = false): SourceRef {
-    return sourceOf(this.dialect, this.object, key, isDefault);
+    const known = isDefault ? this.defaultsByKey : this.sourcesByKey;
+    let source = known.get(key);
+    if (!source) {
+      source = sourceOf(this.dialect, this.object, key, isDefault);
+      known.set(key, source);
+    }
+    return source;
   }
 
   /** Sets a value the user wrote under `key`. */

@@ -27,15 +27,24 @@ export function sourceOf(
   field: string,
   isDefault = false,
 ): SourceRef {
-  const ref: SourceRef = {
-    dialect,
-    kind: object.kind,
-    namespace: namespaceOf(object),
-    name: object.metadata.name,
-    field,
-  };
-  if (isDefault) ref.isDefault = true;
-  return ref;
+  // One literal per shape: adding `isDefault` to a finished object moves it out of the object
+  // into a separate property array (104 bytes instead of 72), for tens of thousands of sources.
+  return isDefault
+    ? {
+        dialect,
+        kind: object.kind,
+        namespace: namespaceOf(object),
+        name: object.metadata.name,
+        field,
+        isDefault: true,
+      }
+    : {
+        dialect,
+        kind: object.kind,
+        namespace: namespaceOf(object),
+        name: object.metadata.name,
+        field,
+      };
 }
 
 const PortRef = z.union([z.number().int(), z.string()]);
