@@ -22,7 +22,7 @@ import { pickEndpoint } from './balancer';
 import { readCookie } from './cookies';
 import { hashString, rendezvousScore } from './hash';
 import type { RequestFacts } from './hashkey';
-import type { EndpointRuntime, SetRuntime, Side } from './runtime';
+import { endpointById, type EndpointRuntime, type SetRuntime, type Side } from './runtime';
 import type { SessionToken, TokenCodec } from './token';
 
 /** The default `sourceIp` window: Kubernetes' default for `ClientIP` affinity (3 h). */
@@ -127,8 +127,9 @@ function expired(token: SessionToken, policy: PersistencePolicy, nowS: number): 
   return idle !== undefined && nowS - token.seenAt >= idle;
 }
 
+/** A compiled set keeps only serving endpoints (ready or draining): any may keep its sessions. */
 function available(ep: EndpointRuntime, nowMs: number): boolean {
-  return ep.serves && ep.stats.downUntil <= nowMs;
+  return ep.stats.downUntil <= nowMs;
 }
 
 /** The ring winner for a session key among the serving endpoints of a side. */
@@ -150,7 +151,7 @@ function sideOf(set: SetRuntime, canary: boolean): Side {
 }
 
 function resolveToken(set: SetRuntime, token: SessionToken): EndpointRuntime | undefined {
-  if (token.kind === 'endpoint') return set.byId.get(token.id);
+  if (token.kind === 'endpoint') return endpointById(set, token.id);
   return placeKey(sideOf(set, token.canary), hashString(token.id));
 }
 
@@ -242,7 +243,7 @@ function decideSourceIp(
   const timeoutMs = (policy.sourceIp?.timeoutSeconds ?? DEFAULT_SOURCE_IP_TIMEOUT_S) * 1000;
   const entry = ctx.sourceIp.get(set.id, facts.clientIp);
   if (entry && ctx.nowMs - entry.seenMs < timeoutMs) {
-    const ep = set.byId.get(entry.id);
+    const ep = endpointById(set, entry.id);
     if (ep && available(ep, ctx.nowMs)) {
       ctx.sourceIp.touch(set.id, facts.clientIp, ep.id, ctx.nowMs);
       d.endpoint = ep;

@@ -6,7 +6,7 @@
  */
 import type { BalancingAlgorithm } from '@tether/model';
 import { rendezvousScore } from './hash';
-import type { BackendRuntime, EndpointRuntime, Side } from './runtime';
+import { acceptsNew, type BackendRuntime, type EndpointRuntime, type Side } from './runtime';
 
 /** Latency assumed for an endpoint that has not answered yet, in ms. */
 const EWMA_DEFAULT_MS = 10;
@@ -21,7 +21,7 @@ export interface PickOptions {
 }
 
 export function candidate(ep: EndpointRuntime, o: PickOptions): boolean {
-  return ep.acceptsNew && ep !== o.exclude && ep.stats.downUntil <= o.nowMs;
+  return acceptsNew(ep) && ep !== o.exclude && ep.stats.downUntil <= o.nowMs;
 }
 
 function hasCandidate(b: BackendRuntime, o: PickOptions): boolean {

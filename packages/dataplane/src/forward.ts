@@ -15,7 +15,7 @@ import { deleteCookieValue, parseSetCookie, setCookieValue } from './cookies';
 import type { IncomingFacts } from './headers';
 import type { UpstreamHandler, UpstreamPool } from './upstream';
 import { HOP_BY_HOP_NAMES, isHopByHop } from './headers';
-import type { EndpointRuntime, SetRuntime } from './runtime';
+import { hostPortOf, type EndpointRuntime, type SetRuntime } from './runtime';
 import type { SessionToken } from './token';
 
 /** By name length: whether a response header may need more than copying. */
@@ -127,7 +127,7 @@ export class Exchange implements UpstreamHandler {
     this.#started = this.host.now();
     ep.stats.active++;
     const headers = this.facts.upstreamHeaders(this.set.cookie?.name, false);
-    if (this.facts.hostHeader === undefined) headers.push('host', ep.hostPort);
+    if (this.facts.hostHeader === undefined) headers.push('host', hostPortOf(ep));
     this.host.pool(ep).dispatch(
       {
         method: this.req.method ?? 'GET',

@@ -31,7 +31,13 @@ import { IncomingFacts } from './headers';
 import { createLogger, type Logger } from './logger';
 import { ProxyMetrics } from './metrics';
 import { UpstreamPool } from './upstream';
-import { CompiledTable, EndpointStats, type EndpointRuntime, type SetRuntime } from './runtime';
+import {
+  CompiledTable,
+  countOrigins,
+  EndpointStats,
+  type EndpointRuntime,
+  type SetRuntime,
+} from './runtime';
 import {
   createRouteTable,
   tableDerivation,
@@ -140,9 +146,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #listeners: ListenerState[] = [];
   readonly #pools = new Map<string, UpstreamPool>();
   readonly #poolTimers = new Map<string, NodeJS.Timeout>();
+  /** Counters per origin, shared by the endpoints of every set that leads there. */
   readonly #stats = new Map<string, EndpointStats>();
-  /** Endpoints of the table in force per origin (see `#countOrigins`). */
-  readonly #originRefs = new Map<string, number>();
   readonly #upgraded = new Set<Duplex>();
   readonly #options: ProxyOptions;
   #admin: Server | undefined;
@@ -258,35 +263,24 @@ export class Proxy implements ForwardHost, UpgradeHost {
   }
 
   /**
-   * Keeps, per origin, how many endpoints of the table in force lead to it, updated with the
-   * sets that joined (compiled by this table) and those that left (not carried over), so a
-   * swap costs in proportion to what changed. An origin nobody uses any more has its pool
-   * closed after a grace period (requests of the old table may still use it); one that comes
-   * back in time keeps it.
+   * Counts the endpoints per origin (see {@link countOrigins}). An origin nobody uses any more
+   * has its pool closed after a grace period (requests of the old table may still use it);
+   * one that comes back in time keeps it.
    */
   #countOrigins(compiled: CompiledTable): void {
-    for (const set of compiled.fresh) {
-      for (const ep of set.byId.values()) {
-        const n = this.#originRefs.get(ep.origin) ?? 0;
-        this.#originRefs.set(ep.origin, n + 1);
-        const timer = n === 0 ? this.#poolTimers.get(ep.origin) : undefined;
+    countOrigins(
+      compiled,
+      (origin) => {
+        const timer = this.#poolTimers.get(origin);
         if (timer) {
           clearTimeout(timer);
-          this.#poolTimers.delete(ep.origin);
+          this.#poolTimers.delete(origin);
         }
-      }
-    }
-    for (const set of compiled.left) {
-      for (const ep of set.byId.values()) {
-        const n = (this.#originRefs.get(ep.origin) ?? 1) - 1;
-        if (n > 0) {
-          this.#originRefs.set(ep.origin, n);
-          continue;
-        }
-        this.#originRefs.delete(ep.origin);
-        if (!this.#poolTimers.has(ep.origin)) this.#retireLater(ep.origin);
-      }
-    }
+      },
+      (origin) => {
+        if (!this.#poolTimers.has(origin)) this.#retireLater(origin);
+      },
+    );
   }
 
   #retireLater(origin: string): void {

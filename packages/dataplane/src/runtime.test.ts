@@ -1,6 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
-import { CompiledTable, EndpointStats, type CompileContext } from './runtime';
-import { createRouteTable, type BackendSet, type HostRoutes, type RouteTable } from './table';
+import {
+  CompiledTable,
+  EndpointStats,
+  countOrigins,
+  endpointById,
+  hostPortOf,
+  type CompileContext,
+} from './runtime';
+import {
+  createRouteTable,
+  type BackendSet,
+  type HostRoutes,
+  type RouteTable,
+  type WeightedBackend,
+} from './table';
 import { TokenCodec } from './token';
 
 function context(): CompileContext {
@@ -62,7 +75,7 @@ describe('compiled table', () => {
     expect(second.compiledSets).toBe(1);
     expect(second.sets.get('a')).toBe(first.sets.get('a'));
     expect(second.sets.get('b')).not.toBe(first.sets.get('b'));
-    expect([...(second.sets.get('b')?.byId.values() ?? [])].map((e) => e.origin)).toEqual([
+    expect((second.sets.get('b')?.endpoints ?? []).map((e) => e.origin)).toEqual([
       'http://10.0.0.3:8080',
     ]);
     expect([...second.origins()].sort()).toEqual(['http://10.0.0.1:8080', 'http://10.0.0.3:8080']);
@@ -136,11 +149,11 @@ describe('compiled table after a check by changes', () => {
     const c2 = new CompiledTable(second, ctx, c1);
     expect(c2.matcherHosts).toBe(1);
     expect(c2.compiledSets).toBe(1);
-    expect(c2.left.map((s) => s.byId.size)).toEqual([1]);
+    expect(c2.left.map((s) => s.endpoints.length)).toEqual([1]);
     const m2 = c2.matcher('HTTP', 80);
     expect(m2.match('b.example.com', '/')).toBeUndefined();
     expect(m2.match('b2.example.com', '/')).toBe(c2.sets.get('b'));
-    expect([...(c2.sets.get('b')?.byId.values() ?? [])].map((e) => e.origin)).toEqual([
+    expect((c2.sets.get('b')?.endpoints ?? []).map((e) => e.origin)).toEqual([
       'http://10.0.0.4:8080',
     ]);
     expect(m2.match('a.example.com', '/x')).toBe(keptA);
@@ -167,5 +180,133 @@ describe('compiled table after a check by changes', () => {
     const c2 = new CompiledTable(table('2', [set('a', '10.0.0.1'), set('b', '10.0.0.2')]), ctx, c1);
     expect(c2.matcherHosts).toBe(2); // built at swap time, for the listener the table before served
     expect(c2.matcher('HTTP', 80).match('b.example.com', '/')).toBe(c2.sets.get('b'));
+  });
+});
+
+describe('compiled set layout', () => {
+  /** A set whose one backend has `n` ready endpoints 10.0.<n>.1 .. 10.0.<n>.n. */
+  const wide = (id: string, n: number): BackendSet => ({
+    ...set(id, '10.0.0.1'),
+    backends: [
+      {
+        ref: { namespace: 'default', service: id, port: 80 },
+        endpoints: Array.from({ length: n }, (_, i) => ({
+          address: `10.0.${n}.${i + 1}`,
+          port: 8080,
+          ready: true,
+        })),
+      },
+    ],
+  });
+
+  it.each([1, 8, 9, 40])('finds each of %i endpoints by id, and no other id', (n) => {
+    const compiled = new CompiledTable(table('1', [wide('s', n)]), context());
+    const s = compiled.sets.get('s');
+    if (!s) throw new Error('set not compiled');
+    expect(s.endpoints).toHaveLength(n);
+    for (const ep of s.endpoints) expect(endpointById(s, ep.id)).toBe(ep);
+    expect(endpointById(s, 'AAAAAAAAAAAAAAAAAAAAAA')).toBeUndefined();
+    expect(endpointById(s, '')).toBeUndefined();
+  });
+
+  it.each([2, 9])(
+    'a backend listed twice: an id names the endpoint of the later one (%i endpoints each)',
+    (n) => {
+      const once = wide('s', n);
+      const twice: BackendSet = {
+        ...once,
+        backends: [...once.backends, { ...(once.backends[0] as WeightedBackend), weight: 3 }],
+      };
+      const s = new CompiledTable(table('1', [twice]), context()).sets.get('s');
+      if (!s) throw new Error('set not compiled');
+      expect(s.endpoints).toHaveLength(2 * n);
+      for (const ep of s.endpoints) expect(endpointById(s, ep.id)?.backend.weight).toBe(3);
+    },
+  );
+
+  it('one backend: its endpoints are the ring and the set endpoints; a canary has its own ring', () => {
+    const single = new CompiledTable(table('1', [wide('s', 3)]), context()).sets.get('s');
+    expect(single?.primary.ring).toBe(single?.primary.backends[0]?.endpoints);
+    expect(single?.endpoints).toBe(single?.primary.ring);
+    expect(single?.endpoints.map((ep) => hostPortOf(ep))).toEqual([
+      '10.0.3.1:8080',
+      '10.0.3.2:8080',
+      '10.0.3.3:8080',
+    ]);
+
+    const base = wide('c', 2);
+    const canaryFirst: BackendSet = {
+      ...base,
+      backends: [
+        {
+          ref: { namespace: 'default', service: 'canary', port: 80 },
+          canary: { weight: 10 },
+          endpoints: [{ address: 'fd00::1', port: 8080, ready: true }],
+        },
+        ...base.backends,
+      ],
+    };
+    const c = new CompiledTable(table('1', [canaryFirst]), context()).sets.get('c');
+    expect(c?.primary.ring.map((ep) => ep.origin)).toEqual([
+      'http://10.0.2.1:8080',
+      'http://10.0.2.2:8080',
+    ]);
+    expect(c?.canary?.ring.map((ep) => ep.origin)).toEqual(['http://[fd00::1]:8080']);
+    expect(c?.canary?.ring.map((ep) => hostPortOf(ep))).toEqual(['[fd00::1]:8080']);
+    // Table order, canary included: what tokens and source-IP sessions are resolved against.
+    expect(c?.endpoints.map((ep) => ep.origin)).toEqual([
+      'http://[fd00::1]:8080',
+      'http://10.0.2.1:8080',
+      'http://10.0.2.2:8080',
+    ]);
+    for (const ep of c?.endpoints ?? []) expect(c && endpointById(c, ep.id)).toBe(ep);
+  });
+
+  it('sets leading to the same origin share its counters and its origin string', () => {
+    const compiled = new CompiledTable(
+      table('1', [set('a', '10.0.0.1'), set('b', '10.0.0.1')]),
+      context(),
+    );
+    const [a, b] = [compiled.sets.get('a')?.endpoints[0], compiled.sets.get('b')?.endpoints[0]];
+    expect(a?.id).not.toBe(b?.id);
+    expect(a?.stats).toBe(b?.stats);
+    expect(a?.origin).toBe('http://10.0.0.1:8080');
+    expect(a?.stats.origin).toBe(a?.origin);
+  });
+});
+
+describe('origin counts across swaps', () => {
+  it('counts endpoints per origin and reports origins that gain their first or lose their last', () => {
+    const ctx = context();
+    const events: string[] = [];
+    const swap = (compiled: CompiledTable): CompiledTable => {
+      countOrigins(
+        compiled,
+        (o) => events.push(`used ${o}`),
+        (o) => events.push(`unused ${o}`),
+      );
+      return compiled;
+    };
+    const [a, b] = [set('a', '10.0.0.1'), set('b', '10.0.0.1')];
+    const c1 = swap(new CompiledTable(table('1', [a, b]), ctx));
+    expect(events.splice(0)).toEqual(['used http://10.0.0.1:8080']);
+    const shared = c1.sets.get('a')?.endpoints[0]?.stats;
+    expect(shared?.refs).toBe(2);
+
+    // b moves to another origin: 10.0.0.1 keeps a's endpoint.
+    const c2 = swap(new CompiledTable(table('2', [a, set('b', '10.0.0.2')]), ctx, c1));
+    expect(events.splice(0)).toEqual(['used http://10.0.0.2:8080']);
+    expect(shared?.refs).toBe(1);
+
+    // a leaves: 10.0.0.1 has no endpoint left; b is replaced by an equal set (same origin).
+    const c3 = swap(new CompiledTable(table('3', [set('b', '10.0.0.2')]), ctx, c2));
+    expect(events.splice(0)).toEqual(['unused http://10.0.0.1:8080']);
+    expect(shared?.refs).toBe(0);
+    expect(c3.sets.get('b')?.endpoints[0]?.stats.refs).toBe(1);
+
+    // a comes back: the same counters, counted again.
+    swap(new CompiledTable(table('4', [a, set('b', '10.0.0.2')]), ctx, c3));
+    expect(events.splice(0)).toEqual(['used http://10.0.0.1:8080']);
+    expect(shared?.refs).toBe(1);
   });
 });

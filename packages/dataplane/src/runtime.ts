@@ -25,6 +25,12 @@ import { compileHashKey, type HashKeyFn } from './hashkey';
 
 /** Counters of one upstream origin (address:port), kept across table swaps. */
 export class EndpointStats {
+  /**
+   * Endpoints of the table in force that lead to this origin (kept by the proxy, see
+   * `Proxy#countOrigins`): a field here rather than a second map by origin, which for tens of
+   * thousands of origins would cost about a MiB of hash table.
+   */
+  refs = 0;
   /** Requests in flight. */
   active = 0;
   /** Moving average of the time to response headers, in ms; 0 until the first response. */
@@ -34,34 +40,47 @@ export class EndpointStats {
   constructor(readonly origin: string) {}
 }
 
+/**
+ * A serving endpoint (ready or draining) of a backend; the others are not kept. There is one
+ * per endpoint and backend set, tens of thousands in a large table, so it holds only what
+ * requests read: no flags that are always true, nothing that is cheap to derive where it is
+ * rarely needed (see {@link hostPortOf}).
+ */
 export interface EndpointRuntime {
   /** Keyed endpoint id (what `endpoint` tokens carry). */
   readonly id: string;
   readonly seed: number;
   readonly address: string;
   readonly port: number;
-  /** `http://address:port` (brackets for IPv6). */
+  /** `http://address:port` (brackets for IPv6); the same string as `stats.origin`. */
   readonly origin: string;
-  /** `address:port` for a Host header (brackets for IPv6). */
-  readonly hostPort: string;
-  /** Weight for new sessions; 0 when the endpoint takes no new sessions. */
+  /** Weight for new sessions; 0 when the endpoint takes no new sessions (see {@link acceptsNew}). */
   readonly weight: number;
   /** Weight on the balanced-mode ring (any serving endpoint). */
   readonly ringWeight: number;
-  readonly acceptsNew: boolean;
-  readonly serves: boolean;
   readonly backend: BackendRuntime;
   readonly stats: EndpointStats;
   /** Smooth weighted round-robin state. */
   current: number;
 }
 
+/** Whether the endpoint may get new sessions and unpinned requests (ready, not terminating, weight > 0). */
+export function acceptsNew(ep: EndpointRuntime): boolean {
+  return ep.weight > 0;
+}
+
+const SCHEME = 'http://';
+
+/** `address:port` for a Host header (brackets for IPv6); needed only for requests without one. */
+export function hostPortOf(ep: EndpointRuntime): string {
+  return ep.origin.slice(SCHEME.length);
+}
+
 export interface BackendRuntime {
-  readonly key: string;
   readonly seed: number;
   readonly weight: number;
   readonly canary: boolean;
-  /** Serving endpoints (ready or draining); the others are not kept. */
+  /** Its serving endpoints (ready or draining). */
   readonly endpoints: readonly EndpointRuntime[];
   rr: number;
 }
@@ -70,7 +89,10 @@ export interface BackendRuntime {
 export interface Side {
   readonly canary: boolean;
   readonly backends: readonly BackendRuntime[];
-  /** Every serving endpoint of the side: the ring that `key` tokens are placed on. */
+  /**
+   * Every serving endpoint of the side: the ring that `key` tokens are placed on. The very
+   * array of the backend's endpoints when the side has one backend.
+   */
   readonly ring: readonly EndpointRuntime[];
 }
 
@@ -84,10 +106,36 @@ export interface SetRuntime {
   readonly primary: Side;
   readonly canary: Side | undefined;
   readonly canaryRules: CanaryRules | undefined;
-  readonly byId: ReadonlyMap<string, EndpointRuntime>;
+  /**
+   * Every serving endpoint of the set, backend by backend in table order (the backend's own
+   * array when the set has one backend).
+   */
+  readonly endpoints: readonly EndpointRuntime[];
+  /**
+   * Endpoints by id, only for sets with more than {@link SCAN_MAX} endpoints; smaller sets are
+   * searched in `endpoints` (see {@link endpointById}).
+   */
+  readonly byId: ReadonlyMap<string, EndpointRuntime> | undefined;
   readonly hashKey: HashKeyFn | undefined;
-  /** Names of request headers this set reads (lower case), besides Host and Cookie. */
-  readonly headerNames: readonly string[];
+}
+
+/**
+ * Up to this many endpoints, a set finds an endpoint by id by comparing ids in turn, which is
+ * as quick as a map lookup (that first hashes the id); a map for each of tens of thousands of
+ * small sets would cost about 180 bytes each.
+ */
+const SCAN_MAX = 8;
+
+/** The set's endpoint with this keyed id (from a token or a source-IP session). */
+export function endpointById(set: SetRuntime, id: string): EndpointRuntime | undefined {
+  if (set.byId) return set.byId.get(id);
+  // From the end: of equal ids (a backend listed twice) the last one wins, as in the map.
+  const endpoints = set.endpoints;
+  for (let i = endpoints.length - 1; i >= 0; i--) {
+    const ep = endpoints[i] as EndpointRuntime;
+    if (ep.id === id) return ep;
+  }
+  return undefined;
 }
 
 /** The companion cookie used in application-cookie mode when the policy names none. */
@@ -106,87 +154,116 @@ export interface CompileContext {
   stats(origin: string): EndpointStats;
 }
 
+/** The balancer cookie of `cookie` mode when the policy names none; one object for every set. */
+const DEFAULT_BALANCER_COOKIE: CookieSpec = { ...DEFAULT_COMPANION_COOKIE, name: 'TETHER' };
+
+/**
+ * `http://address:port` (brackets for IPv6), built flat: a template literal makes a rope of
+ * about three 32-byte nodes over the pieces, kept for as long as the string is.
+ */
 function originOf(address: string, port: number): string {
-  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+  return address.includes(':')
+    ? [SCHEME, '[', address, ']:', port].join('')
+    : [SCHEME, address, ':', port].join('');
+}
+
+/**
+ * Arrays grown by `push` (and `flatMap`) keep spare capacity (17 slots for one element); with
+ * tens of thousands of sets that is MiBs. Compiled arrays live as long as their set, so they
+ * are copied to their exact length once built (`map`, `filter` and `slice` make exact ones).
+ */
+function exact<T>(grown: T[]): T[] {
+  return grown.slice();
+}
+
+/** Compiles one backend; `endpoints` is filled in before the backend is used. */
+function compileBackend(
+  def: BackendSet,
+  b: BackendSet['backends'][number],
+  ctx: CompileContext,
+): BackendRuntime {
+  const key = backendKey(b.ref);
+  const runtime: { -readonly [K in keyof BackendRuntime]: BackendRuntime[K] } = {
+    seed: hashString(key),
+    weight: b.weight ?? 1,
+    canary: b.canary !== undefined,
+    endpoints: [],
+    rr: 0,
+  };
+  const endpoints: EndpointRuntime[] = [];
+  const seen = new Set<string>();
+  for (const ep of b.endpoints) {
+    if (!servesExistingSessions(ep)) continue;
+    const origin = originOf(ep.address, ep.port);
+    if (seen.has(origin)) continue;
+    seen.add(origin);
+    const id = ctx.codec.endpointId(def.id, key, ep.address, ep.port);
+    const stats = ctx.stats(origin);
+    endpoints.push({
+      id,
+      seed: Buffer.from(id, 'base64url').readUInt32BE(0),
+      address: ep.address,
+      port: ep.port,
+      // One string per origin, however many sets lead to it.
+      origin: stats.origin,
+      weight: acceptsNewSessions(ep) ? (ep.weight ?? 1) : 0,
+      ringWeight: ep.weight && ep.weight > 0 ? ep.weight : 1,
+      backend: runtime,
+      stats,
+      current: 0,
+    });
+  }
+  runtime.endpoints = exact(endpoints);
+  return runtime;
+}
+
+function compileSide(canary: boolean, backends: readonly BackendRuntime[]): Side {
+  const only = backends.length === 1 ? backends[0] : undefined;
+  return {
+    canary,
+    backends,
+    ring: only ? only.endpoints : exact(backends.flatMap((b) => b.endpoints)),
+  };
 }
 
 function compileSet(def: BackendSet, ctx: CompileContext): SetRuntime {
-  const byId = new Map<string, EndpointRuntime>();
-  const primaryBackends: BackendRuntime[] = [];
-  let canaryBackend: BackendRuntime | undefined;
-  for (const b of def.backends) {
-    const key = backendKey(b.ref);
-    const endpoints: EndpointRuntime[] = [];
-    const runtime: BackendRuntime = {
-      key,
-      seed: hashString(key),
-      weight: b.weight ?? 1,
-      canary: b.canary !== undefined,
-      endpoints,
-      rr: 0,
-    };
-    const seen = new Set<string>();
-    for (const ep of b.endpoints) {
-      if (!servesExistingSessions(ep)) continue;
-      const origin = originOf(ep.address, ep.port);
-      if (seen.has(origin)) continue;
-      seen.add(origin);
-      const id = ctx.codec.endpointId(def.id, key, ep.address, ep.port);
-      const fresh = acceptsNewSessions(ep);
-      const e: EndpointRuntime = {
-        id,
-        seed: Buffer.from(id, 'base64url').readUInt32BE(0),
-        address: ep.address,
-        port: ep.port,
-        origin,
-        hostPort: origin.slice('http://'.length),
-        weight: fresh ? (ep.weight ?? 1) : 0,
-        ringWeight: ep.weight && ep.weight > 0 ? ep.weight : 1,
-        acceptsNew: fresh,
-        serves: true,
-        backend: runtime,
-        stats: ctx.stats(origin),
-        current: 0,
-      };
-      endpoints.push(e);
-      byId.set(id, e);
-    }
-    if (runtime.canary) canaryBackend = runtime;
-    else primaryBackends.push(runtime);
+  const backends = def.backends.map((b) => compileBackend(def, b, ctx));
+  const primary = compileSide(
+    false,
+    backends.filter((b) => !b.canary),
+  );
+  const canaryBackend = backends.find((b) => b.canary);
+  const canary = canaryBackend ? compileSide(true, [canaryBackend]) : undefined;
+  const endpoints =
+    backends.length === 1 ? primary.ring : exact(backends.flatMap((b) => b.endpoints));
+  let byId: Map<string, EndpointRuntime> | undefined;
+  if (endpoints.length > SCAN_MAX) {
+    byId = new Map();
+    for (const ep of endpoints) byId.set(ep.id, ep);
   }
-  const side = (canary: boolean, backends: BackendRuntime[]): Side => ({
-    canary,
-    backends,
-    ring: backends.flatMap((b) => b.endpoints),
-  });
   const policy = def.policy;
   const cookie =
     policy.mode === 'cookie'
-      ? (policy.cookie ?? { ...DEFAULT_COMPANION_COOKIE, name: 'TETHER' })
+      ? (policy.cookie ?? DEFAULT_BALANCER_COOKIE)
       : policy.mode === 'appCookie'
         ? (policy.cookie ?? DEFAULT_COMPANION_COOKIE)
         : undefined;
-  const canaryRules = def.backends.find((b) => b.canary)?.canary;
   const hashKey =
     def.loadBalancing.algorithm === 'hash' && def.loadBalancing.hashKey
       ? compileHashKey(def.loadBalancing.hashKey)
       : undefined;
-  const headerNames = new Set<string>();
-  if (policy.mode === 'header' && policy.header) headerNames.add(policy.header.name.toLowerCase());
-  if (canaryRules?.header) headerNames.add(canaryRules.header.toLowerCase());
-  for (const h of hashKey?.headers ?? []) headerNames.add(h);
   return {
     def,
     id: def.id,
     policy,
     balancing: def.loadBalancing,
     cookie,
-    primary: side(false, primaryBackends),
-    canary: canaryBackend ? side(true, [canaryBackend]) : undefined,
-    canaryRules,
+    primary,
+    canary,
+    canaryRules: def.backends.find((b) => b.canary)?.canary,
+    endpoints,
     byId,
     hashKey,
-    headerNames: [...headerNames],
   };
 }
 
@@ -350,8 +427,31 @@ export class CompiledTable {
   origins(): ReadonlySet<string> {
     if (this.#origins) return this.#origins;
     const out = new Set<string>();
-    for (const set of this.sets.values()) for (const ep of set.byId.values()) out.add(ep.origin);
+    for (const set of this.sets.values()) for (const ep of set.endpoints) out.add(ep.origin);
     this.#origins = out;
     return out;
+  }
+}
+
+/**
+ * Keeps `EndpointStats.refs` (how many endpoints of the table in force lead to each origin)
+ * up to date for a swap to `compiled`, from the sets it compiled and those it left behind, so
+ * a swap costs in proportion to what changed. `used` hears of an origin that had no endpoint
+ * and has one now; `unused` of one that has none left.
+ */
+export function countOrigins(
+  compiled: CompiledTable,
+  used: (origin: string) => void,
+  unused: (origin: string) => void,
+): void {
+  for (const set of compiled.fresh) {
+    for (const ep of set.endpoints) if (ep.stats.refs++ === 0) used(ep.origin);
+  }
+  for (const set of compiled.left) {
+    for (const ep of set.endpoints) {
+      if (--ep.stats.refs > 0) continue;
+      ep.stats.refs = 0;
+      unused(ep.origin);
+    }
   }
 }
