@@ -11,7 +11,7 @@ import {
 import { gatewayApi } from './gateway-api';
 import { huaweiCce } from './huawei-cce';
 import { ingressNginx } from './ingress-nginx';
-import { entriesOf, namespaceOf, sourceOf, structureFragment } from './kube';
+import { entriesOf, namespaceOf, sourceOf, structureFragment, withSharedEntries } from './kube';
 import { kubeService } from './kube-service';
 import { ociLb } from './oci-lb';
 import { ociNativeIngress } from './oci-native-ingress';
@@ -110,31 +110,10 @@ export interface ParsedSnapshot {
   parsed: ParsedObject[];
 }
 
-/** Parses one object with every dialect that applies to it. Never throws. */
-export function parseObject(
-  object: KubeObject,
-  context: ParseContext,
-): { fragments: Fragment[]; diagnostics: Diagnostic[]; parsed: ParsedObject[] } {
-  const fragments: Fragment[] = [];
-  const diagnostics: Diagnostic[] = [];
-  const parsed: ParsedObject[] = [];
-  if (!READ_KINDS.has(object.kind)) {
-    if (!QUIET_KINDS.has(object.kind)) {
-      diagnostics.push(
-        info(
-          'UnknownKind',
-          `${object.kind} ${namespaceOf(object)}/${object.metadata.name} is not a kind Tether reads; skipped`,
-          sourceOf('kubernetes', object, 'kind'),
-        ),
-      );
-    }
-    return { fragments, diagnostics, parsed };
-  }
-  const structure = entriesOf(object);
-  diagnostics.push(...structure.diagnostics);
-  fragments.push(...(structure.spec ?? []).map(structureFragment));
+/** Every dialect that applies reads the object; what each finds is added to `out`. */
+function readDialects(object: KubeObject, context: ParseContext, out: ObjectParse): void {
   for (const dialect of DIALECTS) {
-    diagnostics.push(...unknownKeys(dialect, object));
+    out.diagnostics.push(...unknownKeys(dialect, object));
     if (!dialect.appliesTo(object)) continue;
     let result;
     try {
@@ -152,11 +131,41 @@ export function parseObject(
         ],
       };
     }
-    fragments.push(...result.fragments);
-    diagnostics.push(...result.diagnostics);
-    parsed.push({ object, dialect: dialect.id, result });
+    out.fragments.push(...result.fragments);
+    out.diagnostics.push(...result.diagnostics);
+    out.parsed.push({ object, dialect: dialect.id, result });
   }
-  return { fragments, diagnostics, parsed };
+}
+
+export interface ObjectParse {
+  fragments: Fragment[];
+  diagnostics: Diagnostic[];
+  parsed: ParsedObject[];
+}
+
+/** Parses one object with every dialect that applies to it. Never throws. */
+export function parseObject(object: KubeObject, context: ParseContext): ObjectParse {
+  const out: ObjectParse = { fragments: [], diagnostics: [], parsed: [] };
+  if (!READ_KINDS.has(object.kind)) {
+    if (!QUIET_KINDS.has(object.kind)) {
+      out.diagnostics.push(
+        info(
+          'UnknownKind',
+          `${object.kind} ${namespaceOf(object)}/${object.metadata.name} is not a kind Tether reads; skipped`,
+          sourceOf('kubernetes', object, 'kind'),
+        ),
+      );
+    }
+    return out;
+  }
+  const structure = entriesOf(object);
+  out.diagnostics.push(...structure.diagnostics);
+  const entries = structure.spec;
+  if (entries) {
+    out.fragments.push(...entries.map(structureFragment));
+    withSharedEntries(object, entries, () => readDialects(object, context, out));
+  } else readDialects(object, context, out);
+  return out;
 }
 
 /** Parses every object, then runs the rules that span objects. */

@@ -210,16 +210,58 @@ function ingressBackendRef(
   return { namespace, service: svc.name, port: port ?? 0 };
 }
 
+/**
+ * A listener list shared by every entry point served the same way: one list instead of one
+ * per entry point. Frozen, so a reader that changed one would fail rather than change them all.
+ */
+function sharedListeners(...listeners: Listener[]): Listener[] {
+  return Object.freeze(listeners.map((l) => Object.freeze(l))) as Listener[];
+}
+
+const HTTP_80 = sharedListeners({ protocol: 'HTTP', port: 80 });
+const HTTPS_443 = sharedListeners({ protocol: 'HTTPS', port: 443 });
+const TCP_443 = sharedListeners({ protocol: 'TCP', port: 443 });
+const HTTP_80_AND_HTTPS_443 = sharedListeners(
+  { protocol: 'HTTP', port: 80 },
+  { protocol: 'HTTPS', port: 443 },
+);
+const ROUTE_LISTENERS = sharedListeners({ protocol: 'HTTP' }, { protocol: 'HTTPS' });
+
+/** Whether two listener lists say the same thing, so that one can stand for the other. */
+export function sameListeners(a: readonly Listener[], b: readonly Listener[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((l, i) => {
+      const other = b[i];
+      return (
+        other !== undefined &&
+        l.protocol === other.protocol &&
+        l.port === other.port &&
+        'port' in l === 'port' in other
+      );
+    })
+  );
+}
+
 function ingressListeners(spec: IngressSpec, host: string | undefined): Listener[] {
   const tlsHosts = (spec.tls ?? []).flatMap((t) => t.hosts ?? ['*']);
   const secured =
     tlsHosts.includes('*') || (host !== undefined && tlsHosts.some((h) => hostMatches(h, host)));
-  return secured
-    ? [
-        { protocol: 'HTTP', port: 80 },
-        { protocol: 'HTTPS', port: 443 },
-      ]
-    : [{ protocol: 'HTTP', port: 80 }];
+  return secured ? HTTP_80_AND_HTTPS_443 : HTTP_80;
+}
+
+/** Rule names for the small indexes nearly every object uses, built once rather than per parse. */
+const RULE_NAMES: string[][] = [];
+const INTERNED_INDEXES = 16;
+
+/** `rules[i].paths[j]` of an Ingress, or `rules[i]` of an HTTPRoute when `path` is undefined. */
+function ruleName(rule: number, path?: number): string {
+  const build = (): string =>
+    path === undefined ? `rules[${rule}]` : ['rules[', rule, '].paths[', path, ']'].join('');
+  if (rule >= INTERNED_INDEXES || (path ?? 0) >= INTERNED_INDEXES) return build();
+  const row = (RULE_NAMES[rule] ??= []);
+  // Slot 0 holds `rules[i]`; slot j + 1 holds `rules[i].paths[j]`.
+  return (row[path === undefined ? 0 : path + 1] ??= build());
 }
 
 function hostMatches(pattern: string, host: string): boolean {
@@ -236,23 +278,58 @@ function pathType(raw: string | undefined): PathMatchType {
   return parsed.success ? parsed.data : 'ImplementationSpecific';
 }
 
+/**
+ * The entry points of the object being parsed, while its dialects read it (see
+ * `withSharedEntries`).
+ */
+let reading: { object: KubeObject; entries: EntryBackend[] } | undefined;
+
+/**
+ * Runs `read` with the entry points of `object` computed once: the structure pass and every
+ * dialect that reads the object get the same EntryRef and BackendRef objects, so the fragments
+ * of one entry point share one entry (tens of thousands of copies otherwise). Readers must not
+ * change what they get. Outside `read`, every call builds the entry points afresh.
+ */
+export function withSharedEntries<T>(
+  object: KubeObject,
+  entries: EntryBackend[],
+  read: () => T,
+): T {
+  const outer = reading;
+  reading = { object, entries };
+  try {
+    return read();
+  } finally {
+    reading = outer;
+  }
+}
+
+function sharedEntriesOf(object: KubeObject): EntryBackend[] | undefined {
+  return reading?.object === object ? reading.entries : undefined;
+}
+
 /** Every Ingress rule path (and the default backend) with the Service port it routes to. */
 export function ingressEntries(object: KubeObject, spec: IngressSpec): EntryBackend[] {
+  const shared = sharedEntriesOf(object);
+  if (shared) return shared;
   const namespace = namespaceOf(object);
-  const base = { kind: object.kind, namespace, name: object.metadata.name };
+  const kind = object.kind;
+  const name = object.metadata.name;
   const out: EntryBackend[] = [];
   (spec.rules ?? []).forEach((rule, i) => {
     (rule.http?.paths ?? []).forEach((p, j) => {
       const backend = ingressBackendRef(namespace, p.backend);
       if (!backend) return;
-      const entry: EntryRef = {
-        ...base,
-        rule: `rules[${i}].paths[${j}]`,
-        path: p.path ?? '/',
-        pathType: pathType(p.pathType),
-        listeners: ingressListeners(spec, rule.host),
-      };
-      if (rule.host !== undefined) entry.host = rule.host;
+      const rulePath = ruleName(i, j);
+      const path = p.path ?? '/';
+      const type = pathType(p.pathType);
+      const listeners = ingressListeners(spec, rule.host);
+      const host = rule.host;
+      // One literal each way: a property added later would live outside the object.
+      const entry: EntryRef =
+        host === undefined
+          ? { kind, namespace, name, rule: rulePath, path, pathType: type, listeners }
+          : { kind, namespace, name, rule: rulePath, path, pathType: type, listeners, host };
       out.push({ entry, backend });
     });
   });
@@ -260,7 +337,9 @@ export function ingressEntries(object: KubeObject, spec: IngressSpec): EntryBack
   if (fallback) {
     out.push({
       entry: {
-        ...base,
+        kind,
+        namespace,
+        name,
         rule: 'defaultBackend',
         path: '/',
         pathType: 'Prefix',
@@ -279,6 +358,8 @@ function serviceProtocol(raw: string | undefined): Listener['protocol'] {
 /** A Service's own load-balancer listeners, one entry per port; only for type LoadBalancer. */
 export function serviceEntries(object: KubeObject, spec: ServiceSpec): EntryBackend[] {
   if (spec.type !== 'LoadBalancer') return [];
+  const shared = sharedEntriesOf(object);
+  if (shared) return shared;
   const namespace = namespaceOf(object);
   return (spec.ports ?? []).map((p) => ({
     entry: {
@@ -294,6 +375,8 @@ export function serviceEntries(object: KubeObject, spec: ServiceSpec): EntryBack
 
 /** Every HTTPRoute rule with each Service it sends traffic to. */
 export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): EntryBackend[] {
+  const shared = sharedEntriesOf(object);
+  if (shared) return shared;
   const namespace = namespaceOf(object);
   const out: EntryBackend[] = [];
   (spec.rules ?? []).forEach((rule, i) => {
@@ -304,7 +387,7 @@ export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): Entry
         kind: object.kind,
         namespace,
         name: object.metadata.name,
-        rule: `rules[${i}]`,
+        rule: ruleName(i),
         path: firstPath?.value ?? '/',
         pathType:
           firstPath?.type === 'Exact'
@@ -313,7 +396,7 @@ export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): Entry
               ? 'RegularExpression'
               : 'Prefix',
         // A route attaches to Gateway listeners of either protocol; Tether serves it on both of its own.
-        listeners: [{ protocol: 'HTTP' }, { protocol: 'HTTPS' }],
+        listeners: ROUTE_LISTENERS,
       };
       const host = spec.hostnames?.[0];
       if (host !== undefined) entry.host = host;
@@ -331,21 +414,18 @@ export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): Entry
 /** The listeners an OpenShift Route is served on, from its TLS termination. */
 export function routeListeners(spec: RouteSpec): Listener[] {
   const termination = spec.tls?.termination?.toLowerCase();
-  if (termination === 'passthrough') return [{ protocol: 'TCP', port: 443 }];
+  if (termination === 'passthrough') return TCP_443;
   if (termination === 'edge' || termination === 'reencrypt') {
     const insecure = spec.tls?.insecureEdgeTerminationPolicy?.toLowerCase();
-    return insecure === 'allow' || insecure === 'redirect'
-      ? [
-          { protocol: 'HTTP', port: 80 },
-          { protocol: 'HTTPS', port: 443 },
-        ]
-      : [{ protocol: 'HTTPS', port: 443 }];
+    return insecure === 'allow' || insecure === 'redirect' ? HTTP_80_AND_HTTPS_443 : HTTPS_443;
   }
-  return [{ protocol: 'HTTP', port: 80 }];
+  return HTTP_80;
 }
 
 /** An OpenShift Route with its primary and alternate backends. */
 export function routeEntries(object: KubeObject, spec: RouteSpec): EntryBackend[] {
+  const shared = sharedEntriesOf(object);
+  if (shared) return shared;
   const namespace = namespaceOf(object);
   const entry: EntryRef = {
     kind: object.kind,
@@ -387,6 +467,15 @@ export function entriesOf(object: KubeObject): Spec<EntryBackend[]> {
     default:
       return { spec: [], diagnostics: [] };
   }
+}
+
+/**
+ * The entry point served on `listeners` as a vendor sees it. When they say what the structure
+ * says, the entry itself is kept, so its fragments share one entry and resolve copies nothing.
+ */
+export function servedOn(item: EntryBackend, listeners: Listener[]): EntryBackend {
+  if (sameListeners(item.entry.listeners, listeners)) return item;
+  return { ...item, entry: { ...item.entry, listeners } };
 }
 
 /** An entry fragment with no settings: it makes the entry point appear with mode `none`. */

@@ -1,6 +1,6 @@
 import { Diagnostic, EntryFragment, PRECEDENCE, warning } from '@tether/model';
 import { FieldCollector } from '../helpers';
-import { EntryBackend, readService, serviceEntries, sourceOf } from '../kube';
+import { EntryBackend, readService, servedOn, serviceEntries, sourceOf } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import {
   annotation,
@@ -100,10 +100,12 @@ export function parse(object: KubeObject, _context: ParseContext): ParseResult {
       (spec.ports ?? []).map((p) => p.port),
       diagnostics,
     );
-    served = entries.map((e) => ({
-      ...e,
-      entry: { ...e.entry, listeners: e.entry.listeners.map((l) => ccmListener(l, plan)) },
-    }));
+    served = entries.map((e) =>
+      servedOn(
+        e,
+        e.entry.listeners.map((l) => ccmListener(l, plan)),
+      ),
+    );
     readCookiePersistence(object, c, served);
   }
   const fragments: EntryFragment[] = served.map((e) => ({

@@ -7,6 +7,7 @@ import {
   ingressEntries,
   readIngress,
   readService,
+  servedOn,
   sourceOf,
 } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
@@ -178,13 +179,9 @@ export function parse(object: KubeObject, context: ParseContext): ParseResult {
   const c = new FieldCollector(DIALECT, object, diagnostics);
   readPolicy(object, c);
   const plan = listenerPlan(object, spec, diagnostics);
-  const served = ingressEntries(object, spec).map((item) => ({
-    ...item,
-    entry: {
-      ...item.entry,
-      listeners: [nicListener(item.entry, servicePort(item, context), plan)],
-    },
-  }));
+  const served = ingressEntries(object, spec).map((item) =>
+    servedOn(item, [nicListener(item.entry, servicePort(item, context), plan)]),
+  );
   readCookiePersistence(object, c, served);
   const fragments: EntryFragment[] = served.map((e) => ({
     type: 'entry',
