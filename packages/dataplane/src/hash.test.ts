@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { hashString, mix32, rendezvous, type RendezvousNode } from './hash';
+import { hashString, mix32, rendezvous, rendezvousScore, type RendezvousNode } from './hash';
 
 function nodes(n: number, weight = 1): RendezvousNode[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -10,6 +10,16 @@ function nodes(n: number, weight = 1): RendezvousNode[] {
 
 describe('rendezvous hashing', () => {
   const keys = Array.from({ length: 20000 }, (_, i) => hashString(`session-${i}`));
+
+  it('scores a seed the same whether it is given as a signed or an unsigned 32-bit number', () => {
+    for (const node of nodes(50)) {
+      const signed = { seed: node.seed | 0, weight: 2 };
+      const unsigned = { seed: node.seed >>> 0, weight: 2 };
+      for (const k of keys.slice(0, 200))
+        expect(rendezvousScore(k, signed)).toBe(rendezvousScore(k, unsigned));
+    }
+    expect(nodes(50).some((n) => n.seed >= 2 ** 31)).toBe(true);
+  });
 
   it.each([3, 5, 10])(
     'adding one endpoint to %i moves about 1/(N+1) of the keys, all to the new one',

@@ -168,12 +168,27 @@ function originOf(address: string, port: number): string {
 }
 
 /**
- * Arrays grown by `push` (and `flatMap`) keep spare capacity (17 slots for one element); with
- * tens of thousands of sets that is MiBs. Compiled arrays live as long as their set, so they
- * are copied to their exact length once built (`map`, `filter` and `slice` make exact ones).
+ * Arrays grown by `push` (and those from `filter` and `flatMap`) keep spare capacity: 17
+ * slots for one element. With tens of thousands of sets that is MiBs, so compiled arrays,
+ * which live as long as their set, are copied to their exact length once built (`slice`,
+ * `map` and `concat` make exact ones).
  */
 function exact<T>(grown: T[]): T[] {
   return grown.slice();
+}
+
+/** The endpoints of several backends in one array of exact length. */
+function joined(backends: readonly BackendRuntime[]): readonly EndpointRuntime[] {
+  return ([] as EndpointRuntime[]).concat(...backends.map((b) => b.endpoints));
+}
+
+/**
+ * A 32-bit seed as a signed integer: V8 keeps it in the object as a small integer, where an
+ * unsigned one above 2^31 would make the field a boxed 16-byte number in every such object.
+ * Hashing converts seeds to signed 32 bits anyway (`^`, `Math.imul`), so placement is unchanged.
+ */
+function seedOf(unsigned: number): number {
+  return unsigned | 0;
 }
 
 /** Compiles one backend; `endpoints` is filled in before the backend is used. */
@@ -184,7 +199,7 @@ function compileBackend(
 ): BackendRuntime {
   const key = backendKey(b.ref);
   const runtime: { -readonly [K in keyof BackendRuntime]: BackendRuntime[K] } = {
-    seed: hashString(key),
+    seed: seedOf(hashString(key)),
     weight: b.weight ?? 1,
     canary: b.canary !== undefined,
     endpoints: [],
@@ -201,7 +216,7 @@ function compileBackend(
     const stats = ctx.stats(origin);
     endpoints.push({
       id,
-      seed: Buffer.from(id, 'base64url').readUInt32BE(0),
+      seed: seedOf(Buffer.from(id, 'base64url').readUInt32BE(0)),
       address: ep.address,
       port: ep.port,
       // One string per origin, however many sets lead to it.
@@ -222,20 +237,16 @@ function compileSide(canary: boolean, backends: readonly BackendRuntime[]): Side
   return {
     canary,
     backends,
-    ring: only ? only.endpoints : exact(backends.flatMap((b) => b.endpoints)),
+    ring: only ? only.endpoints : joined(backends),
   };
 }
 
 function compileSet(def: BackendSet, ctx: CompileContext): SetRuntime {
   const backends = def.backends.map((b) => compileBackend(def, b, ctx));
-  const primary = compileSide(
-    false,
-    backends.filter((b) => !b.canary),
-  );
+  const primary = compileSide(false, exact(backends.filter((b) => !b.canary)));
   const canaryBackend = backends.find((b) => b.canary);
   const canary = canaryBackend ? compileSide(true, [canaryBackend]) : undefined;
-  const endpoints =
-    backends.length === 1 ? primary.ring : exact(backends.flatMap((b) => b.endpoints));
+  const endpoints = backends.length === 1 ? primary.ring : joined(backends);
   let byId: Map<string, EndpointRuntime> | undefined;
   if (endpoints.length > SCAN_MAX) {
     byId = new Map();
