@@ -73,26 +73,63 @@ function controllerOrder(a: Member, b: Member): number {
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/** The upstreams each accepted Ingress sends traffic to, keyed as the controller names them. */
-function upstreams(parsed: readonly ParsedObject[]): Map<string, Member[]> {
-  const out = new Map<string, Member[]>();
-  for (const { object, result } of parsed) {
-    if (object.kind !== 'Ingress') continue;
-    const settings = settingsOf(object);
-    if (settings.vendorRejects) continue;
-    // The fragments name every backend; a refused Ingress has none, so read its spec again.
-    const backends = settings.refused
-      ? (entriesOf(object).spec ?? []).map((item) => item.backend)
-      : result.fragments.flatMap((f) => (f.type === 'entry' ? [f.backend] : []));
-    const seen = new Set<string>();
-    for (const backend of backends) {
-      const upstream = `${backend.namespace}-${backend.service}-${backend.port}`;
-      if (seen.has(upstream)) continue;
-      seen.add(upstream);
-      const members = out.get(upstream) ?? [];
-      members.push({ object, settings });
-      out.set(upstream, members);
-    }
+/** One upstream name (nearly every Ingress) or several. */
+type Upstreams = string | readonly string[];
+
+const NO_UPSTREAMS: readonly string[] = [];
+
+/**
+ * The upstreams of each parse result, worked out once: the check runs on every reconcile over
+ * every nginx Ingress, and parse results are kept (and reused) for unchanged objects.
+ */
+const upstreamsByParse = new WeakMap<ParsedObject, Upstreams>();
+
+/** The upstreams an accepted Ingress sends traffic to, keyed as the controller names them. */
+function readUpstreams({ object, result }: ParsedObject): Upstreams {
+  if (object.kind !== 'Ingress') return NO_UPSTREAMS;
+  const settings = settingsOf(object);
+  if (settings.vendorRejects) return NO_UPSTREAMS;
+  // The fragments name every backend; a refused Ingress has none, so read its spec again.
+  const backends = settings.refused
+    ? (entriesOf(object).spec ?? []).map((item) => item.backend)
+    : result.fragments.flatMap((f) => (f.type === 'entry' ? [f.backend] : []));
+  const seen = new Set<string>();
+  const names: string[] = [];
+  for (const { namespace, service, port } of backends) {
+    // Joined rather than concatenated: a name that is kept stays one flat string.
+    const name = [namespace, service, port].join('-');
+    if (seen.has(name)) continue;
+    seen.add(name);
+    names.push(name);
+  }
+  // Kept as long as the parse result: a list at its exact length, or the one name alone.
+  if (names.length > 1) return names.slice();
+  return names[0] ?? NO_UPSTREAMS;
+}
+
+function upstreamsOf(parsed: ParsedObject): Upstreams {
+  let found = upstreamsByParse.get(parsed);
+  if (found === undefined) {
+    found = readUpstreams(parsed);
+    upstreamsByParse.set(parsed, found);
+  }
+  return found;
+}
+
+/** The Ingresses that send traffic to each upstream, in the order they were given. */
+function upstreams(parsed: readonly ParsedObject[]): Map<string, ParsedObject | ParsedObject[]> {
+  // Most upstreams have one Ingress: it is stored alone, and a list made only for a second.
+  const out = new Map<string, ParsedObject | ParsedObject[]>();
+  const add = (upstream: string, p: ParsedObject): void => {
+    const found = out.get(upstream);
+    if (found === undefined) out.set(upstream, p);
+    else if (Array.isArray(found)) found.push(p);
+    else out.set(upstream, [found, p]);
+  };
+  for (const p of parsed) {
+    const names = upstreamsOf(p);
+    if (typeof names === 'string') add(names, p);
+    else for (const name of names) add(name, p);
   }
   return out;
 }
@@ -144,15 +181,17 @@ function explain(upstream: string, members: readonly Member[], keys: readonly Ng
  */
 export function crossCheck(parsed: readonly ParsedObject[]): Diagnostic[] {
   const out: Diagnostic[] = [];
-  for (const [upstream, unordered] of upstreams(parsed)) {
-    if (unordered.length < 2) continue;
-    const members = [...unordered].sort(controllerOrder);
+  upstreams(parsed).forEach((shared, upstream) => {
+    if (!Array.isArray(shared)) return;
+    const members = shared
+      .map(({ object }): Member => ({ object, settings: settingsOf(object) }))
+      .sort(controllerOrder);
     const keys = differingKeys(members);
-    if (keys.length === 0) continue;
+    if (keys.length === 0) return;
     const sources: SourceRef[] = members.flatMap((m) =>
       keys.map((key) => sourceOf(DIALECT, m.object, key, !m.settings.written.has(key))),
     );
     out.push(warning('VendorWouldMerge', explain(upstream, members, keys), ...sources));
-  }
+  });
   return out;
 }
