@@ -11,28 +11,43 @@ interface Prefix<T> {
   target: T;
 }
 
+/** A copy of `list` with `item` added, of exact length and packed (`concat` makes it holey). */
+function appended<U>(list: readonly U[], item: U): U[] {
+  return [...list, item].slice();
+}
+
+/**
+ * One per host of the table, so tens of thousands in a large one: most hosts have one or two
+ * Prefix routes and nothing else. Hence no map until an Exact route comes (an empty Map costs
+ * about 180 bytes), one shared empty list for the kinds a host does not use, and lists made
+ * anew at their exact length on each addition (an array grown by `push` keeps 17 slots for
+ * one element). Adding happens at swap time; matching reads the same fields as before.
+ */
 export class PathMatcher<T> {
-  readonly #exact = new Map<string, T>();
-  readonly #regex: { re: RegExp; target: T }[] = [];
-  readonly #prefixes: Prefix<T>[] = [];
+  #exact: Map<string, T> | undefined;
+  #regex: readonly { re: RegExp; target: T }[] = [];
+  #prefixes: readonly Prefix<T>[] = [];
 
   add(route: PathRoute, target: T): void {
     if (route.pathType === 'Exact') {
+      this.#exact ??= new Map();
       if (!this.#exact.has(route.path)) this.#exact.set(route.path, target);
     } else if (route.pathType === 'RegularExpression') {
-      this.#regex.push({ re: new RegExp(`^(?:${route.path})`), target });
+      this.#regex = appended(this.#regex, { re: new RegExp(`^(?:${route.path})`), target });
     } else {
       const bare = route.path.replace(/\/+$/, '');
       if (!this.#prefixes.some((p) => p.bare === bare)) {
-        this.#prefixes.push({ bare, withSlash: `${bare}/`, target });
-        this.#prefixes.sort((a, b) => b.bare.length - a.bare.length);
+        const grown = appended(this.#prefixes, { bare, withSlash: `${bare}/`, target });
+        this.#prefixes = grown.sort((a, b) => b.bare.length - a.bare.length);
       }
     }
   }
 
   match(path: string): T | undefined {
-    const exact = this.#exact.get(path);
-    if (exact !== undefined) return exact;
+    if (this.#exact !== undefined) {
+      const exact = this.#exact.get(path);
+      if (exact !== undefined) return exact;
+    }
     for (const r of this.#regex) if (r.re.test(path)) return r.target;
     for (const p of this.#prefixes) {
       if (p.bare.length === 0 || path === p.bare || path.startsWith(p.withSlash)) return p.target;
