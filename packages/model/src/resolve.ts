@@ -1,4 +1,4 @@
-import { assemble, fieldAppliesToMode, MergedValues } from './assemble';
+import { type Assembled, assemble, fieldAppliesToMode, MergedValues } from './assemble';
 import { Diagnostic, error, quote, Reason, warning } from './diagnostics';
 import { FieldSetting, Fragment, EntryFragment, BackendFragment } from './fragment';
 import { POLICY_FIELDS, PolicyField } from './fields';
@@ -70,7 +70,7 @@ function mergeField(
   field: PolicyField,
   candidates: Candidate[],
   diagnostics: Diagnostic[],
-): { chosen?: FieldSetting; sources: SourceRef[]; conflict: boolean } {
+): { chosen: FieldSetting; conflict: false } | { sources: SourceRef[]; conflict: true } {
   const explicit = candidates.filter((c) => !c.source.isDefault);
   const defaults = candidates.filter((c) => c.source.isDefault);
   if (explicit.length === 0) {
@@ -85,7 +85,7 @@ function mergeField(
         ),
       );
     }
-    return { chosen: first, sources: [first.source], conflict: false };
+    return { chosen: first, conflict: false };
   }
   const top = Math.max(...explicit.map((c) => c.precedence));
   const winners = explicit.filter((c) => c.precedence === top);
@@ -125,7 +125,7 @@ function mergeField(
       ),
     );
   }
-  return { chosen, sources: [chosen.source], conflict: false };
+  return { chosen, conflict: false };
 }
 
 /** Rules that hold whatever dialect the settings came from. */
@@ -267,35 +267,70 @@ function resolveGroup(group: Group, diagnostics: Diagnostic[]): ResolvedEntry {
   }
   const merged: MergedValues = {};
   const sources: ResolvedEntry['sources'] = {};
+  // Fields that came from one key share one list: a JSON annotation sets a whole cookie, and
+  // resolved entries are kept, one list per field otherwise.
+  const single: SourceRef[][] = [];
+  const listOf = (source: SourceRef): SourceRef[] => {
+    for (const list of single) if (list[0] === source) return list;
+    const list = [source];
+    single.push(list);
+    return list;
+  };
   const local: Diagnostic[] = [];
   let refused = false;
   for (const field of POLICY_FIELDS) {
     const list = candidates.get(field);
     if (!list) continue;
     const result = mergeField(field, list, local);
-    sources[field] = result.sources;
-    if (result.conflict) refused = true;
-    else if (result.chosen) merged[field] = result.chosen;
+    if (result.conflict) {
+      sources[field] = result.sources;
+      refused = true;
+    } else {
+      sources[field] = listOf(result.chosen.source);
+      merged[field] = result.chosen;
+    }
   }
-  const refusedEntry = (): ResolvedEntry => ({
-    entry: group.entry,
-    backend: group.backend,
-    accepted: false,
-    policy: null,
-    loadBalancing: null,
-    route: {},
-    sources,
-  });
   if (refused) {
     diagnostics.push(...local);
-    return refusedEntry();
+    return resolvedEntry(group, sources);
   }
   const { result, diagnostics: assembleDiagnostics } = assemble(merged);
   local.push(...assembleDiagnostics);
   if (result) local.push(...checkEntry(group, result.policy, merged));
   diagnostics.push(...local);
-  if (!result || local.some((d) => d.severity === 'error')) return refusedEntry();
-  return { entry: group.entry, backend: group.backend, accepted: true, ...result, sources };
+  if (!result || local.some((d) => d.severity === 'error')) return resolvedEntry(group, sources);
+  return resolvedEntry(group, sources, result);
+}
+
+/**
+ * The route settings of every entry that has none: one object instead of one per entry.
+ * Frozen, so a reader that changed it would fail rather than change every entry.
+ */
+const NO_ROUTE_SETTINGS: RouteSettings = Object.freeze({});
+
+function isEmpty(o: object): boolean {
+  for (const key in o) if (Object.prototype.hasOwnProperty.call(o, key)) return false;
+  return true;
+}
+
+/**
+ * A resolved entry, refused when nothing was assembled. One literal for both, so every
+ * resolved entry has the same layout and keeps all its fields inside the object.
+ */
+function resolvedEntry(
+  group: Group,
+  sources: ResolvedEntry['sources'],
+  assembled?: Assembled,
+): ResolvedEntry {
+  return {
+    entry: group.entry,
+    backend: group.backend,
+    accepted: assembled !== undefined,
+    policy: assembled ? assembled.policy : null,
+    loadBalancing: assembled ? assembled.loadBalancing : null,
+    route: assembled && !isEmpty(assembled.route) ? assembled.route : NO_ROUTE_SETTINGS,
+    sources,
+  };
 }
 
 /**
@@ -324,7 +359,7 @@ export function refuseEntriesWithErrors(
   if (blamed.size === 0) return [...entries];
   return entries.map((e) =>
     e.accepted && blamed.has(`${e.entry.kind}/${e.entry.namespace}/${e.entry.name}`)
-      ? { ...e, accepted: false, policy: null, loadBalancing: null, route: {} }
+      ? { ...e, accepted: false, policy: null, loadBalancing: null, route: NO_ROUTE_SETTINGS }
       : e,
   );
 }
