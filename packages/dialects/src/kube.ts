@@ -4,6 +4,7 @@ import {
   Diagnostic,
   EntryFragment,
   EntryRef,
+  FieldValues,
   Listener,
   Origin,
   PathMatchType,
@@ -478,6 +479,12 @@ export function servedOn(item: EntryBackend, listeners: Listener[]): EntryBacken
   return { ...item, entry: { ...item.entry, listeners } };
 }
 
+/**
+ * The settings of every structure fragment: one object instead of one per entry point.
+ * Frozen, so a reader that changed it would fail rather than change every fragment.
+ */
+const NO_VALUES: FieldValues = Object.freeze({});
+
 /** An entry fragment with no settings: it makes the entry point appear with mode `none`. */
 export function structureFragment(item: EntryBackend): EntryFragment {
   return {
@@ -486,6 +493,6 @@ export function structureFragment(item: EntryBackend): EntryFragment {
     entry: item.entry,
     backend: item.backend,
     precedence: PRECEDENCE.entry,
-    values: {},
+    values: NO_VALUES,
   };
 }
