@@ -27,6 +27,22 @@ interface ServiceAnalysis {
   override: ServiceOverride;
 }
 
+function sourceIpMessage(type: string): string {
+  return `${MODE}: SOURCE_IP applies to the own listener of a LoadBalancer Service, but this Service is of type ${type}; the Ingress routes in front of it use cookies and do not take it over`;
+}
+
+/**
+ * The message for each standard Service type, built once: it names no object, and every
+ * Service it is reported on keeps its own copy otherwise.
+ */
+const SOURCE_IP_MESSAGES = new Map(
+  ['ClusterIP', 'NodePort', 'ExternalName'].map((type) => [type, sourceIpMessage(type)]),
+);
+
+function sourceIpNeedsLoadBalancer(type: string): string {
+  return SOURCE_IP_MESSAGES.get(type) ?? sourceIpMessage(type);
+}
+
 function analyse(object: KubeObject, diagnostics: Diagnostic[]): ServiceAnalysis | undefined {
   // A spec without a Service's shape is reported by the structure reader.
   const { spec } = readService(object);
@@ -47,7 +63,7 @@ function analyse(object: KubeObject, diagnostics: Diagnostic[]): ServiceAnalysis
       diagnostics.push(
         warning(
           'IneffectiveSetting',
-          `${MODE}: SOURCE_IP applies to the own listener of a LoadBalancer Service, but this Service is of type ${spec.type ?? 'ClusterIP'}; the Ingress routes in front of it use cookies and do not take it over`,
+          sourceIpNeedsLoadBalancer(spec.type ?? 'ClusterIP'),
           sourceOf(DIALECT, object, MODE),
           sourceOf('kubernetes', object, 'spec.type'),
         ),
