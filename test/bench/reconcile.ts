@@ -167,9 +167,16 @@ function patch(url: string, path: string, body: unknown): Promise<void> {
 
 // ── the controller, here ─────────────────────────────────────────────────────────────────
 
+/**
+ * The backend set serving `host`. Runs in the process being measured on every swap, so it
+ * walks the table with indexes: it must not allocate (or cost) more than a lookup.
+ */
 function setFor(table: RouteTable, host: string) {
-  for (const listener of table.listeners)
-    for (const h of listener.hosts) if (h.host === host) return h.paths[0]?.backendSet;
+  for (let l = 0; l < table.listeners.length; l++) {
+    const hosts = table.listeners[l]!.hosts;
+    for (let h = 0; h < hosts.length; h++)
+      if (hosts[h]!.host === host) return hosts[h]!.paths[0]?.backendSet;
+  }
   return undefined;
 }
 

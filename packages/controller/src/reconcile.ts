@@ -595,16 +595,22 @@ function reconcileChanges(
   }
   // Which objects are served depends on the classes only, and they did not change.
   const served: [before: KubeObject, after: KubeObject][] = [];
+  const places: number[] = [];
   for (const [before, after] of changed) {
-    const wasServed = state.objects.includes(before);
+    const at = state.objects.indexOf(before);
     const isServed = servedObjects([...state.classes, after], options).includes(after);
-    if (wasServed !== isServed) return undefined;
-    if (isServed) served.push([before, after]);
+    if (at >= 0 !== isServed) return undefined;
+    if (isServed) {
+      served.push([before, after]);
+      places.push(at);
+    }
   }
-  // Check every change before touching anything retained.
+  // The served objects are updated in place, not copied (tens of thousands on every change):
+  // when this function gives up, the caller rebuilds everything retained anyway.
+  const objects = state.objects;
+  served.forEach(([, after], i) => (objects[places[i]!] = after));
+  // Check every other change before touching anything retained.
   const parses: [before: CachedParse, after: CachedParse][] = [];
-  const objects = state.objects.slice();
-  for (const [before, after] of served) objects[objects.indexOf(before)] = after;
   const context: ParseContext = { objects, findService: state.parsed.findService };
   for (const [before, after] of served) {
     const key = objectKey(before);
@@ -692,7 +698,6 @@ function reconcileChanges(
     });
   }
   state.raw = raw;
-  state.objects = objects;
   state.blamed = blamed;
   if (!layoutKept) {
     // The routes moved: place them all again (the parse work above is kept in the cache).
