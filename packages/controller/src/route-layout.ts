@@ -234,5 +234,7 @@ export function buildTable(
     const set = withCanaries.get(c) ?? c.set;
     for (const at of c.places) place(c, set, at);
   }
+  // Kept until the next full build: each host's paths at their exact length (see kept.ts).
+  for (const l of listeners.values()) for (const h of l.routes.hosts) h.paths = h.paths.slice();
   return { version: String(generation), listeners: [...listeners.values()].map((l) => l.routes) };
 }

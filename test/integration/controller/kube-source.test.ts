@@ -105,6 +105,34 @@ describe('KubeSource', () => {
     expect(watch?.query).toMatch(/timeoutSeconds=\d+/);
   });
 
+  it('keeps neither managedFields nor the last-applied manifest, listed or watched', async () => {
+    const s = await server();
+    const heavy = (name: string) => ({
+      ...service(name, { 'example.com/kept': 'yes' }),
+      metadata: {
+        name,
+        namespace: NS,
+        annotations: {
+          'example.com/kept': 'yes',
+          'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(service(name)),
+        },
+        managedFields: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: { f: 'x' } }],
+      },
+    });
+    s.apply(heavy('listed'));
+    const log = new SnapshotLog();
+    const src = source(s);
+    await src.start(log.callback);
+    await eventually(() => log.latest, 5000, 'first snapshot');
+    s.apply(heavy('watched'));
+    await eventually(() => log.find('Service', 'watched'), 2000, 'the watched Service');
+    for (const name of ['listed', 'watched']) {
+      const metadata = log.find('Service', name)?.metadata as Record<string, unknown>;
+      expect(metadata.annotations).toEqual({ 'example.com/kept': 'yes' });
+      expect(metadata).not.toHaveProperty('managedFields');
+    }
+  });
+
   it('delivers every change, a burst in few snapshots', async () => {
     const s = await server();
     const log = new SnapshotLog();

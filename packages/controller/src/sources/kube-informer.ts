@@ -18,6 +18,9 @@ import { backoffDelay, sleep, type BackoffOptions } from './kube-backoff';
 import { describeKubeError, type ClientNode, type KubeConfig, type KubeHttp } from './kube-client';
 import { apiVersionOf, collectionPath, resourceName, type WatchedResource } from './kube-resources';
 
+/** Where `kubectl apply` keeps the manifest it last applied. */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
 /** A watch that lasted this long was healthy, whatever it delivered. */
 const HEALTHY_WATCH_MS = 5000;
 
@@ -177,16 +180,22 @@ export class ResilientInformer {
   }
 
   /**
-   * Built-in lists leave kind and apiVersion out of their items, and managedFields is large
-   * and never read: set the first two, drop the last, in place (the object is our own parse).
+   * Built-in lists leave kind and apiVersion out of their items: set them. Two things are
+   * large and never read, and every cached object would carry them: managedFields, and the
+   * copy of the whole manifest `kubectl apply` keeps in an annotation (kilobytes per object
+   * on real clusters). Both are dropped, in place (the object is our own parse).
    */
   private normalise(object: unknown): void {
     if (typeof object !== 'object' || object === null) return;
     const o = object as { kind?: unknown; apiVersion?: unknown; metadata?: unknown };
     if (o.kind === undefined) o.kind = this.kind;
     if (o.apiVersion === undefined) o.apiVersion = this.apiVersion;
-    const metadata = o.metadata as { managedFields?: unknown } | undefined;
-    if (metadata && typeof metadata === 'object') delete metadata.managedFields;
+    const metadata = o.metadata as { managedFields?: unknown; annotations?: unknown } | undefined;
+    if (!metadata || typeof metadata !== 'object') return;
+    if (metadata.managedFields !== undefined) delete metadata.managedFields;
+    const annotations = metadata.annotations as Record<string, unknown> | undefined;
+    if (annotations && typeof annotations === 'object' && LAST_APPLIED in annotations)
+      Reflect.deleteProperty(annotations, LAST_APPLIED);
   }
 
   private async watch(
