@@ -133,6 +133,37 @@ describe('KubeSource', () => {
     }
   });
 
+  it('keeps the cache order across updates, adds and deletes', async () => {
+    const s = await server();
+    for (const name of ['a', 'b', 'c']) s.apply(service(name));
+    const log = new SnapshotLog();
+    const src = source(s);
+    await src.start(log.callback);
+    await eventually(() => log.latest, 5000, 'first snapshot');
+    const services = () =>
+      log.latest!.objects.filter((o) => o.kind === 'Service').map((o) => o.metadata.name);
+    expect(services()).toEqual(['a', 'b', 'c']);
+    s.apply(service('b', { 'example.com/changed': 'yes' }));
+    await eventually(
+      () => log.find('Service', 'b')?.metadata.annotations?.['example.com/changed'],
+      2000,
+      'the update',
+    );
+    expect(services()).toEqual(['a', 'b', 'c']);
+    s.apply(service('d'));
+    await eventually(() => log.find('Service', 'd'), 2000, 'the add');
+    s.deleteObject('v1', 'Service', NS, 'a');
+    await eventually(() => !log.find('Service', 'a'), 2000, 'the delete');
+    expect(services()).toEqual(['b', 'c', 'd']);
+    s.apply(service('c', { 'example.com/changed': 'too' }));
+    await eventually(
+      () => log.find('Service', 'c')?.metadata.annotations?.['example.com/changed'],
+      2000,
+      'the second update',
+    );
+    expect(services()).toEqual(['b', 'c', 'd']);
+  });
+
   it('delivers every change, a burst in few snapshots', async () => {
     const s = await server();
     const log = new SnapshotLog();

@@ -69,6 +69,8 @@ export class ResilientInformer {
   /** The HTTP status of that failure, when the server answered. */
   lastStatus: number | undefined;
   private readonly listWatch: K8s.ListWatch<K8s.KubernetesObject>;
+  /** The cache as a list, built when asked for and kept in step with updates. */
+  private listed: KubeObject[] | undefined;
   private readonly kind: string;
   private readonly apiVersion: string;
   private failures = 0;
@@ -105,9 +107,16 @@ export class ResilientInformer {
       resource.fieldSelector,
     );
     const changed = (): void => listener.changed(this);
-    this.listWatch.on('add', changed);
-    this.listWatch.on('update', changed);
-    this.listWatch.on('delete', changed);
+    const reordered = (): void => {
+      this.listed = undefined;
+      changed();
+    };
+    this.listWatch.on('add', reordered);
+    this.listWatch.on('update', (object: K8s.KubernetesObject) => {
+      this.replaceListed(object as KubeObject);
+      changed();
+    });
+    this.listWatch.on('delete', reordered);
     this.listWatch.on('error', (err: unknown) => this.onError(err));
   }
 
@@ -115,9 +124,28 @@ export class ResilientInformer {
     return this.isSynced;
   }
 
-  /** Every object in the cache (raw JSON as the API server sent it, kind and apiVersion set). */
+  /**
+   * Every object in the cache (raw JSON as the API server sent it, kind and apiVersion set),
+   * in the cache's order. The list is ours and changes with the cache: read it, do not keep it.
+   */
   list(): readonly KubeObject[] {
-    return this.listWatch.list() as readonly unknown[] as readonly KubeObject[];
+    this.listed ??= this.listWatch.list() as unknown[] as KubeObject[];
+    return this.listed;
+  }
+
+  /**
+   * An updated object takes its old place, as in the cache: the list is patched rather than
+   * listed again (listing tens of thousands of objects allocated megabytes per change).
+   */
+  private replaceListed(object: KubeObject): void {
+    const listed = this.listed;
+    if (!listed) return;
+    const { name, namespace = '' } = object.metadata;
+    const at = listed.findIndex(
+      (o) => o.metadata.name === name && (o.metadata.namespace ?? '') === namespace,
+    );
+    if (at >= 0) listed[at] = object;
+    else this.listed = undefined;
   }
 
   get(namespace: string, name: string): KubeObject | undefined {
