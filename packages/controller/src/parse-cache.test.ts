@@ -50,7 +50,7 @@ function slice(service: string, addresses: string[], ready = true): KubeObject {
 function ingress(
   name: string,
   annotations: Record<string, string>,
-  opts: { host?: string; backend?: string; created?: string } = {},
+  opts: { host?: string; path?: string; backend?: string; created?: string } = {},
 ): KubeObject {
   return stored({
     apiVersion: 'networking.k8s.io/v1',
@@ -69,7 +69,7 @@ function ingress(
           http: {
             paths: [
               {
-                path: '/',
+                path: opts.path ?? '/',
                 pathType: 'Prefix',
                 backend: { service: { name: opts.backend ?? 'web', port: { number: 80 } } },
               },
@@ -170,7 +170,8 @@ function comparable(r: ReconcileResult) {
     entries: r.entries,
     diagnostics: [...r.diagnostics].map((d) => JSON.stringify(d)).sort(),
     served: r.served,
-    lastGood: [...r.lastGood],
+    // A lookup by set id: the order of its entries means nothing.
+    lastGood: [...r.lastGood].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   };
 }
 
@@ -298,8 +299,47 @@ describe('reconcile with a cache', () => {
     );
     next('an Ingress changes class', false, replace(['b', 'Ingress', other('b', sticky('B2'))]));
     next('and comes back', false, replace(['b', 'Ingress', ingress('b', sticky('B3'))]));
-    next('an Ingress goes', false, (objects) => objects.filter((o) => o.metadata.name !== 'c'));
-    next('an EndpointSlice goes', false, (objects) =>
+    next('an Ingress goes', true, (objects) => objects.filter((o) => o.metadata.name !== 'c'));
+    next('a younger Ingress arrives on a new host', true, (objects) => [
+      ...objects,
+      ingress('d', sticky('D'), { host: 'd.example', created: '2026-03-01T00:00:00Z' }),
+    ]);
+    next('another one arrives in the middle of the list, on a host in use', true, (objects) => {
+      const out = [...objects];
+      const at = out.findIndex((o) => o.metadata.name === 'a');
+      out.splice(
+        at + 1,
+        0,
+        ingress('e', sticky('E'), {
+          host: 'd.example',
+          path: '/e',
+          created: '2026-03-02T00:00:00Z',
+        }),
+      );
+      return out;
+    });
+    next('an EndpointSlice arrives for it', true, (objects) => [
+      ...objects,
+      {
+        ...slice('web', ['10.0.0.9']),
+        metadata: { ...slice('web', []).metadata, name: 'web-def' },
+      },
+    ]);
+    next('the first Ingress of the host goes while the second stays', false, (objects) =>
+      objects.filter((o) => o.metadata.name !== 'd'),
+    );
+    next('the last one on its host goes', true, (objects) =>
+      objects.filter((o) => o.metadata.name !== 'e'),
+    );
+    next('the second EndpointSlice goes', true, (objects) =>
+      objects.filter((o) => o.metadata.name !== 'web-def'),
+    );
+    next('an older Ingress arrives', false, (objects) => [
+      ...objects,
+      ingress('f', sticky('F'), { host: 'f.example', created: '2025-01-01T00:00:00Z' }),
+    ]);
+    next('an Ingress of another class arrives', true, (objects) => [...objects, other('y', {})]);
+    next('an EndpointSlice goes', true, (objects) =>
       objects.filter((o) => o.metadata.name !== 'api-abc'),
     );
     next('two Ingresses swap places', false, (objects) => {
@@ -337,6 +377,83 @@ describe('reconcile with a cache', () => {
         expect(setOf(cached.table, 'a.example')).not.toBe(setOf(previousTable, 'a.example'));
       }
     });
+  });
+
+  it('matches a full rebuild through random additions, removals and changes', () => {
+    // A small linear congruential generator: the same sequence on every run.
+    let seed = 12345;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const hosts = ['p.example', 'q.example', 'r.example'];
+    const paths = ['/', '/x', '/y'];
+    let made = 0;
+    const fresh = () => {
+      made++;
+      const month = String(1 + random(9)).padStart(2, '0');
+      return ingress(`i${made}`, random(4) === 0 ? {} : sticky(`C${made}`), {
+        host: hosts[random(hosts.length)]!,
+        path: paths[random(paths.length)]!,
+        backend: random(2) === 0 ? 'web' : 'api',
+        created: `2026-${month}-01T00:00:00Z`,
+      });
+    };
+    let objects: KubeObject[] = [
+      ingressClass,
+      service('web'),
+      slice('web', ['10.0.0.1']),
+      service('api'),
+      slice('api', ['10.0.1.1']),
+      fresh(),
+      fresh(),
+    ];
+    const cache = new ParseCache();
+    let cached: ReconcileResult | undefined;
+    let rebuilt: ReconcileResult | undefined;
+    for (let step = 0; step < 300; step++) {
+      const ingresses = objects.filter((o) => o.kind === 'Ingress');
+      const pick = ingresses[random(ingresses.length)];
+      const operation = random(5);
+      if (operation === 0 || !pick) {
+        const out = [...objects];
+        out.splice(random(out.length + 1), 0, fresh());
+        objects = out;
+      } else if (operation === 1) objects = objects.filter((o) => o !== pick);
+      else if (operation === 2) {
+        const annotations = {
+          ...pick.metadata.annotations,
+          'nginx.ingress.kubernetes.io/session-cookie-name': `N${step}`,
+        };
+        const changed = stored({ ...pick, metadata: { ...pick.metadata, annotations } });
+        objects = objects.map((o) => (o === pick ? changed : o));
+      } else if (operation === 3) {
+        const name = `web-extra-${random(2)}`;
+        const there = objects.some((o) => o.metadata.name === name);
+        objects = there
+          ? objects.filter((o) => o.metadata.name !== name)
+          : [
+              ...objects,
+              {
+                ...slice('web', [`10.0.0.${2 + random(50)}`]),
+                metadata: { ...slice('web', []).metadata, name },
+              },
+            ];
+      } else {
+        objects = objects.map((o) =>
+          o.kind === 'EndpointSlice' && o.metadata.name === 'api-abc'
+            ? slice('api', [`10.0.1.${1 + random(50)}`])
+            : o,
+        );
+      }
+      const snapshot = { generation: step + 1, objects };
+      cached = reconcile(snapshot, cached, { ...serving, cache });
+      rebuilt = reconcile(snapshot, rebuilt, serving);
+      expect({ step, ...comparable(cached) }).toEqual({ step, ...comparable(rebuilt) });
+    }
+    // Most steps were updates in place (the others: contests, the first route of a host
+    // going, older arrivals).
+    expect(cache.patched).toBeGreaterThan(150);
   });
 
   it('sorts incrementally to the same order as a full sort', () => {

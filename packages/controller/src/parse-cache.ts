@@ -186,6 +186,18 @@ export class ParseCache {
     if (service !== undefined) this.epochs.set(service, this.epoch(service) + 1);
   }
 
+  /**
+   * Forgets an object removed without a full pass (which would sweep it), with the steps
+   * memoised under its key.
+   */
+  forget(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bump(entry.serviceKey);
+    for (const space of this.memos.values()) space.delete(key);
+  }
+
   /** An object parsed in the current pass, by `Kind/namespace/name`. */
   objectOf(key: string): KubeObject | undefined {
     const entry = this.entries.get(key);

@@ -4,6 +4,7 @@ import type {
   HostRoutes,
   ListenerRoutes,
   PathKind,
+  PathRoute,
   RouteTable,
 } from '@tether/dataplane';
 import type { ParseCache } from './parse-cache';
@@ -83,35 +84,94 @@ export interface RouteAt {
 export interface TableLayout {
   routes: Map<string, RouteAt>;
   canaries: number;
+  /**
+   * Creation time and id of the last candidate in table order, or later: a candidate that
+   * sorts after it goes at the end of its host or listener, where a full build puts it too.
+   */
+  newest?: { created: string; id: string };
   /** DuplicateRoute and CanaryWithoutPrimary warnings. */
   diagnostics: Diagnostic[];
 }
 
-/** The table with the backend sets at `patches` replaced; everything else is shared. */
-export function patchTable(
-  table: RouteTable,
-  generation: number,
-  patches: readonly { at: RouteAt; set: BackendSet }[],
-): RouteTable {
-  const listeners = table.listeners.slice();
-  const copied = new Set<object>();
-  for (const { at, set } of patches) {
-    let listener = listeners[at.listener]!;
-    if (!copied.has(listener)) {
-      listener = { ...listener, hosts: listener.hosts.slice() };
-      listeners[at.listener] = listener;
-      copied.add(listener);
-    }
-    let host = listener.hosts[at.host]!;
-    if (!copied.has(host)) {
-      host = { ...host, paths: host.paths.slice() };
-      listener.hosts[at.host] = host;
-      copied.add(host);
-    }
-    const path = host.paths[at.path]!;
-    host.paths[at.path] = { ...path, backendSet: set };
+/**
+ * Edits of a table built before, copying only the listeners and hosts they touch: everything
+ * else is shared with the old table (the proxy then checks only what changed).
+ */
+export class TableEditor {
+  private readonly listeners: ListenerRoutes[];
+  private readonly copied = new Set<object>();
+
+  constructor(private readonly table: RouteTable) {
+    this.listeners = table.listeners.slice();
   }
-  return { ...table, version: String(generation), listeners };
+
+  /** Index of the listener `listenerKey` (see placesOf), or -1. */
+  listenerIndex(listenerKey: string): number {
+    return this.listeners.findIndex((l) => [l.protocol, l.port ?? ''].join(':') === listenerKey);
+  }
+
+  /** Index of `host` on listener `listener`, or -1. */
+  hostIndex(listener: number, host: string): number {
+    return this.listeners[listener]?.hosts.findIndex((h) => h.host === host) ?? -1;
+  }
+
+  hostCount(listener: number): number {
+    return this.listeners[listener]?.hosts.length ?? 0;
+  }
+
+  pathCount(listener: number, host: number): number {
+    return this.listeners[listener]?.hosts[host]?.paths.length ?? 0;
+  }
+
+  /** Replaces the backend set of the route at `at`. */
+  setBackendSet(at: RouteAt, set: BackendSet): void {
+    const host = this.writableHost(at.listener, at.host);
+    const path = host.paths[at.path];
+    if (path) host.paths[at.path] = { ...path, backendSet: set };
+  }
+
+  /** Adds a route at the end of an existing host. */
+  appendPath(listener: number, host: number, route: PathRoute): void {
+    this.writableHost(listener, host).paths.push(route);
+  }
+
+  /** Adds a host at the end of a listener. */
+  appendHost(listener: number, host: HostRoutes): void {
+    this.writableListener(listener).hosts.push(host);
+  }
+
+  removePath(listener: number, host: number, path: number): void {
+    this.writableHost(listener, host).paths.splice(path, 1);
+  }
+
+  removeHost(listener: number, host: number): void {
+    this.writableListener(listener).hosts.splice(host, 1);
+  }
+
+  done(generation: number): RouteTable {
+    return { ...this.table, version: String(generation), listeners: this.listeners };
+  }
+
+  private writableListener(index: number): ListenerRoutes {
+    let listener = this.listeners[index]!;
+    if (!this.copied.has(listener)) {
+      listener = { ...listener, hosts: listener.hosts.slice() };
+      this.listeners[index] = listener;
+      this.copied.add(listener);
+    }
+    return listener;
+  }
+
+  private writableHost(listenerIndex: number, index: number): HostRoutes {
+    const listener = this.writableListener(listenerIndex);
+    let host = listener.hosts[index]!;
+    if (!this.copied.has(host)) {
+      host = { ...host, paths: host.paths.slice() };
+      listener.hosts[index] = host;
+      this.copied.add(host);
+    }
+    return host;
+  }
 }
 
 function source(c: Candidate, field: string) {
@@ -234,6 +294,8 @@ export function buildTable(
     const set = withCanaries.get(c) ?? c.set;
     for (const at of c.places) place(c, set, at);
   }
+  const last = ordered.at(-1);
+  layout.newest = last && { created: last.created, id: last.id };
   // Kept until the next full build: each host's paths at their exact length (see kept.ts).
   for (const l of listeners.values()) for (const h of l.routes.hosts) h.paths = h.paths.slice();
   return { version: String(generation), listeners: [...listeners.values()].map((l) => l.routes) };
