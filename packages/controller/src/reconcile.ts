@@ -552,7 +552,7 @@ function reassemble(
     else assembled.warnings.delete(key);
   };
   const shift = (from: number, by: number) => {
-    if (by !== 0) for (const [k, o] of offsets) if (o >= from) offsets.set(k, o + by);
+    if (by !== 0) offsets.forEach((o, k) => o >= from && offsets.set(k, o + by));
   };
   for (const [key, before] of gone) {
     const offset = offsets.get(key);
@@ -587,19 +587,19 @@ function reassemble(
   for (const list of assembled.resolved.values()) for (const d of list) diagnostics.push(d);
   for (const list of assembled.warnings.values()) for (const d of list) diagnostics.push(d);
   for (const d of layout.diagnostics) diagnostics.push(d);
-  let lastGood: ReadonlyMap<string, GoodPolicy>;
+  // Entry points that come and go change the last good policies (a lookup by set id: the
+  // order of its entries means nothing) and the served keys.
+  for (const { key } of added)
+    for (const [id, good] of results.get(key)?.placement.lastGood ?? []) goods.set(id, good);
+  const lost = [...gone.values()].flatMap((before) => before.placement.lastGood.map(([id]) => id));
+  const lastGood = overridden(previous.lastGood, goods, lost);
   let servedKeys = previous.served;
-  if (gone.size === 0 && added.length === 0) lastGood = overridden(previous.lastGood, goods);
-  else {
-    // Entry points come and go: a new map (its order means nothing) and a new served list.
-    const map = new Map(previous.lastGood);
-    for (const before of gone.values())
-      for (const [id] of before.placement.lastGood) map.delete(id);
-    for (const [id, good] of goods) map.set(id, good);
-    for (const { key } of added)
-      for (const [id, good] of results.get(key)?.placement.lastGood ?? []) map.set(id, good);
-    lastGood = map;
-    servedKeys = previous.served.filter((k) => !gone.has(k));
+  if (gone.size > 0 || added.length > 0) {
+    servedKeys = previous.served.slice();
+    for (const key of gone.keys()) {
+      const at = servedKeys.indexOf(key);
+      if (at >= 0) servedKeys.splice(at, 1);
+    }
     for (const { key, at } of [...added].sort((a, b) => a.at - b.at)) {
       const before = insertAfterPreceding(
         state.raw,

@@ -32,6 +32,34 @@ function backendField(entry: EntryFragment): string {
   return rule ? `spec.rules[${rule[1]}].http.paths[${rule[2]}].backend` : 'spec.defaultBackend';
 }
 
+/** Each entry fragment of an Ingress with the name of the backend set it joins. */
+type Joins = readonly (readonly [backendSet: string, fragment: EntryFragment])[];
+
+/**
+ * Worked out once per parse result: the check runs on every change over every Ingress of the
+ * dialect, and reading each spec again cost milliseconds at thousands of Ingresses.
+ */
+const joinsOf = new WeakMap<ParsedObject, Joins>();
+
+function joins(p: ParsedObject): Joins {
+  let found = joinsOf.get(p);
+  if (!found) {
+    const className = readIngress(p.object).spec?.ingressClassName ?? '';
+    found = p.result.fragments.flatMap((f) =>
+      f.type === 'entry'
+        ? [
+            [
+              JSON.stringify([className, f.backend.namespace, f.backend.service, f.backend.port]),
+              f,
+            ] as const,
+          ]
+        : [],
+    );
+    joinsOf.set(p, found);
+  }
+  return found;
+}
+
 /**
  * The controller names a backend set after namespace, Service and port, and every Ingress of
  * one IngressClass routing there shares it.
@@ -40,15 +68,7 @@ function groupByBackendSet(parsed: readonly ParsedObject[]): Map<string, Member[
   const groups = new Map<string, Member[]>();
   for (const p of parsed) {
     if (p.object.kind !== 'Ingress') continue;
-    const className = readIngress(p.object).spec?.ingressClassName ?? '';
-    for (const f of p.result.fragments) {
-      if (f.type !== 'entry') continue;
-      const key = JSON.stringify([
-        className,
-        f.backend.namespace,
-        f.backend.service,
-        f.backend.port,
-      ]);
+    for (const [key, f] of joins(p)) {
       const members = groups.get(key) ?? [];
       let member = members.find((m) => m.object === p.object);
       if (!member) {
