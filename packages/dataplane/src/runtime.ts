@@ -317,8 +317,8 @@ export class CompiledTable {
       // New sets are compiled before anything of the previous table changes.
       const touched = new Set<string>();
       for (const c of derivation.changes) {
-        for (const route of c.before.paths) touched.add(route.backendSet.id);
-        for (const route of c.after.paths) touched.add(route.backendSet.id);
+        for (const route of c.before?.paths ?? []) touched.add(route.backendSet.id);
+        for (const route of c.after?.paths ?? []) touched.add(route.backendSet.id);
       }
       const left: SetRuntime[] = [];
       const gone: string[] = [];
@@ -409,7 +409,8 @@ export class CompiledTable {
   }
 
   /**
-   * The previous table's matcher for `key`, with the replaced hosts rebuilt: when one listener
+   * The previous table's matcher for `key`, with the replaced, removed and added hosts taken
+   * out and put in (the hosts' order in a listener does not matter there): when one listener
    * serves the key, at the same place in both tables (its hosts then have unique names).
    * Otherwise built again.
    */
@@ -426,8 +427,9 @@ export class CompiledTable {
     const mine = changes.filter((c) => c.listener === li);
     if (mine.length === 0) return m;
     const patched = m; // taken over with the sets (see the constructor)
-    for (const c of mine) patched.remove(c.before);
+    for (const c of mine) if (c.before) patched.remove(c.before);
     for (const c of mine) {
+      if (!c.after) continue;
       patched.replace(c.after, this.#targetOf);
       this.matcherHosts++;
     }

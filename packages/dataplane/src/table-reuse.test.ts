@@ -107,7 +107,7 @@ describe('checking a table by its changes', () => {
     });
   });
 
-  it('checks whole, and still accepts, when hosts were added or removed', () => {
+  it('checks by changes when a host was added: only the new host is checked and indexed', () => {
     const first = accepted(3);
     const grown = table('2', [
       ...(first.listeners[0]?.hosts ?? []),
@@ -115,9 +115,24 @@ describe('checking a table by its changes', () => {
     ]);
     expect(createRouteTable(grown, first)).toBe(grown);
     expect(tableDerivation(grown)).toMatchObject({
-      previous: undefined,
+      previous: first,
       checkedHosts: 1,
-      indexedHosts: 8,
+      indexedHosts: 2, // one per listener
+    });
+  });
+
+  it('checks whole, and still accepts, when a listener was added', () => {
+    const first = accepted(3);
+    const hosts = first.listeners[0]?.hosts ?? [];
+    const more: RouteTable = {
+      version: '2',
+      listeners: [...first.listeners, { protocol: 'HTTP', port: 8080, hosts: hosts.slice() }],
+    };
+    expect(createRouteTable(more, first)).toBe(more);
+    expect(tableDerivation(more)).toMatchObject({
+      previous: undefined,
+      checkedHosts: 0,
+      indexedHosts: 9,
     });
   });
 
