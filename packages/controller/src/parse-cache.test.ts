@@ -349,7 +349,25 @@ describe('reconcile with a cache', () => {
       [out[a], out[b]] = [out[b]!, out[a]!];
       return out;
     });
-    next('a Service changes', false, replace(['web', 'Service', service('web')]));
+    next('a Service changes', true, replace(['web', 'Service', service('web')]));
+    next(
+      'a Service starts overriding the Ingresses in front',
+      false,
+      replace([
+        'web',
+        'Service',
+        service('web', { 'kubernetes.io/elb.lb-algorithm': 'SOURCE_IP' }),
+      ]),
+    );
+    next(
+      'and then overrides them otherwise',
+      true,
+      replace([
+        'web',
+        'Service',
+        service('web', { 'kubernetes.io/elb.lb-algorithm': 'LEAST_CONNECTIONS' }),
+      ]),
+    );
     next('everything is listed again', false, (objects) => objects.map((o) => structuredClone(o)));
     next(
       'an annotation changes after that',
@@ -392,7 +410,12 @@ describe('reconcile with a cache', () => {
     const fresh = () => {
       made++;
       const month = String(1 + random(9)).padStart(2, '0');
-      return ingress(`i${made}`, random(4) === 0 ? {} : sticky(`C${made}`), {
+      const huawei = {
+        'kubernetes.io/elb.session-affinity-mode': 'HTTP_COOKIE',
+        'kubernetes.io/elb.session-affinity-option': `{"persistence_timeout": "${1 + random(60)}"}`,
+      };
+      const kind = random(4);
+      return ingress(`i${made}`, kind === 0 ? {} : kind === 1 ? huawei : sticky(`C${made}`), {
         host: hosts[random(hosts.length)]!,
         path: paths[random(paths.length)]!,
         backend: random(2) === 0 ? 'web' : 'api',
@@ -411,7 +434,7 @@ describe('reconcile with a cache', () => {
     const cache = new ParseCache();
     let cached: ReconcileResult | undefined;
     let rebuilt: ReconcileResult | undefined;
-    for (let step = 0; step < 300; step++) {
+    for (let step = 0; step < 400; step++) {
       const ingresses = objects.filter((o) => o.kind === 'Ingress');
       const pick = ingresses[random(ingresses.length)];
       const operation = random(5);
@@ -439,6 +462,19 @@ describe('reconcile with a cache', () => {
                 metadata: { ...slice('web', []).metadata, name },
               },
             ];
+      } else if (random(2) === 0) {
+        const settings: Record<string, string>[] = [
+          {},
+          { 'kubernetes.io/elb.lb-algorithm': 'SOURCE_IP' },
+          { 'kubernetes.io/elb.lb-algorithm': 'LEAST_CONNECTIONS' },
+          { 'kubernetes.io/elb.session-affinity-mode': 'SOURCE_IP' },
+          { 'example.com/revision': String(step) },
+        ];
+        const name = random(2) === 0 ? 'web' : 'api';
+        const changed = service(name, settings[random(settings.length)]);
+        objects = objects.map((o) =>
+          o.kind === 'Service' && o.metadata.name === name ? changed : o,
+        );
       } else {
         objects = objects.map((o) =>
           o.kind === 'EndpointSlice' && o.metadata.name === 'api-abc'

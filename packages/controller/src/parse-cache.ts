@@ -187,6 +187,15 @@ export class ParseCache {
   }
 
   /**
+   * A Service changed without a full pass: until the next one, a parse that read a Service is
+   * checked against the one in force. (The next pass sees the change itself, since the
+   * Services it compares with are those of the last full pass.)
+   */
+  serviceChanged(): void {
+    this.servicesChanged = true;
+  }
+
+  /**
    * Forgets an object removed without a full pass (which would sweep it), with the steps
    * memoised under its key.
    */

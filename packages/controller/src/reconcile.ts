@@ -620,7 +620,7 @@ function reassemble(
 
 /** Changes beyond this many objects are rebuilt in full. */
 const MAX_CHANGES = 64;
-const PATCHABLE_KINDS = new Set(['Ingress', 'EndpointSlice']);
+const PATCHABLE_KINDS = new Set(['Ingress', 'EndpointSlice', 'Service']);
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -709,6 +709,51 @@ function insertAfterPreceding(
   return undefined;
 }
 
+/** `namespace/name` of a Service, as parse results name it. */
+function serviceKeyOf(service: KubeObject): string {
+  return pathKey(service.metadata.namespace ?? 'default', service.metadata.name);
+}
+
+/**
+ * Whether a changed object's new parse (`now`; undefined when it was removed) can replace
+ * its old one (`old`; undefined when it was added) in place: its fragments stay its own (a
+ * Service's backend-wide ones go to the same Services), and it defines no entry points of
+ * another object.
+ */
+function fits(
+  key: string,
+  old: CachedParse | undefined,
+  now: CachedParse | undefined,
+  components: ReadonlyMap<string, Component>,
+): boolean {
+  const isService = key.startsWith('Service/');
+  for (const r of [old, now])
+    if (r && (r.weights.length > 0 || (!isService && r.backendGroups.length > 0))) return false;
+  if (isService) {
+    if (!old || !now || old.entryGroups.length > 0 || now.entryGroups.length > 0) return false;
+    const targets = (r: CachedParse) => r.backendGroups.map((g) => g.service);
+    if (!sameList(targets(old), targets(now))) return false;
+  }
+  if (old && now) {
+    if (old.sliceOf !== now.sliceOf || old.checked.length !== now.checked.length) return false;
+    if (old.checked.some((p, i) => p.dialect !== now.checked[i]!.dialect)) return false;
+    const groups = (r: CachedParse) => r.entryGroups.map((g) => g.key);
+    if (!sameList(groups(old), groups(now))) return false;
+  }
+  for (const [i, g] of (now ?? old)!.entryGroups.entries()) {
+    const component = components.get(g.key);
+    if (g.key !== key) return false;
+    if (!old) {
+      if (component) return false;
+      continue;
+    }
+    if (!component || component.segments.length !== 1) return false;
+    if (!sameList(component.services, g.services)) return false;
+    if (component.segments[0] !== old.entryGroups[i]!.fragments) return false;
+  }
+  return true;
+}
+
 /** A changed, added or removed object among the served ones, with its parse results. */
 interface ServedChange {
   key: string;
@@ -740,6 +785,8 @@ function reconcileChanges(
     const kind = (after ?? before)?.kind ?? '';
     if (!PATCHABLE_KINDS.has(kind) || (before && after && before.kind !== after.kind))
       return undefined;
+    // A Service that comes or goes changes which routes have backends: rebuilt in full.
+    if (kind === 'Service' && !(before && after)) return undefined;
   }
   // Which objects are served depends on the classes only, and they did not change. The
   // served objects are updated in place, not copied (tens of thousands on every change).
@@ -771,6 +818,12 @@ function reconcileChanges(
       ...(after ? { after } : {}),
     });
   }
+  // A changed Service is the one parses and endpoints find from now on.
+  const services = served.filter((c) => c.after?.kind === 'Service');
+  if (services.length > 0) {
+    state.parsed.findService = parseContext(objects).findService;
+    cache.serviceChanged();
+  }
   // Check every change before updating what the parse results feed.
   const parses: ServedChange[] = [];
   const context: ParseContext = { objects, findService: state.parsed.findService };
@@ -780,27 +833,21 @@ function reconcileChanges(
     const old = change.before ? cache.peek(key) : undefined;
     if (change.before && !old) return undefined;
     const now = change.after ? cache.parse(change.after, context) : undefined;
-    for (const r of [old, now])
-      if (r && (r.backendGroups.length > 0 || r.weights.length > 0)) return undefined;
-    if (old && now) {
-      if (old.sliceOf !== now.sliceOf || old.checked.length !== now.checked.length)
-        return undefined;
-      if (old.checked.some((p, i) => p.dialect !== now.checked[i]!.dialect)) return undefined;
-      const groups = (r: CachedParse) => r.entryGroups.map((g) => g.key);
-      if (!sameList(groups(old), groups(now))) return undefined;
-    }
-    for (const [i, g] of (now ?? old)!.entryGroups.entries()) {
-      const component = components.get(g.key);
-      if (g.key !== key) return undefined;
-      if (!old) {
-        if (component) return undefined;
-        continue;
-      }
-      if (!component || component.segments.length !== 1) return undefined;
-      if (!sameList(component.services, g.services)) return undefined;
-      if (component.segments[0] !== old.entryGroups[i]!.fragments) return undefined;
-    }
+    if (!fits(key, old, now, components)) return undefined;
     parses.push({ key, change, old, now });
+  }
+  // The Ingresses in front of a changed Service are parsed again (a dialect may read it).
+  for (const { after } of services) {
+    for (const key of state.byService.get(serviceKeyOf(after!)) ?? []) {
+      if (parses.some((p) => p.key === key)) continue;
+      const object = cache.objectOf(key);
+      if (object?.kind !== 'Ingress') return undefined;
+      const old = cache.peek(key);
+      const now = cache.parse(object, context);
+      if (now === old) continue;
+      if (!fits(key, old, now, components)) return undefined;
+      parses.push({ key, change: { before: object, after: object, at: -1 }, old, now });
+    }
   }
   // Apply: parse results, EndpointSlices, what each dialect parsed, then the checks.
   const parsed = state.parsed;
@@ -818,6 +865,18 @@ function reconcileChanges(
       if (before && after) parsed.slices.set(sliceOf, replaced(list, before, after));
       else sliceLists.add(sliceOf);
       for (const k of state.byService.get(sliceOf) ?? []) dirty.add(k);
+    }
+    if (old && now && change.after?.kind === 'Service') {
+      // Its settings for the routes in front (backend-wide fragments), and its endpoints.
+      old.backendGroups.forEach((g, i) => {
+        const list = parsed.backendWide.get(g.service) ?? [];
+        parsed.backendWide.set(
+          g.service,
+          replaced(list, g.fragments, now.backendGroups[i]!.fragments),
+        );
+        for (const k of state.byService.get(g.service) ?? []) dirty.add(k);
+      });
+      for (const k of state.byService.get(serviceKeyOf(change.after)) ?? []) dirty.add(k);
     }
     const lists = parsed.byDialect;
     if (old && now)
