@@ -1,10 +1,4 @@
-import {
-  DIALECTS,
-  parseContext,
-  type KubeObject,
-  type ParseContext,
-  type ParsedObject,
-} from '@tether/dialects';
+import { DIALECTS, type KubeObject, type ParseContext, type ParsedObject } from '@tether/dialects';
 import {
   Diagnostic,
   Fragment,
@@ -64,6 +58,8 @@ interface Component {
 
 interface ParsedSnapshot {
   findService: (namespace: string, name: string) => KubeObject | undefined;
+  /** The Services by `namespace/name`, behind findService (updated when one changes). */
+  services: Map<string, KubeObject>;
   diagnostics: Diagnostic[];
   /** By entry object (`Kind/namespace/name`), in snapshot order. */
   components: Map<string, Component>;
@@ -87,9 +83,15 @@ function union(a: readonly string[], b: readonly string[]): string[] {
 }
 
 function parseAll(objects: readonly KubeObject[], cache: ParseCache): ParsedSnapshot {
-  const context = parseContext(objects);
+  const services = new Map<string, KubeObject>();
+  for (const o of objects) if (o.kind === 'Service') services.set(serviceKeyOf(o), o);
+  const context: ParseContext = {
+    objects,
+    findService: (namespace, name) => services.get(pathKey(namespace, name)),
+  };
   const out: ParsedSnapshot = {
     findService: context.findService,
+    services,
     diagnostics: [],
     components: new Map(),
     backendWide: new Map(),
@@ -583,9 +585,9 @@ function reassemble(
     offsets.set(key, offset);
     keep(key, after);
   }
-  const diagnostics = [...parseDiagnostics];
-  for (const list of assembled.resolved.values()) for (const d of list) diagnostics.push(d);
-  for (const list of assembled.warnings.values()) for (const d of list) diagnostics.push(d);
+  const diagnostics = parseDiagnostics.slice();
+  appendLists(diagnostics, assembled.resolved);
+  appendLists(diagnostics, assembled.warnings);
   for (const d of layout.diagnostics) diagnostics.push(d);
   // Entry points that come and go change the last good policies (a lookup by set id: the
   // order of its entries means nothing) and the served keys.
@@ -618,6 +620,17 @@ function reassemble(
   };
 }
 
+/**
+ * Appends every list of `lists` to `out`. (Without iterators: this runs over thousands of
+ * lists on every change, in code that runs too rarely to be optimised, where each step of a
+ * for-of loop allocates.)
+ */
+function appendLists<T>(out: T[], lists: ReadonlyMap<string, readonly T[]>): void {
+  lists.forEach((list) => {
+    for (let i = 0; i < list.length; i++) out.push(list[i]!);
+  });
+}
+
 /** Changes beyond this many objects are rebuilt in full. */
 const MAX_CHANGES = 64;
 const PATCHABLE_KINDS = new Set(['Ingress', 'EndpointSlice', 'Service']);
@@ -647,12 +660,14 @@ function removeRoute(layout: TableLayout, editor: TableEditor, key: string, at: 
   layout.routes.delete(key);
   if (rest > 0) {
     editor.removePath(at.listener, at.host, at.path);
-    for (const r of layout.routes.values())
+    layout.routes.forEach((r) => {
       if (r.listener === at.listener && r.host === at.host && r.path > at.path) r.path--;
+    });
   } else {
     editor.removeHost(at.listener, at.host);
-    for (const r of layout.routes.values())
+    layout.routes.forEach((r) => {
       if (r.listener === at.listener && r.host > at.host) r.host--;
+    });
   }
   return true;
 }
@@ -821,7 +836,7 @@ function reconcileChanges(
   // A changed Service is the one parses and endpoints find from now on.
   const services = served.filter((c) => c.after?.kind === 'Service');
   if (services.length > 0) {
-    state.parsed.findService = parseContext(objects).findService;
+    for (const { after } of services) state.parsed.services.set(serviceKeyOf(after!), after!);
     cache.serviceChanged();
   }
   // Check every change before updating what the parse results feed.
@@ -923,8 +938,7 @@ function reconcileChanges(
   }
   parsed.crossChecked = crossCheck(parsed.byDialect, cache);
   parsed.diagnostics = [];
-  for (const list of parsed.parseDiagnostics.values())
-    for (const d of list) parsed.diagnostics.push(d);
+  appendLists(parsed.diagnostics, parsed.parseDiagnostics);
   for (const d of parsed.crossChecked) parsed.diagnostics.push(d);
   const blamed = blamedObjects(parsed.diagnostics);
   for (const key of blamed) if (!state.blamed.has(key)) dirty.add(key);

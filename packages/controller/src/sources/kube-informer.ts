@@ -107,16 +107,18 @@ export class ResilientInformer {
       resource.fieldSelector,
     );
     const changed = (): void => listener.changed(this);
-    const reordered = (): void => {
-      this.listed = undefined;
-      changed();
-    };
-    this.listWatch.on('add', reordered);
-    this.listWatch.on('update', (object: K8s.KubernetesObject) => {
-      this.replaceListed(object as KubeObject);
+    this.listWatch.on('add', (object: K8s.KubernetesObject) => {
+      this.listed?.push(object as KubeObject);
       changed();
     });
-    this.listWatch.on('delete', reordered);
+    this.listWatch.on('update', (object: K8s.KubernetesObject) => {
+      this.patchListed(object as KubeObject, true);
+      changed();
+    });
+    this.listWatch.on('delete', (object: K8s.KubernetesObject) => {
+      this.patchListed(object as KubeObject, false);
+      changed();
+    });
     this.listWatch.on('error', (err: unknown) => this.onError(err));
   }
 
@@ -125,8 +127,8 @@ export class ResilientInformer {
   }
 
   /**
-   * Every object in the cache (raw JSON as the API server sent it, kind and apiVersion set),
-   * in the cache's order. The list is ours and changes with the cache: read it, do not keep it.
+   * Every object in the cache (raw JSON as the API server sent it, kind and apiVersion set).
+   * The list is ours and changes with the cache: read it, do not keep it.
    */
   list(): readonly KubeObject[] {
     this.listed ??= this.listWatch.list() as unknown[] as KubeObject[];
@@ -134,18 +136,20 @@ export class ResilientInformer {
   }
 
   /**
-   * An updated object takes its old place, as in the cache: the list is patched rather than
-   * listed again (listing tens of thousands of objects allocated megabytes per change).
+   * The list follows the cache rather than being listed again on every change (listing tens
+   * of thousands of objects allocated megabytes per change): an updated object takes its old
+   * place, a new one goes at the end, a deleted one leaves.
    */
-  private replaceListed(object: KubeObject): void {
+  private patchListed(object: KubeObject, updated: boolean): void {
     const listed = this.listed;
     if (!listed) return;
     const { name, namespace = '' } = object.metadata;
     const at = listed.findIndex(
       (o) => o.metadata.name === name && (o.metadata.namespace ?? '') === namespace,
     );
-    if (at >= 0) listed[at] = object;
-    else this.listed = undefined;
+    if (at < 0) this.listed = undefined;
+    else if (updated) listed[at] = object;
+    else listed.splice(at, 1);
   }
 
   get(namespace: string, name: string): KubeObject | undefined {
