@@ -24,6 +24,7 @@ export {
   type CanaryRules,
   type Endpoint,
   type ListenerProtocolName,
+  type TlsCertificate,
 } from './table';
 export {
   createProxy,

@@ -24,6 +24,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { CertificateStore } from './certificates';
 import { decide, SourceIpSessions, type AffinityContext, type Decision } from './affinity';
 import { createAdmin } from './admin';
 import { Exchange, plainResponse, type ForwardHost } from './forward';
@@ -57,6 +58,10 @@ export interface ListenOptions {
 }
 
 export interface HttpsListenOptions extends ListenOptions {
+  /**
+   * The default certificate: served to clients that send no SNI name, and for names none
+   * of the table's `certificates` lists.
+   */
   cert: string | Buffer;
   key: string | Buffer;
 }
@@ -150,6 +155,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #stats = new Map<string, EndpointStats>();
   readonly #upgraded = new Set<Duplex>();
   readonly #options: ProxyOptions;
+  /** The table's certificates by SNI name, for the HTTPS listener. */
+  readonly #certificates = new CertificateStore();
   #admin: Server | undefined;
   #current: CompiledTable | undefined;
   #inflight = 0;
@@ -214,6 +221,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
       previous,
     );
     this.#current = compiled;
+    if (this.#options.https) this.#takeCertificates(table);
     this.metrics.tableLoaded.set(1);
     this.metrics.swaps.inc();
     this.affinity.sourceIp.retain(compiled.sets);
@@ -225,6 +233,21 @@ export class Proxy implements ForwardHost, UpgradeHost {
         compiledSets: compiled.compiledSets,
       },
       'route table loaded',
+    );
+  }
+
+  /** Loads the certificates of a table that brings another list than the one in force. */
+  #takeCertificates(table: RouteTable): void {
+    const skipped = this.#certificates.update(table.certificates);
+    if (skipped === undefined) return;
+    for (const { index, reason } of skipped)
+      this.logger.warn(
+        { version: table.version, certificate: index, reason },
+        'certificate skipped: its names get the default certificate',
+      );
+    this.logger.info(
+      { version: table.version, names: this.#certificates.names },
+      'certificates loaded',
     );
   }
 
@@ -454,6 +477,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
           ...serverOptions,
           cert: (options as HttpsListenOptions).cert,
           key: (options as HttpsListenOptions).key,
+          // Undefined → the default certificate above. Node does not call it without a name.
+          SNICallback: (servername, done) => done(null, this.#certificates.select(servername)),
         })
       : createHttpServer(serverOptions);
     const state: ListenerState = {

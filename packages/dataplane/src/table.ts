@@ -111,10 +111,29 @@ export interface ListenerRoutes {
   hosts: HostRoutes[];
 }
 
+/**
+ * A certificate the HTTPS listener serves by SNI for the names it lists. Names are exact
+ * (`shop.example.com`) or wildcards of one label (`*.example.com`); a name no certificate
+ * lists, and a client that sends none, get the listener's default certificate.
+ */
+export interface TlsCertificate {
+  hosts: string[];
+  /** PEM: the certificate, then its chain. */
+  cert: string;
+  /** PEM private key. */
+  key: string;
+}
+
 export interface RouteTable {
   /** A label for logs and `/readyz` (for example the snapshot generation). */
   version: string;
   listeners: ListenerRoutes[];
+  /**
+   * Certificates by host name, for the HTTPS listener. Keep the same list (and the same
+   * certificate objects) from one table to the next while they do not change: the proxy
+   * loads each certificate object once. One that cannot be loaded is skipped, never refused.
+   */
+  certificates?: TlsCertificate[];
 }
 
 /** Thrown by {@link createRouteTable}; lists every problem with its location in the input. */
@@ -697,8 +716,8 @@ function deepFreeze(value: unknown): void {
 /**
  * Freezes what a check found new: the sets not accepted before deeply, the hosts not accepted
  * before with their routes (without walking into the sets again: a route's own fields are
- * strings and its set), then the listeners and the table itself. Hosts and sets kept from an
- * accepted table are frozen already.
+ * strings and its set), then the listeners, the certificates and the table itself. Hosts and
+ * sets kept from an accepted table are frozen already.
  */
 function freezeNew(table: RouteTable, run: Inspection, previous: RouteTable | undefined): void {
   for (const set of run.newSets) {
@@ -718,6 +737,16 @@ function freezeNew(table: RouteTable, run: Inspection, previous: RouteTable | un
     Object.freeze(listener);
   }
   Object.freeze(table.listeners);
+  const certificates: unknown = table.certificates;
+  if (Array.isArray(certificates) && !Object.isFrozen(certificates)) {
+    for (const c of certificates as unknown[]) {
+      if (!isObject(c) || Object.isFrozen(c)) continue;
+      const hosts: unknown = (c as TlsCertificate).hosts;
+      if (Array.isArray(hosts)) Object.freeze(hosts);
+      Object.freeze(c);
+    }
+    Object.freeze(certificates);
+  }
   Object.freeze(table);
 }
 
