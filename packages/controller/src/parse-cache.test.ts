@@ -1,4 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KubeObject } from '@tether/dialects';
 import { ParseCache } from './parse-cache';
 import { reconcile, type ReconcileResult } from './reconcile';
@@ -50,7 +54,7 @@ function slice(service: string, addresses: string[], ready = true): KubeObject {
 function ingress(
   name: string,
   annotations: Record<string, string>,
-  opts: { host?: string; path?: string; backend?: string; created?: string } = {},
+  opts: { host?: string; path?: string; backend?: string; created?: string; tls?: unknown } = {},
 ): KubeObject {
   return stored({
     apiVersion: 'networking.k8s.io/v1',
@@ -63,6 +67,7 @@ function ingress(
     },
     spec: {
       ingressClassName: 'tether',
+      ...(opts.tls === undefined ? {} : { tls: opts.tls }),
       rules: [
         {
           host: opts.host ?? `${name}.example`,
@@ -79,6 +84,32 @@ function ingress(
       ],
     },
   });
+}
+
+/** A TLS Secret with a throwaway self-signed certificate, made with openssl. */
+function tlsSecret(name: string, cn: string): KubeObject {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-cache-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'],
+        ...['-nodes', '-days', '1', '-subj', `/CN=${cn}`],
+        ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      ],
+      { stdio: 'ignore' },
+    );
+    const base64 = (file: string) => readFileSync(join(dir, file)).toString('base64');
+    return stored({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name, namespace: 'shop' },
+      data: { 'tls.crt': base64('cert.pem'), 'tls.key': base64('key.pem') },
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const sticky = (cookie: string) => ({
@@ -375,6 +406,63 @@ describe('reconcile with a cache', () => {
       replace(['b', 'Ingress', ingress('b', sticky('B4'))]),
     );
     next('an Ingress loses its annotations', false, replace(['b', 'Ingress', ingress('b', {})]));
+    // Certificates: Secrets always rebuild; Ingress changes that touch spec.tls rebuild too,
+    // others keep the certificates and their diagnostics in place.
+    const tlsA = [{ hosts: ['a.example'], secretName: 'a-tls' }];
+    next('a TLS Secret arrives', false, (objects) => [...objects, tlsSecret('a-tls', 'a.example')]);
+    next(
+      'an Ingress names it in spec.tls',
+      false,
+      replace(['a', 'Ingress', ingress('a', sticky('A5'), { tls: tlsA })]),
+    );
+    next(
+      'an annotation of that Ingress changes',
+      true,
+      replace(['a', 'Ingress', ingress('a', sticky('A6'), { tls: tlsA })]),
+    );
+    next('a younger Ingress names a missing Secret for the same host', false, (objects) => [
+      ...objects,
+      ingress('g', sticky('G'), {
+        host: 'g.example',
+        created: '2026-04-01T00:00:00Z',
+        tls: [{ hosts: ['a.example', 'g.example'], secretName: 'g-tls' }],
+      }),
+    ]);
+    next('the missing Secret arrives: the hosts are contested', false, (objects) => [
+      ...objects,
+      tlsSecret('g-tls', 'g.example'),
+    ]);
+    next(
+      'an annotation of the younger Ingress changes',
+      true,
+      replace([
+        'g',
+        'Ingress',
+        ingress('g', sticky('G2'), {
+          host: 'g.example',
+          created: '2026-04-01T00:00:00Z',
+          tls: [{ hosts: ['a.example', 'g.example'], secretName: 'g-tls' }],
+        }),
+      ]),
+    );
+    next(
+      'endpoints change under them',
+      true,
+      replace(['web-abc', 'EndpointSlice', slice('web', ['10.0.0.5'])]),
+    );
+    next(
+      'the older Ingress drops spec.tls',
+      false,
+      replace(['a', 'Ingress', ingress('a', sticky('A6'))]),
+    );
+    next(
+      'a Secret is renewed',
+      false,
+      replace(['g-tls', 'Secret', tlsSecret('g-tls', 'g2.example')]),
+    );
+    next('an Ingress with spec.tls goes', false, (objects) =>
+      objects.filter((o) => o.metadata.name !== 'g'),
+    );
 
     const cache = new ParseCache();
     let cached: ReconcileResult | undefined;
@@ -387,6 +475,12 @@ describe('reconcile with a cache', () => {
       fresh = reconcile(snapshot, fresh, serving);
       expect({ label, ...comparable(cached) }).toEqual({ label, ...comparable(fresh) });
       expect({ label, patched: cache.patched > before }).toEqual({ label, patched });
+      // Certificates kept in place are the very objects of the table before.
+      if (patched && previousTable)
+        expect({ label, kept: cached.table.certificates === previousTable.certificates }).toEqual({
+          label,
+          kept: true,
+        });
       // An update keeps the backend sets of the entry points it did not touch.
       if (patched && previousTable && label === 'an annotation changes') {
         const setOf = (table: typeof previousTable, host: string) =>

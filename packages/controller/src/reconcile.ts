@@ -27,6 +27,7 @@ import { ParseCache, type CachedParse } from './parse-cache';
 import { servedObjects, type ServingOptions } from './serving';
 import { objectKey, type Snapshot } from './snapshot';
 import { diffSnapshots, type ObjectChange } from './snapshot-diff';
+import { tlsCertificates } from './tls-certificates';
 
 /** The policy part of a backend set, kept so a refused configuration can keep its last good one. */
 export type GoodPolicy = Pick<BackendSet, 'policy' | 'loadBalancing' | 'route'>;
@@ -380,6 +381,8 @@ interface Retained {
   /** Entry objects by the Services (`namespace/name`) they route to. */
   byService: Map<string, string[]>;
   layout: TableLayout;
+  /** Diagnostics of the table's certificates (see tls-certificates.ts). */
+  tlsDiagnostics: readonly Diagnostic[];
   assembled: Assembled;
   result: ReconcileResult;
 }
@@ -447,6 +450,8 @@ function reconcileAll(
     for (const candidate of c.placement.candidates) candidates.push(candidate);
   const layout: TableLayout = { routes: new Map(), canaries: 0, diagnostics: [] };
   const table = buildTable(snapshot.generation, candidates, layout, cache);
+  const tls = tlsCertificates(objects, cache);
+  if (tls.certificates.length > 0) table.certificates = tls.certificates;
   cache.sweepMemos();
   const { result, assembled } = assemble(
     table,
@@ -454,6 +459,7 @@ function reconcileAll(
     [...parsed.diagnostics],
     components,
     layout,
+    tls.diagnostics,
   );
   if (options.cache)
     retained.set(cache, {
@@ -466,6 +472,7 @@ function reconcileAll(
       components,
       byService,
       layout,
+      tlsDiagnostics: tls.diagnostics,
       assembled,
       result,
     });
@@ -489,6 +496,7 @@ function assemble(
   diagnostics: Diagnostic[],
   components: ReadonlyMap<string, ComponentResult>,
   layout: TableLayout,
+  tlsDiagnostics: readonly Diagnostic[],
 ): { result: ReconcileResult; assembled: Assembled } {
   const entries: ResolvedEntry[] = [];
   const lastGood = new Map<string, GoodPolicy>();
@@ -503,6 +511,7 @@ function assemble(
   });
   for (const list of assembled.warnings.values()) for (const w of list) diagnostics.push(w);
   for (const d of layout.diagnostics) diagnostics.push(d);
+  for (const d of tlsDiagnostics) diagnostics.push(d);
   const result = { table, entries, diagnostics: dedupe(diagnostics), served, lastGood };
   return { result, assembled };
 }
@@ -589,6 +598,7 @@ function reassemble(
   appendLists(diagnostics, assembled.resolved);
   appendLists(diagnostics, assembled.warnings);
   for (const d of layout.diagnostics) diagnostics.push(d);
+  for (const d of state.tlsDiagnostics) diagnostics.push(d);
   // Entry points that come and go change the last good policies (a lookup by set id: the
   // order of its entries means nothing) and the served keys.
   for (const { key } of added)
@@ -629,6 +639,26 @@ function appendLists<T>(out: T[], lists: ReadonlyMap<string, readonly T[]>): voi
   lists.forEach((list) => {
     for (let i = 0; i < list.length; i++) out.push(list[i]!);
   });
+}
+
+/** The `spec.tls` of an Ingress, as JSON; '' for any other object and for none. */
+function tlsOf(o: KubeObject | undefined): string {
+  if (o?.kind !== 'Ingress') return '';
+  const tls = (o.spec as { tls?: unknown } | undefined)?.tls;
+  return Array.isArray(tls) && tls.length > 0 ? JSON.stringify(tls) : '';
+}
+
+/**
+ * Whether a change of a served object could change the table's certificates: an Ingress
+ * with `spec.tls` added or removed, or whose `spec.tls` or age (which decides contested
+ * hosts) changed.
+ */
+function changesCertificates({ before, after }: ObjectChange): boolean {
+  const was = tlsOf(before);
+  const now = tlsOf(after);
+  if (was !== now) return true;
+  if (was === '' || !before || !after) return was !== '';
+  return before.metadata.creationTimestamp !== after.metadata.creationTimestamp;
 }
 
 /** Changes beyond this many objects are rebuilt in full. */
@@ -833,6 +863,9 @@ function reconcileChanges(
       ...(after ? { after } : {}),
     });
   }
+  // The table keeps its certificates (see TableEditor.done) and their diagnostics: a change
+  // that could change them is rebuilt in full. (Secrets are not patched in place at all.)
+  if (served.some(changesCertificates)) return undefined;
   // A changed Service is the one parses and endpoints find from now on.
   const services = served.filter((c) => c.after?.kind === 'Service');
   if (services.length > 0) {

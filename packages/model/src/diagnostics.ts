@@ -37,6 +37,10 @@ export const REASONS = {
   BackendNotFound: 'a route names a Service or port that does not exist',
   DuplicateRoute: 'two entry points claim the same host and path; the older one is served',
   CanaryWithoutPrimary: 'a canary names a host and path that no primary entry point serves',
+  TlsSecretNotFound: 'an Ingress names a TLS Secret that does not exist',
+  InvalidTlsSecret: 'a TLS Secret whose certificate or key is missing or cannot be loaded',
+  ConflictingTlsSecret:
+    'two Ingresses name different TLS Secrets for one host; the older one is served',
   UnsupportedByTarget: 'the target dialect cannot express this setting',
   Accepted: 'the configuration was accepted',
 } as const;
