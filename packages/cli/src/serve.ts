@@ -52,7 +52,10 @@ export const SERVE_FLAGS: readonly [flags: string, description: string, defaultV
     '--listen-tls <host:port>',
     'where the proxy listens for HTTPS (needs --tls-cert and --tls-key)',
   ],
-  ['--tls-cert <file>', 'PEM certificate for --listen-tls'],
+  [
+    '--tls-cert <file>',
+    'PEM certificate for --listen-tls: served to names no Ingress spec.tls certificate covers',
+  ],
   ['--tls-key <file>', 'PEM private key for --listen-tls'],
   ['--admin <host:port>', 'health, readiness, metrics and the local API', '127.0.0.1:9090'],
   ['--ingress-class <name>', 'the IngressClass this controller serves', 'tether'],
