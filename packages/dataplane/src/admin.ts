@@ -1,7 +1,7 @@
 /**
  * The admin listener: `/healthz` (the process answers), `/readyz` (a route table is loaded)
- * and `/metrics` (Prometheus text), plus the read-only JSON routes a caller adds. Kept off the proxy's listeners so that no route table can
- * shadow it. Three fixed routes need no framework; a plain `node:http` server keeps the
+ * and `/metrics` (Prometheus text), plus the read-only JSON routes a caller adds, for local
+ * callers only. Kept off the proxy's listeners so that no route table can shadow it. Three fixed routes need no framework; a plain `node:http` server keeps the
  * proxy's memory within its budget (loading Fastify alone costs about 16 MiB of RSS).
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -24,6 +24,17 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Whether a peer is this host itself. The JSON routes show every route, cookie name and
+ * backend address, so they answer only there (in a Pod, `kubectl port-forward` arrives from
+ * loopback); health, readiness and metrics answer anyone, for probes and scrapers.
+ */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
 
 export function createAdmin(metrics: ProxyMetrics, state: AdminState): Server {
   return createServer((req, res) => {
@@ -54,6 +65,17 @@ export function createAdmin(metrics: ProxyMetrics, state: AdminState): Server {
       state.api &&
       Object.prototype.hasOwnProperty.call(state.api, path)
     ) {
+      if (!isLoopback(req.socket.remoteAddress)) {
+        send(
+          res,
+          403,
+          JSON_TYPE,
+          JSON.stringify({
+            error: 'the admin API answers on this host only (kubectl port-forward)',
+          }),
+        );
+        return;
+      }
       let body: string;
       try {
         body = JSON.stringify(state.api[path]!());
