@@ -73,6 +73,24 @@ function accepted(n: number): RouteTable {
 }
 
 describe('checking a table by its changes', () => {
+  it('forgets what a table derived from once the next table derives from it', () => {
+    // Otherwise each table would hold the one before it alive, one link per swap.
+    const a = createRouteTable(
+      table('1', [host('a.example', set('a')), host('b.example', set('b'))]),
+    );
+    const b = createRouteTable(
+      patched(a, '2', new Map([[0, host('a.example', set('a', '10.0.0.2'))]])),
+      a,
+    );
+    expect(tableDerivation(b)?.previous).toBe(a);
+    const c = createRouteTable(
+      patched(b, '3', new Map([[1, host('b.example', set('b', '10.0.0.3'))]])),
+      b,
+    );
+    expect(tableDerivation(c)?.previous).toBe(b);
+    expect(tableDerivation(b)).toBeUndefined();
+  });
+
   it('checks and indexes only the replaced hosts; the kept ones are the same frozen objects', () => {
     const first = accepted(50);
     expect(tableDerivation(first)).toMatchObject({

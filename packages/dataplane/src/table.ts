@@ -778,6 +778,9 @@ export function createRouteTable(input: RouteTable, previous?: RouteTable): Rout
     freezeNew(input, inspection, previous);
     indexes.delete(previous);
     indexes.set(input, index);
+    // The table before has been compiled: what it derived from is no longer needed. Kept, it
+    // would hold every earlier table alive, one link per swap.
+    derivations.delete(previous);
     derivations.set(input, {
       previous,
       changes,
