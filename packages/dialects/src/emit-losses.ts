@@ -13,6 +13,61 @@ import {
 export type Notes = Partial<Record<PolicyField, string>>;
 
 /**
+ * What a loss helper hands an emitter: one warning per field that will not read back as the
+ * source said it, and those fields, which the emitter passes on as `EmitOutput.covers` so the
+ * migration does not report them a second time.
+ */
+export interface Losses {
+  diagnostics: Diagnostic[];
+  covers: PolicyField[];
+}
+
+/** One field of one entry that the target will not say as the source did. */
+export interface Loss {
+  field: PolicyField;
+  before: unknown;
+  /** What the target will say; undefined when it says nothing. */
+  after: unknown;
+  /** Which entry, when it is not the one the setting was written from (" on rules[1]"). */
+  where: string;
+  reason: string;
+  sources: SourceRef[];
+}
+
+/**
+ * Collects loss warnings, once per message and sources, with the fields they explain. Every
+ * loss helper words its warnings through this, so a field is covered exactly when a warning
+ * names it.
+ */
+export class LossList {
+  private readonly found = new Map<string, Diagnostic>();
+  private readonly fields = new Set<PolicyField>();
+
+  add({ field, before, after, where, reason, sources }: Loss): void {
+    const what = after === undefined ? 'is dropped' : `becomes ${quote(after)}`;
+    const d = warning(
+      'UnsupportedByTarget',
+      `${field} = ${quote(before ?? '(unset)')}${where} ${what}: ${reason}`,
+      ...sources,
+    );
+    this.found.set(JSON.stringify([d.message, d.sources]), d);
+    this.fields.add(field);
+  }
+
+  result(): Losses {
+    return { diagnostics: [...this.found.values()], covers: [...this.fields] };
+  }
+}
+
+/** Several helpers' losses as one, each field covered once. */
+export function joinLosses(parts: readonly Losses[]): Losses {
+  return {
+    diagnostics: parts.flatMap((p) => p.diagnostics),
+    covers: [...new Set(parts.flatMap((p) => p.covers))],
+  };
+}
+
+/**
  * The general reason a field differs, for fields without a note of the written plan;
  * `modeKept` says whether the persistence mode itself carried over.
  */
@@ -55,13 +110,13 @@ export interface LossInput {
 
 /**
  * One `UnsupportedByTarget` warning per field that reads back differently from what the
- * source said, naming the source of the field and the reason.
+ * source said, naming the source of the field and the reason, and the fields they cover.
  */
-export function losses({ entries, readBack, notes, why, scope }: LossInput): Diagnostic[] {
+export function losses({ entries, readBack, notes, why, scope }: LossInput): Losses {
+  const list = new LossList();
   const [first] = entries;
-  if (!first) return [];
+  if (!first) return list.result();
   const firstFlat = flatOf(first);
-  const out = new Map<string, Diagnostic>();
   for (const e of entries) {
     const before = flatOf(e);
     const now = readBack.find((r) => sameSpot(r, e));
@@ -79,15 +134,9 @@ export function losses({ entries, readBack, notes, why, scope }: LossInput): Dia
         : other
           ? `${scope} holds one setting, written from Service ${first.backend.service}, where it is ${quote(firstFlat[field] ?? '(unset)')}`
           : (notes[field] ?? why(field, b, a, before.mode === after.mode));
-      const what = a === undefined ? 'is dropped' : `becomes ${quote(a)}`;
       const where = other ? ` for Service ${e.backend.service}` : '';
-      const d = warning(
-        'UnsupportedByTarget',
-        `${field} = ${quote(b ?? '(unset)')}${where} ${what}: ${reason}`,
-        ...sourcesFor(e, field),
-      );
-      out.set(JSON.stringify([d.message, d.sources]), d);
+      list.add({ field, before: b, after: a, where, reason, sources: sourcesFor(e, field) });
     }
   }
-  return [...out.values()];
+  return list.result();
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Diagnostic, DialectId, Fragment, ResolvedEntry } from '@tether/model';
+import type { Diagnostic, DialectId, Fragment, PolicyField, ResolvedEntry } from '@tether/model';
 
 /** The parts of a Kubernetes object every reader relies on; everything else is checked where used. */
 export interface KubeObject {
@@ -83,10 +83,11 @@ export interface EmitOutput {
   /** The dialect's own annotations to remove (left-overs whose value cannot be written back). */
   removeAnnotations?: string[];
   /**
-   * Policy fields whose loss the diagnostics above already explain, for fields the model
-   * filled in without a source of their own; the migration then adds no generic warning.
+   * Policy fields whose loss the diagnostics above already state, value for value; the
+   * migration adds its own warning only for a lost field not listed here. Each emitter's
+   * loss helper fills this beside the warnings it words.
    */
-  covers?: string[];
+  covers: PolicyField[];
 }
 
 export interface Dialect {

@@ -10,7 +10,7 @@ import { applyToObject } from '../migrate/apply';
 import type { EmitInput, EmitOutput, KubeObject, SpecEdit } from '../types';
 import { SESSION_NAME_MAX, TOKEN_PATTERN } from './annotations';
 import { formatDuration } from './duration';
-import { flatOf, losses, type Notes, type Why } from '../emit-losses';
+import { flatOf, joinLosses, losses, type Notes, type Why } from '../emit-losses';
 import { generatedSessionName } from './names';
 import { readBackRoute } from './read-back';
 
@@ -232,7 +232,7 @@ const servicesOf = (group: readonly ResolvedEntry[]): string =>
  * source did. Never throws.
  */
 export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
-  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [] };
+  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [], covers: [] };
   if (object.kind !== 'HTTPRoute') return out;
   const groups = byRule(entries.filter((e) => e.policy !== null));
   const names = new Map<string, string>();
@@ -264,12 +264,14 @@ export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
   const readBack = readBackRoute(
     applyToObject(object, { removeAnnotations: [], setAnnotations: {}, spec: out.spec }),
   );
-  // Rules that carry one source setting report its loss once.
-  out.diagnostics = dedupeDiagnostics(
-    planned.flatMap(({ group, notes }) =>
+  const found = joinLosses(
+    planned.map(({ group, notes }) =>
       losses({ entries: group, readBack, notes, why, scope: 'a route rule' }),
     ),
   );
+  // Rules that carry one source setting report its loss once.
+  out.diagnostics = dedupeDiagnostics(found.diagnostics);
+  out.covers = found.covers;
   return out;
 }
 

@@ -1,16 +1,11 @@
 import {
-  Diagnostic,
-  flattenPolicy,
   quote,
-  warning,
   type FlatValues,
   type PolicyField,
   type ResolvedEntry,
   type SourceRef,
 } from '@tether/model';
-
-/** Why a field could not be carried as it was, by field: the specific cases an emitter met. */
-export type Notes = Partial<Record<PolicyField, string>>;
+import { LossList, flatOf, type Losses, type Notes } from '../emit-losses';
 
 /** Fields whose sources stand in for a field the source policy did not set. */
 const RELATED: Partial<Record<PolicyField, readonly PolicyField[]>> = {
@@ -22,9 +17,6 @@ const RELATED: Partial<Record<PolicyField, readonly PolicyField[]>> = {
 
 const MODE_GROUPS = ['cookie.', 'appCookie.', 'header.', 'sourceIp.'];
 
-export const flatOf = (e: ResolvedEntry): FlatValues =>
-  e.policy ? flattenPolicy(e.policy, e.loadBalancing, e.route) : {};
-
 function sourcesFor(e: ResolvedEntry, field: PolicyField): SourceRef[] {
   for (const f of [field, ...(RELATED[field] ?? []), 'mode' as const]) {
     const sources = e.sources[f];
@@ -33,7 +25,7 @@ function sourcesFor(e: ResolvedEntry, field: PolicyField): SourceRef[] {
   return [];
 }
 
-export interface LossInput {
+export interface ExpectedLossInput {
   /** Entries with a policy; the first is the one written. */
   entries: readonly ResolvedEntry[];
   /** What the written object will resolve to. */
@@ -46,21 +38,22 @@ export interface LossInput {
 
 /**
  * `UnsupportedByTarget` for every field where an entry's policy differs from what the target
- * will say, naming the field's source and why. An annotation dialect holds one setting per
- * object, so an entry that differs from the first is reported as such.
+ * will say, naming the field's source and why, and the fields they cover. An annotation
+ * dialect holds one setting per object, so an entry that differs from the first is reported
+ * as such.
  */
-export function lossDiagnostics({
+export function expectedLosses({
   entries,
   expected,
   notes,
   why,
   oneSetting,
-}: LossInput): Diagnostic[] {
+}: ExpectedLossInput): Losses {
+  const list = new LossList();
   const [first] = entries;
-  if (!first) return [];
+  if (!first) return list.result();
   const firstFlat = flatOf(first);
   const modeDropped = firstFlat.mode !== expected.mode;
-  const out = new Map<string, Diagnostic>();
   for (const e of entries) {
     const flat = flatOf(e);
     const fields = new Set([...Object.keys(flat), ...Object.keys(expected)] as PolicyField[]);
@@ -78,15 +71,9 @@ export function lossDiagnostics({
         if (!e.sources[field]?.length) continue;
         reason = 'follows the sticky mode, which is not written here (see mode)';
       } else reason = why(field, before);
-      const what = after === undefined ? 'is dropped' : `becomes ${quote(after)}`;
       const where = differsFromFirst ? ` on ${e.entry.rule}` : '';
-      const d = warning(
-        'UnsupportedByTarget',
-        `${field} = ${quote(before ?? '(unset)')}${where} ${what}: ${reason}`,
-        ...sourcesFor(e, field),
-      );
-      out.set(JSON.stringify([d.message, d.sources]), d);
+      list.add({ field, before, after, where, reason, sources: sourcesFor(e, field) });
     }
   }
-  return [...out.values()];
+  return list.result();
 }

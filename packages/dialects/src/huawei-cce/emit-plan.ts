@@ -10,7 +10,7 @@ import {
   type ElbClass,
   type ElbMode,
 } from './annotations';
-import type { Notes } from './emit-losses';
+import type { Notes } from '../emit-losses';
 import { COOKIE_NAME_MAX, COOKIE_TOKEN, type Layer } from './plan';
 
 /** What the emitter writes on one object: the inverse of one CCE plan, with the algorithm. */

@@ -28,16 +28,23 @@ function emit(object: KubeObject, explicit: boolean, ...p: SourcePolicy[]): Emit
   return out;
 }
 
-/** `field ← source key` for each diagnostic, sorted: what a test asserts, never the prose. */
+/**
+ * `field ← source key` for each diagnostic, sorted: what a test asserts, never the prose.
+ * The fields named are exactly the ones the output covers.
+ */
 function lost(out: EmitOutput): string[] {
-  return out.diagnostics
+  const fields = new Set<string>();
+  const found = out.diagnostics
     .map((d) => {
       expect(d.reason).toBe('UnsupportedByTarget');
       expect(d.severity).toBe('warning');
       const field = d.message.slice(0, d.message.indexOf(' '));
+      fields.add(field);
       return `${field} ← ${d.sources.map((s) => s.field).join(',')}`;
     })
     .sort();
+  expect([...out.covers].sort()).toEqual([...fields].sort());
+  return found;
 }
 
 /** The object with the emitted annotations, resolved again: each entry's flat policy. */
@@ -420,6 +427,7 @@ describe('huawei-cce emit: what CCE cannot say, and the source it came from', ()
       annotations: {},
       spec: [],
       diagnostics: [],
+      covers: [],
     });
   });
 });

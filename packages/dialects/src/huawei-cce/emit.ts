@@ -10,7 +10,8 @@ import {
   TIMEOUT_KEY,
   type ElbClass,
 } from './annotations';
-import { flatOf, lossDiagnostics } from './emit-losses';
+import { flatOf } from '../emit-losses';
+import { expectedLosses } from './emit-losses';
 import { DEFAULT_MINUTES, LAYER_OF_KIND, planWrite, readBack, type CceWrite } from './emit-plan';
 import { whyCce } from './emit-reasons';
 
@@ -63,19 +64,21 @@ function annotationsFor(
  * from the first: the annotations hold one setting per object). Never throws.
  */
 export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
-  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [] };
+  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [], covers: [] };
   const layer = LAYER_OF_KIND[object.kind];
   const withPolicy = entries.filter((e) => e.policy !== null);
   const [first] = withPolicy;
   if (layer === undefined || first === undefined) return out;
   const { write, notes } = planWrite(flatOf(first), layer, elbClassOf(object));
   out.annotations = annotationsFor(write, explicit, object);
-  out.diagnostics = lossDiagnostics({
+  const found = expectedLosses({
     entries: withPolicy,
     expected: readBack(write),
     notes,
     why: whyCce,
     oneSetting: 'the annotations hold one setting per object',
   });
+  out.diagnostics = found.diagnostics;
+  out.covers = found.covers;
   return out;
 }

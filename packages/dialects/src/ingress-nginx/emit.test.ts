@@ -507,6 +507,7 @@ describe('emit: hostile input', () => {
       annotations: {},
       spec: [],
       diagnostics: [],
+      covers: [],
     });
   });
 
@@ -534,6 +535,7 @@ describe('emit: hostile input', () => {
       annotations: {},
       spec: [],
       diagnostics: [],
+      covers: [],
     });
   });
 

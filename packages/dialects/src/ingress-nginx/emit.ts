@@ -96,7 +96,7 @@ function existingAnnotations(object: KubeObject): Record<string, unknown> {
   return isPlainObject(annotations) ? annotations : {};
 }
 
-const nothing = (): EmitOutput => ({ annotations: {}, spec: [], diagnostics: [] });
+const nothing = (): EmitOutput => ({ annotations: {}, spec: [], diagnostics: [], covers: [] });
 
 /**
  * Writes the policy of an Ingress's entry points as ingress-nginx annotations. The controller
@@ -137,5 +137,7 @@ export function emit(input: EmitInput): EmitOutput {
     // the policy leaves at the default is set to the default so that it does not linger.
     if (value !== undefined && existing[key] !== value) annotations[key] = value;
   }
-  return { annotations, spec: [], diagnostics: dedupeDiagnostics(diagnostics) };
+  // The warnings say why nginx cannot carry a part of the policy, not each field's value
+  // before and after, so they cover no field: the migration states those values itself.
+  return { annotations, spec: [], diagnostics: dedupeDiagnostics(diagnostics), covers: [] };
 }

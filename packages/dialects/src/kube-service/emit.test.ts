@@ -31,14 +31,19 @@ function emit(object: KubeObject, explicit: boolean, ...p: SourcePolicy[]): Emit
   return out;
 }
 
-/** `field ← source key` for each diagnostic, sorted. */
+/** `field ← source key` for each diagnostic, sorted; the fields named are the ones covered. */
 function lost(out: EmitOutput): string[] {
-  return out.diagnostics
+  const fields = new Set<string>();
+  const found = out.diagnostics
     .map((d) => {
       expect([d.severity, d.reason]).toEqual(['warning', 'UnsupportedByTarget']);
-      return `${d.message.slice(0, d.message.indexOf(' '))} ← ${d.sources.map((s) => s.field).join(',')}`;
+      const field = d.message.slice(0, d.message.indexOf(' '));
+      fields.add(field);
+      return `${field} ← ${d.sources.map((s) => s.field).join(',')}`;
     })
     .sort();
+  expect([...out.covers].sort()).toEqual([...fields].sort());
+  return found;
 }
 
 const written = (object: KubeObject, spec: readonly SpecEdit[]): KubeObject =>
@@ -260,6 +265,7 @@ describe('kube-service emit: what a Service cannot say, and the source it came f
       annotations: {},
       spec: [],
       diagnostics: [],
+      covers: [],
     });
   });
 });

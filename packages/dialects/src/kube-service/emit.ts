@@ -1,7 +1,8 @@
 import type { FlatValues, PolicyField } from '@tether/model';
 import { isPlainObject } from '../helpers';
-// The comparison is the same for every emitter; it lives beside the first one that needed it.
-import { flatOf, lossDiagnostics, type Notes } from '../huawei-cce/emit-losses';
+import { flatOf, type Notes } from '../emit-losses';
+// Compared against expected values like CCE's annotations; the helper lives beside CCE's emitter.
+import { expectedLosses } from '../huawei-cce/emit-losses';
 import { readService } from '../kube';
 import type { EmitInput, EmitOutput, KubeObject, SpecEdit } from '../types';
 import { DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from './annotations';
@@ -126,19 +127,21 @@ function specEdits(write: ServiceWrite, explicit: boolean, object: KubeObject): 
  * Service, and reports every field the Service will not say as the source did. Never throws.
  */
 export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
-  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [] };
+  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [], covers: [] };
   const withPolicy = entries.filter((e) => e.policy !== null);
   const [first] = withPolicy;
   if (object.kind !== 'Service' || first === undefined) return out;
   const { write, notes } = planWrite(flatOf(first));
   out.spec = specEdits(write, explicit, object);
-  out.diagnostics = lossDiagnostics({
+  const found = expectedLosses({
     entries: withPolicy,
     expected: readBack(write),
     notes,
     why: whyService,
     oneSetting: 'a Service has one sessionAffinity for every port',
   });
+  out.diagnostics = found.diagnostics;
+  out.covers = found.covers;
   return out;
 }
 

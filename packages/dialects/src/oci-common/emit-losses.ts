@@ -1,17 +1,11 @@
 import {
-  Diagnostic,
-  FlatValues,
-  PolicyField,
-  ResolvedEntry,
-  SourceRef,
-  flattenPolicy,
   quote,
-  warning,
+  type FlatValues,
+  type PolicyField,
+  type ResolvedEntry,
+  type SourceRef,
 } from '@tether/model';
-import type { Notes } from './emit-plan';
-
-export const flatOf = (e: ResolvedEntry): FlatValues =>
-  e.policy ? flattenPolicy(e.policy, e.loadBalancing, e.route) : {};
+import { LossList, flatOf, type Losses, type Notes } from '../emit-losses';
 
 const COMPANION =
   "OCI issues the companion cookie of an application-cookie session itself; only the backend cookie's name and disableFallback are configurable";
@@ -58,7 +52,7 @@ const RELATED: Partial<Record<PolicyField, readonly PolicyField[]>> = {
 };
 
 /** Where the source said a field, or the setting it follows from, or the mode. */
-export function sourcesFor(e: ResolvedEntry, field: PolicyField): SourceRef[] {
+function sourcesFor(e: ResolvedEntry, field: PolicyField): SourceRef[] {
   for (const f of [field, ...(RELATED[field] ?? []), 'mode' as const]) {
     const sources = e.sources[f];
     if (sources && sources.length > 0) return sources;
@@ -69,22 +63,27 @@ export function sourcesFor(e: ResolvedEntry, field: PolicyField): SourceRef[] {
 const describe = (e: ResolvedEntry): string =>
   `${e.entry.rule} → ${e.backend.service}:${e.backend.port}`;
 
+export interface OciLossInput {
+  /** The dialect written, for the reason given to entries that differ from the first. */
+  dialect: string;
+  /** Entries with a policy; the first is the one written. */
+  entries: readonly ResolvedEntry[];
+  /** What the written annotations will resolve to. */
+  expected: FlatValues;
+  notes: Notes;
+}
+
 /**
  * One `UnsupportedByTarget` warning for every field whose value differs from what the written
- * annotations will give (`expected`), naming the source the value came from and why. The
- * annotations hold one setting per object, written from the first entry; every other entry
- * that says something else is reported too.
+ * annotations will give (`expected`), naming the source the value came from and why, and the
+ * fields they cover. The annotations hold one setting per object, written from the first
+ * entry; every other entry that says something else is reported too.
  */
-export function lossDiagnostics(
-  dialect: string,
-  entries: readonly ResolvedEntry[],
-  expected: FlatValues,
-  notes: Notes,
-): Diagnostic[] {
+export function ociLosses({ dialect, entries, expected, notes }: OciLossInput): Losses {
+  const list = new LossList();
   const [first] = entries;
-  if (!first) return [];
+  if (!first) return list.result();
   const firstFlat = flatOf(first);
-  const out = new Map<string, Diagnostic>();
   for (const e of entries) {
     const flat = flatOf(e);
     const fields = new Set([...Object.keys(flat), ...Object.keys(expected)] as PolicyField[]);
@@ -96,15 +95,9 @@ export function lossDiagnostics(
       const reason = differsFromFirst
         ? `${dialect} holds one setting per object, written from ${describe(first)}, where it is ${quote(firstFlat[field] ?? '(unset)')}`
         : (notes[field] ?? why(field, before, expected.mode));
-      const what = after === undefined ? 'is dropped' : `becomes ${quote(after)}`;
       const where = differsFromFirst ? ` on ${describe(e)}` : '';
-      const d = warning(
-        'UnsupportedByTarget',
-        `${field} = ${quote(before ?? '(unset)')}${where} ${what}: ${reason}`,
-        ...sourcesFor(e, field),
-      );
-      out.set(JSON.stringify([d.message, d.sources]), d);
+      list.add({ field, before, after, where, reason, sources: sourcesFor(e, field) });
     }
   }
-  return [...out.values()];
+  return list.result();
 }

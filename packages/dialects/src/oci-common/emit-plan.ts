@@ -8,9 +8,7 @@ import {
   isCookieName,
   unsafeInPath,
 } from './cookie-config';
-
-/** Why a field cannot be written as the source says, by field; overrides the generic reason. */
-export type Notes = Partial<Record<PolicyField, string>>;
+import type { Notes } from '../emit-losses';
 
 export type OciPolicyName = 'ROUND_ROBIN' | 'LEAST_CONNECTIONS' | 'IP_HASH';
 

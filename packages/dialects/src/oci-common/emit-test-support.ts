@@ -60,6 +60,8 @@ export function entriesWith(object: KubeObject, values: SourceValues): ResolvedE
 export interface EmitRun {
   annotations: Record<string, string>;
   diagnostics: Diagnostic[];
+  /** The fields the emitter says its diagnostics cover. */
+  covers: PolicyField[];
   /** The object with the annotations written. */
   written: KubeObject;
   /** Its entries as Tether reads them back. */
@@ -90,6 +92,7 @@ export function emitAndRead(
   return {
     annotations: out.annotations,
     diagnostics: out.diagnostics,
+    covers: out.covers,
     written,
     after,
     afterDiagnostics: analysis.diagnostics,

@@ -1,5 +1,6 @@
 import type { FlatValues } from '@tether/model';
-import { Notes, annotation, planPersistence } from '../oci-common';
+import type { Notes } from '../emit-losses';
+import { annotation, planPersistence } from '../oci-common';
 import type { KubeObject } from '../types';
 import { KEYS, NLB_POLICY_NAMES } from './annotations';
 

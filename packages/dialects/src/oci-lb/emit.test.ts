@@ -440,6 +440,7 @@ describe('oci-lb emit: properties', () => {
         expect(r.after.every((e) => e.accepted)).toBe(true);
         const lost = differingFields(flat(entries?.[0]), flat(r.after[0]));
         expect(reportedFields(r.diagnostics)).toEqual(lost);
+        expect([...r.covers].sort()).toEqual(lost);
         for (const d of r.diagnostics.filter((x) => x.reason === 'UnsupportedByTarget')) {
           const field = /^([\w.]+) = /.exec(d.message)?.[1] as PolicyField;
           if (values[field] !== undefined) expect(d.sources).toEqual([sourceFor(field)]);

@@ -8,14 +8,14 @@ import {
   warning,
 } from '@tether/model';
 import { namespaceOf, readService, sourceOf } from '../kube';
+import { flatOf } from '../emit-losses';
 import type { EmitInput, EmitOutput, KubeObject } from '../types';
 import {
   OciTarget,
   annotation,
-  flatOf,
   isPlainHttpListener,
-  lossDiagnostics,
   ociAnnotations,
+  ociLosses,
   planWrite,
   readBack,
 } from '../oci-common';
@@ -105,7 +105,7 @@ function emitLayer7(object: KubeObject, first: FlatValues, explicit: boolean) {
  * it, and reports every field OCI will not say as the source did. Never throws.
  */
 export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
-  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [] };
+  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [], covers: [] };
   if (object.kind !== 'Service') return out;
   const withPolicy = entries.filter((e) => e.policy !== null);
   const type = readService(object).spec?.type ?? 'ClusterIP';
@@ -126,9 +126,13 @@ export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
     ? planNlb(object, flatOf(first), explicit)
     : emitLayer7(object, flatOf(first), explicit);
   out.annotations = result.annotations;
-  out.diagnostics = [
-    ...result.diagnostics,
-    ...lossDiagnostics(DIALECT, withPolicy, result.expected, result.notes),
-  ];
+  const found = ociLosses({
+    dialect: DIALECT,
+    entries: withPolicy,
+    expected: result.expected,
+    notes: result.notes,
+  });
+  out.diagnostics = [...result.diagnostics, ...found.diagnostics];
+  out.covers = found.covers;
   return out;
 }

@@ -1,11 +1,11 @@
 import { annotationsOf, ingressEntries, readIngress } from '../kube';
+import { flatOf } from '../emit-losses';
 import type { EmitInput, EmitOutput, KubeObject } from '../types';
 import {
   OciTarget,
   annotation,
-  flatOf,
   isBlank,
-  lossDiagnostics,
+  ociLosses,
   ociAnnotations,
   planWrite,
   readBack,
@@ -44,7 +44,7 @@ function listenerFacts(object: KubeObject): { passThrough: boolean; allTls: bool
  * Never throws.
  */
 export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
-  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [] };
+  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [], covers: [] };
   const withPolicy = entries.filter((e) => e.policy !== null);
   const [first] = withPolicy;
   if (object.kind !== 'Ingress' || !first) return out;
@@ -62,6 +62,13 @@ export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
   const keys = new Set([...Object.keys(annotationsOf(object)), ...Object.keys(annotations)]);
   if (![...keys].some((k) => k.startsWith(PREFIX))) annotations[KEYS.policy] = write.policy;
   out.annotations = annotations;
-  out.diagnostics = lossDiagnostics(DIALECT, withPolicy, readBack(write, false), notes);
+  const found = ociLosses({
+    dialect: DIALECT,
+    entries: withPolicy,
+    expected: readBack(write, false),
+    notes,
+  });
+  out.diagnostics = found.diagnostics;
+  out.covers = found.covers;
   return out;
 }

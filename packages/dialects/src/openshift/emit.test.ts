@@ -274,6 +274,7 @@ describe('openshift emit: canonical annotations', () => {
       annotations: {},
       spec: [],
       diagnostics: [],
+      covers: [],
     });
     const refused = entriesOn(route(), NONE, { algorithm: 'random' }).map((e) => ({
       ...e,

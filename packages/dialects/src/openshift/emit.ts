@@ -199,7 +199,7 @@ function whyFor(facts: RouteFacts): Why {
  * reports every field the router will not apply as the source said. Never throws.
  */
 export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
-  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [] };
+  const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [], covers: [] };
   const { spec } = readRoute(object);
   const withPolicy = entries.filter((e) => e.policy !== null);
   const [first] = withPolicy;
@@ -221,12 +221,14 @@ export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
     setAnnotations: out.annotations,
     spec: [],
   });
-  out.diagnostics = losses({
+  const found = losses({
     entries: withPolicy,
     readBack: readBackRoute(written),
     notes,
     why: whyFor(facts),
     scope: 'a Route',
   });
+  out.diagnostics = found.diagnostics;
+  out.covers = found.covers;
   return out;
 }
