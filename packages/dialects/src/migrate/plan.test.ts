@@ -82,6 +82,30 @@ describe('migrate', () => {
     expect(result.exitCode).toBe(3);
   });
 
+  it.each(['oci-native-ingress', 'gateway-api', 'huawei-cce', 'ingress-nginx'] as const)(
+    'states every lost field once when migrating to %s, by the emitter or else by the comparison',
+    (to) => {
+      const nginx = `${service}---\n${nginxIngress}`;
+      // To reach ingress-nginx the settings start from OCI's, written from the nginx ones.
+      const input =
+        to === 'ingress-nginx'
+          ? migrate(file(nginx), { to: 'oci-native-ingress' }).texts.get('shop.yaml')!
+          : nginx;
+      const result = migrate(file(input), { to });
+      const [report] = result.reports;
+      expect(report?.lost.length).toBeGreaterThan(0);
+      const warnings = (report?.diagnostics ?? []).filter(
+        (d) => d.reason === 'UnsupportedByTarget',
+      );
+      for (const lost of report?.lost ?? []) {
+        const naming = warnings.filter((d) => d.message.startsWith(`${lost.field} = `));
+        expect(naming.map((d) => d.message.endsWith(`in ${to} (${lost.entry})`))).toEqual([
+          !report?.covered.has(lost.field),
+        ]);
+      }
+    },
+  );
+
   it('converts an Ingress to an HTTPRoute for Gateway API, and keeps the source with keepSource', () => {
     const replaced = migrate(file(`${service}---\n${nginxIngress}`), { to: 'gateway-api' });
     const docs = parseAllDocuments(replaced.texts.get('shop.yaml')!).map(

@@ -5,9 +5,7 @@ import {
   SourceRef,
   error,
   flattenPolicy,
-  isPolicyField,
   quote,
-  warning,
 } from '@tether/model';
 import type { Document } from 'yaml';
 import { DIALECTS, analyze, findDialect } from '../index';
@@ -16,6 +14,7 @@ import { readManifestText, type LocatedObject } from '../manifest';
 import type { Dialect, KubeObject } from '../types';
 import { applyToObject, emptyEdits, mergeEdits } from './apply';
 import { convert } from './convert';
+import { reportUnexplainedLosses } from './unexplained';
 import { hasEdits, rewriteText, type DocumentChange, type ObjectEdits } from './yaml-edit';
 
 export interface MigrateOptions {
@@ -65,7 +64,7 @@ export interface ObjectReport {
   added: FieldOutcome[];
   notes: string[];
   diagnostics: Diagnostic[];
-  /** Fields whose loss the target's emitter already explained. */
+  /** Fields whose loss the target's emitters already state (their `covers`). */
   covered: Set<string>;
 }
 
@@ -275,7 +274,7 @@ class Migration {
     }
     const out = this.target.emit({ object, entries, explicit: this.options.explicit ?? false });
     report.diagnostics.push(...out.diagnostics);
-    for (const field of out.covers ?? []) report.covered.add(field);
+    for (const field of out.covers) report.covered.add(field);
     return {
       removeAnnotations: out.removeAnnotations ?? [],
       setAnnotations: out.annotations,
@@ -488,16 +487,6 @@ class Migration {
   }
 }
 
-function lossDiagnostic(report: ObjectReport, lost: FieldOutcome): Diagnostic {
-  const source = lost.source ? [lost.source] : [];
-  const what = lost.after === undefined ? 'is dropped' : `becomes ${quote(lost.after)}`;
-  return warning(
-    'UnsupportedByTarget',
-    `${lost.field} = ${quote(lost.before ?? '(unset)')} ${what} in ${report.to} (${lost.entry})`,
-    ...source,
-  );
-}
-
 /** Migrates manifests from one dialect to another, keeping every other byte of the files. */
 export function migrate(
   files: readonly { file: string; text: string }[],
@@ -528,16 +517,7 @@ export function migrate(
   migration.finishChanges();
   const objects = migration.objectsAfter();
   migration.verify(analyze(objects));
-  for (const report of migration.reports) {
-    // An emitter's UnsupportedByTarget message starts with the field it explains.
-    const explained = new Set(report.covered);
-    for (const d of report.diagnostics) {
-      const first = d.reason === 'UnsupportedByTarget' ? d.message.split(/[\s:]/, 1)[0] : undefined;
-      if (first && isPolicyField(first)) explained.add(first);
-    }
-    for (const lost of report.lost)
-      if (!explained.has(lost.field)) report.diagnostics.push(lossDiagnostic(report, lost));
-  }
+  for (const report of migration.reports) reportUnexplainedLosses(report);
   const texts = new Map(
     files.map((f) => [
       f.file,
