@@ -1,61 +1,24 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KubeObject } from '@tether/dialects';
 import type { Diagnostic } from '@tether/model';
+import { selfSignedCertificate, type PemPair } from '@tether/testkit';
 import { ParseCache } from './parse-cache';
 import { reconcile } from './reconcile';
 import { CONTROLLER_NAME } from './serving';
 import { tlsCertificates } from './tls-certificates';
 
-/** A throwaway self-signed certificate for `cn`, made with openssl. */
-function selfSigned(cn: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tether-tls-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        `/CN=${cn}`,
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-let a: { cert: string; key: string };
-let b: { cert: string; key: string };
+let a: PemPair;
+let b: PemPair;
 beforeAll(() => {
-  a = selfSigned('a.test');
-  b = selfSigned('b.test');
+  a = selfSignedCertificate('a.test');
+  b = selfSignedCertificate('b.test');
 });
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 function secret(
   name: string,
-  pem: { cert: string; key: string } | Record<string, string>,
+  pem: PemPair | Record<string, string>,
   o: { namespace?: string; version?: string } = {},
 ): KubeObject {
   const data =

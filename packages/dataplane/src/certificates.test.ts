@@ -1,43 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { selfSignedCertificate, type PemPair } from '@tether/testkit';
 import { CertificateStore } from './certificates';
 import type { TlsCertificate } from './table';
 
-let dir = '';
-let pem: { cert: string; key: string };
+let pem: PemPair;
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tether-certs-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=unit.test',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  pem = {
-    cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-  };
+  pem = selfSignedCertificate('unit.test');
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('CertificateStore', () => {
   it('picks the exact name, then a wildcard of one label, else nothing', () => {

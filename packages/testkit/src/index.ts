@@ -1,2 +1,3 @@
+export * from './certificate';
 export * from './echo';
 export * from './apiserver';

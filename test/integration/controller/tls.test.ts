@@ -3,53 +3,24 @@
  * renewed or deleted on the (stand-in) API server changes what the proxy presents by SNI.
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { CONTROLLER_NAME, Controller, KubeSource } from '@tether/controller';
 import { createLogger, createProxy, type Proxy } from '@tether/dataplane';
-import { startApiServer, type JsonObject, type StandInApiServer } from '@tether/testkit';
+import {
+  selfSignedCertificate,
+  startApiServer,
+  type JsonObject,
+  type StandInApiServer,
+} from '@tether/testkit';
 import { COOKIE_KEY } from './proxy';
 import { NS, eventually, ingress, ingressClass, service } from './support';
 
 jest.setTimeout(30_000);
 
-let dir = '';
 let server: StandInApiServer;
 let proxy: Proxy;
 let controller: Controller;
 let httpsPort = 0;
-
-function selfSigned(cn: string): { cert: string; key: string } {
-  const file = cn.replace(/[^a-z0-9]/gi, '_');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${cn}`,
-      '-keyout',
-      join(dir, `${file}.key`),
-      '-out',
-      join(dir, `${file}.crt`),
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    cert: readFileSync(join(dir, `${file}.crt`), 'utf8'),
-    key: readFileSync(join(dir, `${file}.key`), 'utf8'),
-  };
-}
 
 function tlsSecret(name: string, pem: { cert: string; key: string }): JsonObject {
   return {
@@ -81,13 +52,12 @@ function presented(servername: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tether-ctl-tls-'));
   server = await startApiServer();
   server.apply(ingressClass());
   proxy = createProxy({
     cookieKey: COOKIE_KEY,
     http: false,
-    https: { host: '127.0.0.1', port: 0, ...selfSigned('default.test') },
+    https: { host: '127.0.0.1', port: 0, ...selfSignedCertificate('default.test') },
     admin: false,
     logger: createLogger('silent'),
     defaultMetrics: false,
@@ -109,7 +79,6 @@ afterAll(async () => {
   await controller.stop();
   await proxy.stop();
   await server.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Ingress TLS Secrets drive the HTTPS listener', () => {
@@ -125,7 +94,7 @@ describe('Ingress TLS Secrets drive the HTTPS listener', () => {
     await eventually(() => proxy.table?.listeners.length, 3000, 'first table');
     expect(await presented(host)).toBe('default.test');
 
-    server.apply(tlsSecret('shop-tls', selfSigned('first.shop.example.com')));
+    server.apply(tlsSecret('shop-tls', selfSignedCertificate('first.shop.example.com')));
     await eventually(
       async () => (await presented(host)) === 'first.shop.example.com',
       3000,
@@ -133,7 +102,7 @@ describe('Ingress TLS Secrets drive the HTTPS listener', () => {
     );
     expect(await presented('other.example.com')).toBe('default.test');
 
-    server.apply(tlsSecret('shop-tls', selfSigned('second.shop.example.com')));
+    server.apply(tlsSecret('shop-tls', selfSignedCertificate('second.shop.example.com')));
     await eventually(
       async () => (await presented(host)) === 'second.shop.example.com',
       3000,

@@ -3,14 +3,10 @@
  * streamed bodies, garbage on the wire.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { startEchoes, type EchoServer } from '@tether/testkit';
+import { selfSignedCertificate, startEchoes, type EchoServer, type PemPair } from '@tether/testkit';
 import type { Proxy } from '@tether/dataplane';
 import {
   backend,
@@ -25,38 +21,17 @@ import {
 let echoes: EchoServer[];
 let proxy: Proxy & { port: number };
 let httpsPort = 0;
-let certDir = '';
+let pem: PemPair;
 
 beforeAll(async () => {
-  // A throwaway self-signed certificate, made with openssl at test time.
-  certDir = mkdtempSync(join(tmpdir(), 'tether-cert-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      join(certDir, 'key.pem'),
-      '-out',
-      join(certDir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  pem = selfSignedCertificate('localhost');
   echoes = await startEchoes(2);
   proxy = await startProxy(
     simpleTable(backendSet([backend(echoes)], { policy: cookiePolicy({}, { secure: 'https' }) })),
     {
       https: {
         port: 0,
-        cert: readFileSync(join(certDir, 'cert.pem')),
-        key: readFileSync(join(certDir, 'key.pem')),
+        ...pem,
       },
       limits: {
         upstreamHeadersTimeoutMs: 400,
@@ -71,7 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy.stop();
   await Promise.all(echoes.map((e) => e.close()));
-  rmSync(certDir, { recursive: true, force: true });
 });
 
 function rawExchange(port: number, text: string): Promise<string> {
@@ -232,8 +206,7 @@ describe('ssl redirect', () => {
       {
         https: {
           port: 0,
-          cert: readFileSync(join(certDir, 'cert.pem')),
-          key: readFileSync(join(certDir, 'key.pem')),
+          ...pem,
         },
       },
     );

@@ -4,48 +4,14 @@
  * and for clients that send none; swaps change the certificates in force.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type ConnectionOptions } from 'node:tls';
-import { startEchoes, type EchoServer } from '@tether/testkit';
+import { selfSignedCertificate, startEchoes, type EchoServer } from '@tether/testkit';
 import { createRouteTable, type Proxy, type TlsCertificate } from '@tether/dataplane';
 import { backend, backendSet, call, simpleTable, startProxy } from './support';
 
-let dir = '';
 let echoes: EchoServer[];
 let proxy: Proxy & { port: number };
 let httpsPort = 0;
-
-/** A throwaway self-signed certificate for `cn`, made with openssl. */
-function selfSigned(cn: string): { cert: string; key: string } {
-  const file = cn.replace(/[^a-z0-9]/gi, '_');
-  const cert = join(dir, `${file}.crt`);
-  const key = join(dir, `${file}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${cn}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
-}
 
 /** The CN of the certificate the listener presents for `servername` (none: no SNI). */
 function presented(servername: string | undefined): Promise<string> {
@@ -71,10 +37,12 @@ let wild: TlsCertificate;
 let table: ReturnType<typeof simpleTable>;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tether-sni-'));
-  const fallback = selfSigned('default.test');
-  shop = { hosts: ['shop.example.com'], ...selfSigned('shop.example.com') };
-  wild = { hosts: ['*.apps.example.com', 'apps.example.com'], ...selfSigned('apps.example.com') };
+  const fallback = selfSignedCertificate('default.test');
+  shop = { hosts: ['shop.example.com'], ...selfSignedCertificate('shop.example.com') };
+  wild = {
+    hosts: ['*.apps.example.com', 'apps.example.com'],
+    ...selfSignedCertificate('apps.example.com'),
+  };
   echoes = await startEchoes(1);
   table = simpleTable(backendSet([backend(echoes)]));
   proxy = await startProxy(table, { https: { port: 0, ...fallback } });
@@ -83,7 +51,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy.stop();
   await Promise.all(echoes.map((e) => e.close()));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function withCertificates(version: string, certificates: TlsCertificate[]) {
