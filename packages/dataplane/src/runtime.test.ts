@@ -1,12 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  CompiledTable,
-  EndpointStats,
-  countOrigins,
-  endpointById,
-  hostPortOf,
-  type CompileContext,
-} from './runtime';
+import { CompiledTable, countOrigins, endpointById, hostPortOf } from './runtime';
 import {
   createRouteTable,
   type BackendSet,
@@ -14,37 +7,7 @@ import {
   type RouteTable,
   type WeightedBackend,
 } from './table';
-import { TokenCodec } from './token';
-
-function context(): CompileContext {
-  const stats = new Map<string, EndpointStats>();
-  return {
-    codec: new TokenCodec(Buffer.from('0123456789abcdef0123456789abcdef')),
-    stats: (origin) => {
-      let s = stats.get(origin);
-      if (!s) {
-        s = new EndpointStats(origin);
-        stats.set(origin, s);
-      }
-      return s;
-    },
-  };
-}
-
-function set(id: string, address: string): BackendSet {
-  return {
-    id,
-    policy: { mode: 'none', rebalance: 'persistent', onFailure: 'rebalance' },
-    loadBalancing: { algorithm: 'roundRobin' },
-    route: {},
-    backends: [
-      {
-        ref: { namespace: 'default', service: id, port: 80 },
-        endpoints: [{ address, port: 8080, ready: true }],
-      },
-    ],
-  };
-}
+import { compileContext, plainSet } from './test-support';
 
 /** A table with one host per set, made the way the proxy receives it (checked and frozen). */
 function table(version: string, sets: BackendSet[]): RouteTable {
@@ -64,13 +27,13 @@ function table(version: string, sets: BackendSet[]): RouteTable {
 
 describe('compiled table', () => {
   it('takes over the compiled form of set objects from the previous table and compiles the others', () => {
-    const ctx = context();
-    const a = set('a', '10.0.0.1');
-    const b = set('b', '10.0.0.2');
+    const ctx = compileContext();
+    const a = plainSet('a', '10.0.0.1');
+    const b = plainSet('b', '10.0.0.2');
     const first = new CompiledTable(table('1', [a, b]), ctx);
     expect(first.compiledSets).toBe(2);
 
-    const changedB = set('b', '10.0.0.3');
+    const changedB = plainSet('b', '10.0.0.3');
     const second = new CompiledTable(table('2', [a, changedB]), ctx, first);
     expect(second.compiledSets).toBe(1);
     expect(second.sets.get('a')).toBe(first.sets.get('a'));
@@ -86,17 +49,17 @@ describe('compiled table', () => {
   });
 
   it('an equal but different set object is compiled again', () => {
-    const ctx = context();
-    const first = new CompiledTable(table('1', [set('a', '10.0.0.1')]), ctx);
-    const second = new CompiledTable(table('2', [set('a', '10.0.0.1')]), ctx, first);
+    const ctx = compileContext();
+    const first = new CompiledTable(table('1', [plainSet('a', '10.0.0.1')]), ctx);
+    const second = new CompiledTable(table('2', [plainSet('a', '10.0.0.1')]), ctx, first);
     expect(second.compiledSets).toBe(1);
     expect(second.sets.get('a')).not.toBe(first.sets.get('a'));
   });
 
   it('reuses only from the table just before, never from older ones', () => {
-    const ctx = context();
-    const a = set('a', '10.0.0.1');
-    const b = set('b', '10.0.0.2');
+    const ctx = compileContext();
+    const a = plainSet('a', '10.0.0.1');
+    const b = plainSet('b', '10.0.0.2');
     const first = new CompiledTable(table('1', [a, b]), ctx);
     const second = new CompiledTable(table('2', [a]), ctx, first);
     expect(second.compiledSets).toBe(0);
@@ -121,8 +84,12 @@ describe('compiled table after a check by changes', () => {
   });
 
   it('rebuilds the matcher only for replaced hosts, at swap time, and keeps the other sets', () => {
-    const ctx = context();
-    const [a, b, w] = [set('a', '10.0.0.1'), set('b', '10.0.0.2'), set('w', '10.0.0.3')];
+    const ctx = compileContext();
+    const [a, b, w] = [
+      plainSet('a', '10.0.0.1'),
+      plainSet('b', '10.0.0.2'),
+      plainSet('w', '10.0.0.3'),
+    ];
     const first = createRouteTable({
       version: '1',
       listeners: [
@@ -143,7 +110,7 @@ describe('compiled table after a check by changes', () => {
 
     // b is renamed and gets a new set; the wildcard then gets a new set.
     const second = createRouteTable(
-      replaced(first, '2', 1, hostOf('b2.example.com', set('b', '10.0.0.4'))),
+      replaced(first, '2', 1, hostOf('b2.example.com', plainSet('b', '10.0.0.4'))),
       first,
     );
     const c2 = new CompiledTable(second, ctx, c1);
@@ -162,7 +129,7 @@ describe('compiled table after a check by changes', () => {
     expect(() => c1.matcher('HTTP', 80)).toThrow(/replaced/);
 
     const third = createRouteTable(
-      replaced(second, '3', 2, hostOf('*.w.example.com', set('w2', '10.0.0.5'))),
+      replaced(second, '3', 2, hostOf('*.w.example.com', plainSet('w2', '10.0.0.5'))),
       second,
     );
     const c3 = new CompiledTable(third, ctx, c2);
@@ -174,10 +141,17 @@ describe('compiled table after a check by changes', () => {
   });
 
   it('builds every host again when the table was checked whole', () => {
-    const ctx = context();
-    const c1 = new CompiledTable(table('1', [set('a', '10.0.0.1'), set('b', '10.0.0.2')]), ctx);
+    const ctx = compileContext();
+    const c1 = new CompiledTable(
+      table('1', [plainSet('a', '10.0.0.1'), plainSet('b', '10.0.0.2')]),
+      ctx,
+    );
     c1.matcher('HTTP', 80);
-    const c2 = new CompiledTable(table('2', [set('a', '10.0.0.1'), set('b', '10.0.0.2')]), ctx, c1);
+    const c2 = new CompiledTable(
+      table('2', [plainSet('a', '10.0.0.1'), plainSet('b', '10.0.0.2')]),
+      ctx,
+      c1,
+    );
     expect(c2.matcherHosts).toBe(2); // built at swap time, for the listener the table before served
     expect(c2.matcher('HTTP', 80).match('b.example.com', '/')).toBe(c2.sets.get('b'));
   });
@@ -186,7 +160,7 @@ describe('compiled table after a check by changes', () => {
 describe('compiled set layout', () => {
   /** A set whose one backend has `n` ready endpoints 10.0.<n>.1 .. 10.0.<n>.n. */
   const wide = (id: string, n: number): BackendSet => ({
-    ...set(id, '10.0.0.1'),
+    ...plainSet(id, '10.0.0.1'),
     backends: [
       {
         ref: { namespace: 'default', service: id, port: 80 },
@@ -200,7 +174,7 @@ describe('compiled set layout', () => {
   });
 
   it.each([1, 8, 9, 40])('finds each of %i endpoints by id, and no other id', (n) => {
-    const compiled = new CompiledTable(table('1', [wide('s', n)]), context());
+    const compiled = new CompiledTable(table('1', [wide('s', n)]), compileContext());
     const s = compiled.sets.get('s');
     if (!s) throw new Error('set not compiled');
     expect(s.endpoints).toHaveLength(n);
@@ -217,7 +191,7 @@ describe('compiled set layout', () => {
         ...once,
         backends: [...once.backends, { ...(once.backends[0] as WeightedBackend), weight: 3 }],
       };
-      const s = new CompiledTable(table('1', [twice]), context()).sets.get('s');
+      const s = new CompiledTable(table('1', [twice]), compileContext()).sets.get('s');
       if (!s) throw new Error('set not compiled');
       expect(s.endpoints).toHaveLength(2 * n);
       for (const ep of s.endpoints) expect(endpointById(s, ep.id)?.backend.weight).toBe(3);
@@ -225,7 +199,7 @@ describe('compiled set layout', () => {
   );
 
   it('one backend: its endpoints are the ring and the set endpoints; a canary has its own ring', () => {
-    const single = new CompiledTable(table('1', [wide('s', 3)]), context()).sets.get('s');
+    const single = new CompiledTable(table('1', [wide('s', 3)]), compileContext()).sets.get('s');
     expect(single?.primary.ring).toBe(single?.primary.backends[0]?.endpoints);
     expect(single?.endpoints).toBe(single?.primary.ring);
     expect(single?.endpoints.map((ep) => hostPortOf(ep))).toEqual([
@@ -246,7 +220,7 @@ describe('compiled set layout', () => {
         ...base.backends,
       ],
     };
-    const c = new CompiledTable(table('1', [canaryFirst]), context()).sets.get('c');
+    const c = new CompiledTable(table('1', [canaryFirst]), compileContext()).sets.get('c');
     expect(c?.primary.ring.map((ep) => ep.origin)).toEqual([
       'http://10.0.2.1:8080',
       'http://10.0.2.2:8080',
@@ -264,8 +238,8 @@ describe('compiled set layout', () => {
 
   it('sets leading to the same origin share its counters and its origin string', () => {
     const compiled = new CompiledTable(
-      table('1', [set('a', '10.0.0.1'), set('b', '10.0.0.1')]),
-      context(),
+      table('1', [plainSet('a', '10.0.0.1'), plainSet('b', '10.0.0.1')]),
+      compileContext(),
     );
     const [a, b] = [compiled.sets.get('a')?.endpoints[0], compiled.sets.get('b')?.endpoints[0]];
     expect(a?.id).not.toBe(b?.id);
@@ -277,7 +251,7 @@ describe('compiled set layout', () => {
 
 describe('origin counts across swaps', () => {
   it('counts endpoints per origin and reports origins that gain their first or lose their last', () => {
-    const ctx = context();
+    const ctx = compileContext();
     const events: string[] = [];
     const swap = (compiled: CompiledTable): CompiledTable => {
       countOrigins(
@@ -287,25 +261,25 @@ describe('origin counts across swaps', () => {
       );
       return compiled;
     };
-    const [a, b] = [set('a', '10.0.0.1'), set('b', '10.0.0.1')];
+    const [a, b] = [plainSet('a', '10.0.0.1'), plainSet('b', '10.0.0.1')];
     const c1 = swap(new CompiledTable(table('1', [a, b]), ctx));
     expect(events.splice(0)).toEqual(['used http://10.0.0.1:8080']);
     const shared = c1.sets.get('a')?.endpoints[0]?.stats;
     expect(shared?.refs).toBe(2);
 
     // b moves to another origin: 10.0.0.1 keeps a's endpoint.
-    const c2 = swap(new CompiledTable(table('2', [a, set('b', '10.0.0.2')]), ctx, c1));
+    const c2 = swap(new CompiledTable(table('2', [a, plainSet('b', '10.0.0.2')]), ctx, c1));
     expect(events.splice(0)).toEqual(['used http://10.0.0.2:8080']);
     expect(shared?.refs).toBe(1);
 
     // a leaves: 10.0.0.1 has no endpoint left; b is replaced by an equal set (same origin).
-    const c3 = swap(new CompiledTable(table('3', [set('b', '10.0.0.2')]), ctx, c2));
+    const c3 = swap(new CompiledTable(table('3', [plainSet('b', '10.0.0.2')]), ctx, c2));
     expect(events.splice(0)).toEqual(['unused http://10.0.0.1:8080']);
     expect(shared?.refs).toBe(0);
     expect(c3.sets.get('b')?.endpoints[0]?.stats.refs).toBe(1);
 
     // a comes back: the same counters, counted again.
-    swap(new CompiledTable(table('4', [a, set('b', '10.0.0.2')]), ctx, c3));
+    swap(new CompiledTable(table('4', [a, plainSet('b', '10.0.0.2')]), ctx, c3));
     expect(events.splice(0)).toEqual(['used http://10.0.0.1:8080']);
     expect(shared?.refs).toBe(1);
   });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { CompiledTable, EndpointStats, type CompileContext } from './runtime';
+import { CompiledTable } from './runtime';
 import {
-  RouteTableError,
   checkRouteTable,
   createRouteTable,
   tableDerivation,
@@ -10,39 +9,12 @@ import {
   type HostRoutes,
   type RouteTable,
 } from './table';
-import { TokenCodec } from './token';
+import { compileContext, plainSet, problemsOf } from './test-support';
 
 /*
  * Tables with hosts added or removed are checked by their changes: these tests hold such a
  * check to what a check of the whole table accepts, refuses, indexes and routes.
  */
-
-function context(): CompileContext {
-  const stats = new Map<string, EndpointStats>();
-  return {
-    codec: new TokenCodec(Buffer.from('0123456789abcdef0123456789abcdef')),
-    stats: (origin) => {
-      let s = stats.get(origin);
-      if (!s) stats.set(origin, (s = new EndpointStats(origin)));
-      return s;
-    },
-  };
-}
-
-function set(id: string, address = '10.0.0.1'): BackendSet {
-  return {
-    id,
-    policy: { mode: 'none', rebalance: 'persistent', onFailure: 'rebalance' },
-    loadBalancing: { algorithm: 'roundRobin' },
-    route: {},
-    backends: [
-      {
-        ref: { namespace: 'default', service: id, port: 80 },
-        endpoints: [{ address, port: 8080, ready: true }],
-      },
-    ],
-  };
-}
 
 function host(name: string, s: BackendSet, many = false): HostRoutes {
   return {
@@ -50,7 +22,7 @@ function host(name: string, s: BackendSet, many = false): HostRoutes {
     ...(many ? { wildcardLabels: 'many' as const } : {}),
     paths: [
       { path: '/', pathType: 'Prefix', backendSet: s },
-      { path: '/api', pathType: 'Exact', backendSet: set(`${s.id}-api`) },
+      { path: '/api', pathType: 'Exact', backendSet: plainSet(`${s.id}-api`) },
     ],
   };
 }
@@ -75,16 +47,6 @@ function copyOf(t: RouteTable): RouteTable {
       hosts: l.hosts.map((h) => ({ ...h, paths: h.paths.map((p) => ({ ...p })) })),
     })),
   };
-}
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof RouteTableError) return err.problems;
-    throw err;
-  }
-  return [];
 }
 
 const PROBES: readonly [string, string][] = [
@@ -127,21 +89,21 @@ function idsOf(t: RouteTable): [string, number, BackendSet][] {
 function whole(next: RouteTable): { ids: [string, number, BackendSet][]; routes: unknown[] } {
   const t = createRouteTable(copyOf(next));
   expect(tableDerivation(t)?.previous).toBeUndefined();
-  return { ids: idsOf(t), routes: routes(new CompiledTable(t, context())) };
+  return { ids: idsOf(t), routes: routes(new CompiledTable(t, compileContext())) };
 }
 
 const base = (): HostRoutes[] => [
-  host('a.example.com', set('a')),
-  host('b.example.com', set('b')),
-  host('*.w.example.com', set('w')),
-  host('c.example.com', set('c')),
-  host('*.m.example.com', set('m'), true),
-  host('d.example.com', set('d')),
+  host('a.example.com', plainSet('a')),
+  host('b.example.com', plainSet('b')),
+  host('*.w.example.com', plainSet('w')),
+  host('c.example.com', plainSet('c')),
+  host('*.m.example.com', plainSet('m'), true),
+  host('d.example.com', plainSet('d')),
 ];
 
 /** A proxy-like line of swaps: accepted tables compiled against the one before, matchers built. */
 class Line {
-  readonly ctx = context();
+  readonly ctx = compileContext();
   table: RouteTable;
   compiled: CompiledTable;
   constructor(first: RouteTable) {
@@ -160,14 +122,17 @@ class Line {
 type Edit = (hosts: HostRoutes[]) => HostRoutes[];
 
 const EDITS: [string, Edit][] = [
-  ['added at the end', (h) => [...h, host('new.example.com', set('new'))]],
-  ['added at the start', (h) => [host('new.example.com', set('new')), ...h]],
+  ['added at the end', (h) => [...h, host('new.example.com', plainSet('new'))]],
+  ['added at the start', (h) => [host('new.example.com', plainSet('new')), ...h]],
   [
     'added in the middle',
-    (h) => [...h.slice(0, 3), host('new.example.com', set('new')), ...h.slice(3)],
+    (h) => [...h.slice(0, 3), host('new.example.com', plainSet('new')), ...h.slice(3)],
   ],
-  ['a wildcard added', (h) => [...h.slice(0, 1), host('*.n.example.com', set('n')), ...h.slice(1)]],
-  ['the any host added', (h) => [...h, host('*', set('any'))]],
+  [
+    'a wildcard added',
+    (h) => [...h.slice(0, 1), host('*.n.example.com', plainSet('n')), ...h.slice(1)],
+  ],
+  ['the any host added', (h) => [...h, host('*', plainSet('any'))]],
   ['the first removed', (h) => h.slice(1)],
   ['one in the middle removed', (h) => [...h.slice(0, 3), ...h.slice(4)]],
   ['the last removed', (h) => h.slice(0, -1)],
@@ -176,23 +141,23 @@ const EDITS: [string, Edit][] = [
   [
     'two removed and two added',
     (h) => [
-      host('new.example.com', set('new')),
+      host('new.example.com', plainSet('new')),
       ...h.slice(1, 3),
-      host('e.example.com', set('e')),
+      host('e.example.com', plainSet('e')),
       ...h.slice(4),
     ],
   ],
   [
     'one removed, another under its name added further on',
-    (h) => [...h.slice(1, 4), host('a.example.com', set('a2', '10.0.0.2')), ...h.slice(4)],
+    (h) => [...h.slice(1, 4), host('a.example.com', plainSet('a2', '10.0.0.2')), ...h.slice(4)],
   ],
   [
     'one removed, its set id taken by a different set on a new host',
-    (h) => [h[0] as HostRoutes, ...h.slice(2), host('new.example.com', set('b', '10.0.0.9'))],
+    (h) => [h[0] as HostRoutes, ...h.slice(2), host('new.example.com', plainSet('b', '10.0.0.9'))],
   ],
   [
     'one added naming a kept set',
-    (h) => [...h, host('new.example.com', h[1]?.paths[0]?.backendSet ?? set('missing'))],
+    (h) => [...h, host('new.example.com', h[1]?.paths[0]?.backendSet ?? plainSet('missing'))],
   ],
 ];
 
@@ -252,7 +217,7 @@ describe('a table with hosts added or removed', () => {
   it('an added host routes to its newly compiled sets, and only those are compiled', () => {
     const http = base();
     const line = new Line(table('1', http));
-    line.swap(table('2', [...http, host('new.example.com', set('new'))]));
+    line.swap(table('2', [...http, host('new.example.com', plainSet('new'))]));
     expect(line.compiled.fresh.map((s) => s.id).sort()).toEqual(['new', 'new-api']);
     expect(line.compiled.matcher('HTTP', 80).match('new.example.com', '/api')?.id).toBe('new-api');
     expect(line.compiled.matcherHosts).toBe(2); // one per listener
@@ -261,27 +226,27 @@ describe('a table with hosts added or removed', () => {
 
 describe('refusing a table with hosts added', () => {
   const REFUSED: [string, Edit][] = [
-    ['a new host under a kept host’s name', (h) => [...h, host('B.example.com', set('b2'))]],
+    ['a new host under a kept host’s name', (h) => [...h, host('B.example.com', plainSet('b2'))]],
     [
       'a new wildcard under a kept wildcard’s name',
-      (h) => [host('*.W.example.com', set('w2')), ...h],
+      (h) => [host('*.W.example.com', plainSet('w2')), ...h],
     ],
     [
       'two new hosts under one name',
-      (h) => [...h, host('n.example.com', set('n1')), host('n.example.com', set('n2'))],
+      (h) => [...h, host('n.example.com', plainSet('n1')), host('n.example.com', plainSet('n2'))],
     ],
     [
       'an invalid host name',
-      (h) => [...h.slice(0, 2), host('bad_name.example.com', set('bad')), ...h.slice(2)],
+      (h) => [...h.slice(0, 2), host('bad_name.example.com', plainSet('bad')), ...h.slice(2)],
     ],
     [
       'a kept set’s id on a different set',
-      (h) => [...h, host('new.example.com', set('c', '10.9.9.9'))],
+      (h) => [...h, host('new.example.com', plainSet('c', '10.9.9.9'))],
     ],
     ['a kept host listed twice', (h) => [...h, h[1] as HostRoutes]],
     [
       'a removed host’s name taken while it is also kept elsewhere',
-      (h) => [h[0] as HostRoutes, host('c.example.com', set('c3')), ...h.slice(2)],
+      (h) => [h[0] as HostRoutes, host('c.example.com', plainSet('c3')), ...h.slice(2)],
     ],
   ];
 
@@ -300,7 +265,7 @@ describe('refusing a table with hosts added', () => {
       expect(line.compiled).toBe(compiled);
       expect(Object.isFrozen(candidate.listeners[0]?.hosts)).toBe(false);
       // Indexes and matchers untouched: a good table still goes by changes, and routes right.
-      const good = table('3', [...http, host('new.example.com', set('new'))]);
+      const good = table('3', [...http, host('new.example.com', plainSet('new'))]);
       line.swap(good);
       expect(tableDerivation(good)?.previous).toBe(first);
       expect(idsOf(good)).toEqual(whole(good).ids);
@@ -315,7 +280,7 @@ describe('new host objects equal to accepted ones', () => {
     const line = new Line(table('1', http));
     const first = line.table;
     const rebuilt = copyOf(
-      table('2', [...http.slice(0, 2), host('new.example.com', set('new')), ...http.slice(2)]),
+      table('2', [...http.slice(0, 2), host('new.example.com', plainSet('new')), ...http.slice(2)]),
     );
     const expected = whole(rebuilt);
     line.swap(rebuilt);
@@ -341,7 +306,7 @@ describe('new host objects equal to accepted ones', () => {
     const variants: HostRoutes[] = [
       { host: a.host, paths: [{ ...root, path: '/other' }, api] },
       { host: a.host, paths: [{ ...root, pathType: 'Exact' }, api] },
-      { host: a.host, paths: [{ ...root, backendSet: set('a') }, api] }, // equal set, new object
+      { host: a.host, paths: [{ ...root, backendSet: plainSet('a') }, api] }, // equal set, new object
       { host: a.host, paths: [root] },
       { host: a.host, wildcardLabels: 'many', paths: [root, api] },
     ];

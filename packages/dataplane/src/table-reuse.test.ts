@@ -1,27 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import {
-  RouteTableError,
   createRouteTable,
   tableDerivation,
   type BackendSet,
   type HostRoutes,
   type RouteTable,
 } from './table';
-
-function set(id: string, address = '10.0.0.1'): BackendSet {
-  return {
-    id,
-    policy: { mode: 'none', rebalance: 'persistent', onFailure: 'rebalance' },
-    loadBalancing: { algorithm: 'roundRobin' },
-    route: {},
-    backends: [
-      {
-        ref: { namespace: 'default', service: id, port: 80 },
-        endpoints: [{ address, port: 8080, ready: true }],
-      },
-    ],
-  };
-}
+import { plainSet, problemsOf } from './test-support';
 
 function host(name: string, s: BackendSet, path = '/'): HostRoutes {
   return { host: name, paths: [{ path, pathType: 'Prefix', backendSet: s }] };
@@ -53,21 +38,11 @@ function patched(
   };
 }
 
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof RouteTableError) return err.problems;
-    throw err;
-  }
-  return [];
-}
-
 function accepted(n: number): RouteTable {
   return createRouteTable(
     table(
       '1',
-      Array.from({ length: n }, (_, i) => host(`h${i}.example.com`, set(`s${i}`))),
+      Array.from({ length: n }, (_, i) => host(`h${i}.example.com`, plainSet(`s${i}`))),
     ),
   );
 }
@@ -76,15 +51,15 @@ describe('checking a table by its changes', () => {
   it('forgets what a table derived from once the next table derives from it', () => {
     // Otherwise each table would hold the one before it alive, one link per swap.
     const a = createRouteTable(
-      table('1', [host('a.example', set('a')), host('b.example', set('b'))]),
+      table('1', [host('a.example', plainSet('a')), host('b.example', plainSet('b'))]),
     );
     const b = createRouteTable(
-      patched(a, '2', new Map([[0, host('a.example', set('a', '10.0.0.2'))]])),
+      patched(a, '2', new Map([[0, host('a.example', plainSet('a', '10.0.0.2'))]])),
       a,
     );
     expect(tableDerivation(b)?.previous).toBe(a);
     const c = createRouteTable(
-      patched(b, '3', new Map([[1, host('b.example', set('b', '10.0.0.3'))]])),
+      patched(b, '3', new Map([[1, host('b.example', plainSet('b', '10.0.0.3'))]])),
       b,
     );
     expect(tableDerivation(c)?.previous).toBe(b);
@@ -98,7 +73,7 @@ describe('checking a table by its changes', () => {
       checkedHosts: 50,
       indexedHosts: 100,
     });
-    const changed = host('h7.example.com', set('s7', '10.0.0.9'));
+    const changed = host('h7.example.com', plainSet('s7', '10.0.0.9'));
     const second = createRouteTable(patched(first, '2', new Map([[7, changed]])), first);
     expect(tableDerivation(second)).toMatchObject({
       previous: first,
@@ -129,7 +104,7 @@ describe('checking a table by its changes', () => {
     const first = accepted(3);
     const grown = table('2', [
       ...(first.listeners[0]?.hosts ?? []),
-      host('new.example.com', set('n')),
+      host('new.example.com', plainSet('n')),
     ]);
     expect(createRouteTable(grown, first)).toBe(grown);
     expect(tableDerivation(grown)).toMatchObject({
@@ -156,9 +131,9 @@ describe('checking a table by its changes', () => {
 
   it('lets two replaced hosts swap their names, and a set move from one host to another', () => {
     const first = accepted(4);
-    const s1 = first.listeners[0]?.hosts[1]?.paths[0]?.backendSet ?? set('missing');
+    const s1 = first.listeners[0]?.hosts[1]?.paths[0]?.backendSet ?? plainSet('missing');
     const replace = new Map([
-      [1, host('h2.example.com', set('s2', '10.0.0.5'))],
+      [1, host('h2.example.com', plainSet('s2', '10.0.0.5'))],
       [2, host('h1.example.com', s1)],
     ]);
     const next = createRouteTable(patched(first, '2', replace), first);
@@ -170,8 +145,8 @@ describe('checking a table by its changes', () => {
     const bad: HostRoutes = {
       host: 'H3.example.com', // h3 is kept: listed twice
       paths: [
-        { path: 'no-slash', pathType: 'Prefix', backendSet: set('s0', '10.0.0.8') }, // s0 is kept
-        { path: '/x', pathType: 'Prefix', backendSet: { ...set('x'), backends: [] } },
+        { path: 'no-slash', pathType: 'Prefix', backendSet: plainSet('s0', '10.0.0.8') }, // s0 is kept
+        { path: '/x', pathType: 'Prefix', backendSet: { ...plainSet('x'), backends: [] } },
       ],
     };
     const candidate = patched(first, '2', new Map([[1, bad]]));
@@ -186,25 +161,29 @@ describe('checking a table by its changes', () => {
     ]);
     expect(Object.isFrozen(bad)).toBe(false);
     // The refused table left the previous one's indexes alone: a good change still goes by changes.
-    const good = patched(first, '3', new Map([[1, host('h1.example.com', set('s1', '10.0.0.7'))]]));
+    const good = patched(
+      first,
+      '3',
+      new Map([[1, host('h1.example.com', plainSet('s1', '10.0.0.7'))]]),
+    );
     expect(createRouteTable(good, first)).toBe(good);
     expect(tableDerivation(good)).toMatchObject({ previous: first, checkedHosts: 1 });
   });
 
   it('keeps an id named by a kept host: a replaced host may only name an equal set under it', () => {
-    const shared = set('shared');
+    const shared = plainSet('shared');
     const first = createRouteTable(
       table('1', [host('a.example.com', shared), host('b.example.com', shared)]),
     );
     const equal = createRouteTable(
-      patched(first, '2', new Map([[1, host('b.example.com', set('shared'), '/b')]])),
+      patched(first, '2', new Map([[1, host('b.example.com', plainSet('shared'), '/b')]])),
       first,
     );
     expect(tableDerivation(equal)?.previous).toBe(first);
     const different = patched(
       equal,
       '3',
-      new Map([[1, host('b.example.com', set('shared', '10.9.9.9'))]]),
+      new Map([[1, host('b.example.com', plainSet('shared', '10.9.9.9'))]]),
     );
     expect(problemsOf(() => createRouteTable(different, equal))).toEqual([
       'listeners[0].hosts[1].paths[0].backendSet.id: "shared" names two different backend sets',
@@ -215,8 +194,8 @@ describe('checking a table by its changes', () => {
       equal,
       '4',
       new Map([
-        [0, host('a.example.com', set('shared', '10.9.9.9'))],
-        [1, host('b.example.com', set('other'))],
+        [0, host('a.example.com', plainSet('shared', '10.9.9.9'))],
+        [1, host('b.example.com', plainSet('other'))],
       ]),
     );
     expect(createRouteTable(both, equal)).toBe(both);
