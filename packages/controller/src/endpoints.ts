@@ -1,8 +1,7 @@
 import { namespaceOf, readService, type KubeObject } from '@tether/dialects';
 import type { BackendRef } from '@tether/model';
 import type { Endpoint } from '@tether/dataplane';
-
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+import { SERVICE_NAME_LABEL, serviceKeyOf } from './snapshot';
 
 interface SlicePort {
   name?: string;
@@ -21,7 +20,7 @@ export class EndpointIndex {
 
   constructor(objects: readonly KubeObject[]) {
     for (const o of objects) {
-      if (o.kind === 'Service') this.services.set(`${namespaceOf(o)}/${o.metadata.name}`, o);
+      if (o.kind === 'Service') this.services.set(serviceKeyOf(o), o);
       if (o.kind === 'EndpointSlice') {
         const service = o.metadata.labels?.[SERVICE_NAME_LABEL];
         if (!service) continue;

@@ -14,9 +14,7 @@ import {
   type EntryFragment,
 } from '@tether/model';
 import { NONE, kept, pathKey } from './kept';
-import { objectKey, objectVersion } from './snapshot';
-
-const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+import { SERVICE_NAME_LABEL, objectKey, objectVersion, serviceKeyOf } from './snapshot';
 
 /** The dialects with a cross-object check. */
 const CROSS_CHECKED: ReadonlySet<DialectId> = new Set(
@@ -367,7 +365,7 @@ export class ParseCache {
     const dialects = isService ? NONE : kept([...new Set(parsed.map((p) => p.dialect))]);
     return {
       key,
-      serviceKey: isService ? pathKey(namespace, object.metadata.name) : sliceOf,
+      serviceKey: isService ? serviceKeyOf(object) : sliceOf,
       result: {
         key,
         diagnostics: kept(diagnostics),

@@ -9,14 +9,13 @@ import { overridden } from './overlay-map';
 import { TableEditor, type Candidate, type RouteAt, type TableLayout } from './route-layout';
 import { ParseCache, type CachedParse } from './parse-cache';
 import { servedObjects } from './serving';
-import { objectKey, type Snapshot } from './snapshot';
+import { SERVICE_NAME_LABEL, objectKey, serviceKeyOf, type Snapshot } from './snapshot';
 import { diffSnapshots, type ObjectChange } from './snapshot-diff';
 import {
   type GoodPolicy,
   type ReconcileResult,
   type ReconcileOptions,
   SERVED_KINDS,
-  SERVICE_NAME_LABEL,
   type Component,
   crossCheck,
   type Placement,
@@ -27,7 +26,6 @@ import {
   type Retained,
   servingKey,
   appendLists,
-  serviceKeyOf,
 } from './reconcile-steps';
 
 function sameIds(a: Placement, b: Placement): boolean {

@@ -22,6 +22,7 @@ import { NONE, pathKey } from './kept';
 import { placesOf, type Candidate, type TableLayout } from './route-layout';
 import { ParseCache } from './parse-cache';
 import type { ServingOptions } from './serving';
+import { serviceKeyOf } from './snapshot';
 
 /** The policy part of a backend set, kept so a refused configuration can keep its last good one. */
 export type GoodPolicy = Pick<BackendSet, 'policy' | 'loadBalancing' | 'route'>;
@@ -43,7 +44,6 @@ export interface ReconcileOptions extends ServingOptions {
 }
 
 export const SERVED_KINDS = new Set(['Ingress', 'HTTPRoute', 'Route', 'Service']);
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 /** The fragments of one entry object, as segments that keep their identity across reconciles. */
 export interface Component {
@@ -408,9 +408,4 @@ export function appendLists<T>(out: T[], lists: ReadonlyMap<string, readonly T[]
   lists.forEach((list) => {
     for (let i = 0; i < list.length; i++) out.push(list[i]!);
   });
-}
-
-/** `namespace/name` of a Service, as parse results name it. */
-export function serviceKeyOf(service: KubeObject): string {
-  return pathKey(service.metadata.namespace ?? 'default', service.metadata.name);
 }

@@ -13,6 +13,14 @@ export function objectKey(o: KubeObject): string {
   return pathKey(o.kind, namespaceOf(o), o.metadata.name);
 }
 
+/** `namespace/name` of a Service: how parse results, endpoints and EndpointSlices name it. */
+export function serviceKeyOf(service: KubeObject): string {
+  return pathKey(namespaceOf(service), service.metadata.name);
+}
+
+/** The label that names an EndpointSlice's Service. */
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
 /**
  * The version of an object for caching: its resourceVersion when it comes from the API
  * server, otherwise a hash of its content (manifest files).
