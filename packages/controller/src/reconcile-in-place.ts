@@ -67,6 +67,8 @@ function reassemble(
   const assembled = state.assembled;
   const offsets = assembled.offsets;
   const entries = previous.entries.slice();
+  // In snapshot order: each goes after what comes before it there.
+  const arrivals = [...added].sort((a, b) => a.at - b.at);
   const goods = new Map<string, GoodPolicy>();
   const keep = (key: string, after: ComponentResult) => {
     if (after.diagnostics.length > 0) assembled.resolved.set(key, after.diagnostics);
@@ -93,9 +95,9 @@ function reassemble(
     for (const [id, good] of after.placement.lastGood) goods.set(id, good);
     keep(key, after);
   }
-  // In snapshot order, after the entry object before them (a full assembly goes that way).
+  // After the entry object before them in the snapshot (a full assembly goes that way).
   const results = state.components;
-  for (const { key, at } of [...added].sort((a, b) => a.at - b.at)) {
+  for (const { key, at } of arrivals) {
     const after = results.get(key);
     if (!after) return undefined;
     const before = insertAfterPreceding(state.raw, at, (k) => k !== key && offsets.has(k));
@@ -124,7 +126,7 @@ function reassemble(
       const at = servedKeys.indexOf(key);
       if (at >= 0) servedKeys.splice(at, 1);
     }
-    for (const { key, at } of [...added].sort((a, b) => a.at - b.at)) {
+    for (const { key, at } of arrivals) {
       const before = insertAfterPreceding(
         state.raw,
         at,
