@@ -21,3 +21,8 @@ export function kept<T>(list: readonly T[]): readonly T[] {
 export function pathKey(...parts: readonly string[]): string {
   return parts.join('/');
 }
+
+/** Code-unit order, not localeCompare: the same on every machine, and several times faster. */
+export function codeUnitOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -6,7 +6,13 @@ import type { KubeObject, ParseContext } from '@tether/dialects';
 import { Diagnostic } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { overridden } from './overlay-map';
-import { TableEditor, type Candidate, type RouteAt, type TableLayout } from './route-layout';
+import {
+  TableEditor,
+  tableOrder,
+  type Candidate,
+  type RouteAt,
+  type TableLayout,
+} from './route-layout';
 import { ParseCache, type CachedParse } from './parse-cache';
 import { servedObjects } from './serving';
 import { SERVICE_NAME_LABEL, objectKey, serviceKeyOf, type Snapshot } from './snapshot';
@@ -177,13 +183,6 @@ function replaced<T>(list: readonly T[], from: T, to: T): T[] {
   return list.map((x) => (x === from ? to : x));
 }
 
-/** The ingress-nginx-style order of candidates in a table: oldest first, then by id. */
-function sortsAfter(c: Candidate, newest: TableLayout['newest']): boolean {
-  if (!newest) return false;
-  if (c.created !== newest.created) return c.created > newest.created;
-  return c.id > newest.id;
-}
-
 /** Removes the route at `at` from the table and the layout, moving the routes after it up. */
 function removeRoute(layout: TableLayout, editor: TableEditor, key: string, at: RouteAt): boolean {
   // A host goes where its first route is placed: without that route it could move.
@@ -207,7 +206,7 @@ function removeRoute(layout: TableLayout, editor: TableEditor, key: string, at: 
 
 /** Places a new candidate at the end of its hosts (or of its listeners, for new hosts). */
 function appendRoutes(layout: TableLayout, editor: TableEditor, c: Candidate): boolean {
-  if (c.canary || !sortsAfter(c, layout.newest)) return false;
+  if (c.canary || !layout.newest || tableOrder(c, layout.newest) <= 0) return false;
   for (const place of c.places) {
     const listener = editor.listenerIndex(place.listenerKey);
     if (listener < 0 || layout.routes.has(place.routeKey)) return false;
@@ -530,7 +529,7 @@ export function reconcileChanges(
       }
     }
   }
-  fresh.sort((a, b) => (sortsAfter(a, b) ? 1 : sortsAfter(b, a) ? -1 : 0));
+  fresh.sort(tableOrder);
   for (const c of fresh) if (!appendRoutes(layout, editor, c)) return undefined;
   const table = editor.done(snapshot.generation);
   const result = reassemble(previous, table, parsed.diagnostics, layout, state, {

@@ -2,9 +2,9 @@ import { createSecureContext } from 'node:tls';
 import { namespaceOf, sourceOf, type KubeObject } from '@tether/dialects';
 import { quote, warning, type Diagnostic } from '@tether/model';
 import type { TlsCertificate } from '@tether/dataplane';
-import { pathKey } from './kept';
+import { codeUnitOrder, pathKey } from './kept';
 import type { ParseCache } from './parse-cache';
-import { objectVersion } from './snapshot';
+import { objectKey, objectVersion } from './snapshot';
 
 /**
  * The certificates the HTTPS listener serves by SNI, from the `spec.tls` of the served
@@ -90,9 +90,6 @@ function describe(o: KubeObject): string {
   return `${o.kind} ${namespaceOf(o)}/${o.metadata.name}`;
 }
 
-/** Code-unit order: the same on every machine. */
-const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 export function tlsCertificates(
   objects: readonly KubeObject[],
   cache: ParseCache,
@@ -108,9 +105,9 @@ export function tlsCertificates(
   if (ingresses.length === 0) return { certificates: [], diagnostics };
   ingresses.sort(
     (a, b) =>
-      order(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
-      order(namespaceOf(a), namespaceOf(b)) ||
-      order(a.metadata.name, b.metadata.name),
+      codeUnitOrder(a.metadata.creationTimestamp ?? '', b.metadata.creationTimestamp ?? '') ||
+      codeUnitOrder(namespaceOf(a), namespaceOf(b)) ||
+      codeUnitOrder(a.metadata.name, b.metadata.name),
   );
   const claims = new Map<string, Claim>();
   /** Hosts per Secret, in the order they were claimed. */
@@ -183,9 +180,9 @@ export function tlsCertificates(
         if (held.secret === secretKey) continue;
         const pair = JSON.stringify([
           held.secret,
-          objectKeyOf(held),
+          objectKey(held.ingress),
           held.field,
-          objectKeyOf(claim),
+          objectKey(claim.ingress),
           field,
         ]);
         const known = conflicts.get(pair);
@@ -220,8 +217,4 @@ export function tlsCertificates(
     certificates: cache.memo('tlsCertificates', '', [certificates], () => certificates),
     diagnostics,
   };
-}
-
-function objectKeyOf(claim: Claim): string {
-  return pathKey(namespaceOf(claim.ingress), claim.ingress.metadata.name);
 }
