@@ -4,10 +4,19 @@
  * for. The response head arrives as strings and leaves through `writeHead` as a flat list,
  * so no intermediate stream or header object is made.
  *
+ * Request bodies: one with a Content-Length up to `bodyBufferBytes` is read whole before an
+ * upstream connection is taken (as nginx buffers), so a client that trickles its body holds
+ * no upstream connection; a larger or chunked body is streamed. Either way a body that stops
+ * arriving for `clientBodyTimeoutMs` ends the exchange with 408.
+ *
  * Failures before the response starts: a refused connection marks the endpoint down for a
  * while and, for an idempotent request without a body, is retried once on another endpoint
  * (policy permitting); `retryElsewhere` also retries a connection that broke before any
- * response. A request body is never sent twice. A response that does not start in time is 504.
+ * response. A request body is never sent twice. A response that does not start in time is 504;
+ * one the upstream client refuses as malformed is 502; a full or too slow upstream queue 503.
+ *
+ * Every callback is guarded: an exception inside one exchange closes that exchange (502
+ * before the response starts, a reset after), is counted and logged, and nothing else.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { redecide, newToken, type AffinityContext, type Decision } from './affinity';
@@ -36,6 +45,8 @@ const CONNECT_ERRORS = new Set([
 ]);
 const BROKEN_BEFORE_RESPONSE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
 const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const BUSY_ERRORS = new Set(['UND_ERR_QUEUE_FULL', 'UND_ERR_QUEUE_TIMEOUT']);
+const BAD_RESPONSE_ERRORS = new Set(['UND_ERR_BAD_RESPONSE', 'UND_ERR_HEADERS_OVERFLOW']);
 
 /** What an exchange needs from the proxy. */
 export interface ForwardHost {
@@ -56,6 +67,12 @@ export interface ForwardHost {
   requestStarted(): void;
   requestEnded(): void;
   upstreamError(set: SetRuntime, ep: EndpointRuntime, err: Error): void;
+  /** An exception was caught in the data path: count and log it. */
+  internalError(where: string, err: unknown): void;
+  /** Request bodies with a Content-Length up to this are read whole before going upstream. */
+  readonly bodyBufferBytes: number;
+  /** Longest pause inside a request body; then 408. */
+  readonly clientBodyTimeoutMs: number;
 }
 
 function errorCode(err: unknown): string {
@@ -64,21 +81,38 @@ function errorCode(err: unknown): string {
     : '';
 }
 
-export function plainResponse(res: ServerResponse, status: number, message: string): void {
+export function plainResponse(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  close = false,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = `${message}\n`;
-  res.writeHead(status, [
+  const headers = [
     'content-type',
     'text/plain; charset=utf-8',
     'content-length',
     String(Buffer.byteLength(body)),
     'cache-control',
     'no-store',
-  ]);
+  ];
+  if (close) {
+    // The rest of the request is unread: the connection cannot carry another one.
+    res.shouldKeepAlive = false;
+    headers.push('connection', 'close');
+  }
+  res.writeHead(status, headers);
   res.end(body);
+}
+
+/** The name of a Set-Cookie value is `name` (before `=`, ignoring white space). */
+function setCookieNamed(value: string, name: string): boolean {
+  const eq = value.indexOf('=');
+  return eq > 0 && value.slice(0, eq).trim() === name;
 }
 
 export class Exchange implements UpstreamHandler {
@@ -94,6 +128,14 @@ export class Exchange implements UpstreamHandler {
   #attempts = 0;
   #decision: Decision;
   #ep: EndpointRuntime;
+  /** The whole body, once read, for a body small enough to buffer. */
+  #body: Buffer | undefined;
+  /** Fires when the client's body stops arriving; refreshed by each chunk. */
+  #bodyTimer: NodeJS.Timeout | undefined;
+  /** The response head went to the client ahead of any body (a streaming response). */
+  #headFlushed = false;
+  /** The current endpoint counts this exchange among its active ones. */
+  #counted = false;
 
   constructor(
     readonly host: ForwardHost,
@@ -111,14 +153,44 @@ export class Exchange implements UpstreamHandler {
   }
 
   readonly #onClose = (): void => {
-    this.host.requestEnded();
-    if (!this.#done) {
-      this.#done = true;
-      this.#abort?.(new Error('client went away'));
+    try {
+      this.host.requestEnded();
+      this.#stopBodyTimer();
+      if (!this.#done) {
+        this.#done = true;
+        this.#abort?.(new Error('client went away'));
+      }
+    } catch (err) {
+      this.host.internalError('client close', err);
     }
   };
 
   #onDrain: (() => void) | undefined;
+
+  /** Sends the request: reads a small body whole first, then goes to the current endpoint. */
+  start(): void {
+    const facts = this.facts;
+    if (!facts.hasBody) {
+      this.send();
+      return;
+    }
+    this.#armBodyTimer();
+    const length = facts.contentLength;
+    if (length === undefined || length > this.host.bodyBufferBytes) {
+      this.send();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    const req = this.req;
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () =>
+      this.#guard('request body', () => {
+        this.#stopBodyTimer();
+        this.#body = Buffer.concat(chunks);
+        if (!this.#done) this.send();
+      }),
+    );
+  }
 
   /** Sends the request to the current endpoint. */
   send(): void {
@@ -126,18 +198,98 @@ export class Exchange implements UpstreamHandler {
     this.#attempts++;
     this.#started = this.host.now();
     ep.stats.active++;
-    const headers = this.facts.upstreamHeaders(this.set.cookie?.name, false);
-    if (this.facts.hostHeader === undefined) headers.push('host', hostPortOf(ep));
+    this.#counted = true;
+    const facts = this.facts;
+    const headers = facts.upstreamHeaders(this.set.cookie?.name, false);
+    if (facts.hostHeader === undefined) headers.push('host', hostPortOf(ep));
+    const method = this.req.method ?? 'GET';
     this.host.pool(ep).dispatch(
       {
-        method: this.req.method ?? 'GET',
-        path: this.facts.url,
+        method,
+        path: facts.url,
         headers,
-        body: this.facts.hasBody ? this.req : null,
-        contentLength: this.facts.contentLength,
+        body: facts.hasBody ? (this.#body ?? this.req) : null,
+        contentLength: facts.contentLength,
+        idempotent: IDEMPOTENT.has(method),
       },
       this,
     );
+  }
+
+  #armBodyTimer(): void {
+    const timer = setTimeout(
+      () => this.#guard('body timeout', this.#bodyStalled),
+      this.host.clientBodyTimeoutMs,
+    );
+    timer.unref();
+    this.#bodyTimer = timer;
+    const refresh = (): void => {
+      timer.refresh();
+    };
+    this.req.on('data', refresh);
+    this.req.once('end', () => {
+      this.req.off('data', refresh);
+      this.#stopBodyTimer();
+    });
+  }
+
+  /** The endpoint stops counting this exchange as active (once). */
+  #uncount(): void {
+    if (!this.#counted) return;
+    this.#counted = false;
+    this.#ep.stats.active--;
+  }
+
+  #stopBodyTimer(): void {
+    if (this.#bodyTimer === undefined) return;
+    clearTimeout(this.#bodyTimer);
+    this.#bodyTimer = undefined;
+  }
+
+  /** The client stopped sending its body: 408 (or a cut connection once the response started). */
+  readonly #bodyStalled = (): void => {
+    this.#bodyTimer = undefined;
+    if (this.#done) return;
+    this.#done = true;
+    this.#uncount();
+    const abort = this.#abort;
+    this.#abort = undefined;
+    abort?.();
+    if (this.#status === 0) {
+      plainResponse(this.res, 408, 'request body timed out', true);
+      this.host.finished(this.set, 408, this.#ep, this.#started, 0);
+    } else {
+      this.res.destroy();
+      this.host.finished(this.set, this.#status, this.#ep, this.#started, this.#headersAt);
+    }
+  };
+
+  /** Runs `fn`; an exception closes this exchange instead of reaching the event loop. */
+  #guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#crashed(where, err);
+    }
+  }
+
+  #crashed(where: string, err: unknown): void {
+    this.host.internalError(where, err);
+    const wasDone = this.#done;
+    this.#done = true;
+    this.#uncount();
+    this.#stopBodyTimer();
+    try {
+      const abort = this.#abort;
+      this.#abort = undefined;
+      abort?.();
+      if (this.res.headersSent || this.#wrote) this.res.destroy();
+      else plainResponse(this.res, 502, 'upstream response could not be relayed', true);
+      if (!wasDone) this.host.finished(this.set, 502, this.#ep, this.#started, 0);
+    } catch (again) {
+      this.host.internalError(where, again);
+      this.res.destroy();
+    }
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -151,6 +303,16 @@ export class Exchange implements UpstreamHandler {
     resume: () => void,
     statusText: string,
   ): void {
+    this.#guard('response head', () => this.#onHeaders(statusCode, rawHeaders, resume, statusText));
+  }
+
+  #onHeaders(
+    statusCode: number,
+    rawHeaders: string[],
+    resume: () => void,
+    statusText: string,
+  ): void {
+    if (this.#done) return;
     this.#resume = resume;
     this.#status = statusCode;
     const now = this.host.now();
@@ -170,6 +332,10 @@ export class Exchange implements UpstreamHandler {
     let appDeleted = false;
     const policy = this.set.policy;
     const appName = policy.mode === 'appCookie' ? policy.appCookie?.name : undefined;
+    // The proxy's own cookie is the proxy's to set: a backend's cookie of that name is dropped
+    // (as HAProxy's `cookie … insert` does), so it cannot overwrite or forge a session.
+    const ownName = this.set.cookie?.name;
+    const ownCookie = ownName !== undefined && ownName !== appName ? ownName : undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] ?? '';
       const value = raw[i + 1] ?? '';
@@ -188,6 +354,12 @@ export class Exchange implements UpstreamHandler {
         continue;
       }
       if (lower === 'cache-control') cacheControlAt = out.length + 1;
+      else if (
+        ownCookie !== undefined &&
+        lower === 'set-cookie' &&
+        setCookieNamed(value, ownCookie)
+      )
+        continue;
       else if (appName !== undefined && lower === 'set-cookie') {
         const c = parseSetCookie(value, nowMs);
         if (c && (appName === '*' || c.name === appName)) {
@@ -258,25 +430,52 @@ export class Exchange implements UpstreamHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    // Hold one chunk back, so that a small response goes out with its headers in one write.
+    // Hold one chunk back until the end of the upstream's batch (`onFlush`), so that a small
+    // response goes out with its headers in one write.
     const held = this.#pending;
     this.#pending = chunk;
     if (held === undefined) return true;
+    return this.#write(held);
+  }
+
+  #write(chunk: Buffer): boolean {
     this.#wrote = true;
-    if (this.res.write(held)) return true;
+    try {
+      if (this.res.write(chunk)) return true;
+    } catch (err) {
+      this.#crashed('response body', err);
+      return true;
+    }
     this.#onDrain ??= () => this.#resume?.();
     this.res.once('drain', this.#onDrain);
     return false;
   }
 
+  onFlush(): void {
+    if (this.#done) return;
+    const held = this.#pending;
+    if (held !== undefined) {
+      this.#pending = undefined;
+      this.#write(held);
+    } else if (!this.#wrote && !this.#headFlushed) {
+      // A head with no body yet (server-sent events, a long poll): the client sees it now.
+      this.#headFlushed = true;
+      this.#guard('response head', () => this.res.flushHeaders());
+    }
+  }
+
   onComplete(): void {
+    this.#guard('response end', () => this.#onComplete());
+  }
+
+  #onComplete(): void {
+    this.#uncount();
     if (this.#done) return;
     this.#done = true;
-    this.#ep.stats.active--;
     const held = this.#pending;
     this.#pending = undefined;
     if (held === undefined) this.res.end();
-    else if (held.length <= SMALL_BODY && !this.#wrote) {
+    else if (held.length <= SMALL_BODY && !this.#wrote && !this.#headFlushed) {
       // Node joins a string body with the response head into one write; latin1 keeps bytes as they are.
       this.res.end(held.toString('latin1'), 'latin1');
     } else this.res.end(held);
@@ -284,8 +483,12 @@ export class Exchange implements UpstreamHandler {
   }
 
   onError(err: Error): void {
+    this.#guard('upstream error', () => this.#onError(err));
+  }
+
+  #onError(err: Error): void {
     const ep = this.#ep;
-    ep.stats.active--;
+    this.#uncount();
     if (this.#done) return;
     const code = errorCode(err);
     const beforeResponse = this.#status === 0;
@@ -306,13 +509,22 @@ export class Exchange implements UpstreamHandler {
         }
       }
       this.#done = true;
-      const status = TIMEOUT_ERRORS.has(code) ? 504 : 502;
+      this.#stopBodyTimer();
+      const status = TIMEOUT_ERRORS.has(code) ? 504 : BUSY_ERRORS.has(code) ? 503 : 502;
       if (status === 502 && this.#decision.pinned && this.set.policy.onFailure === 'fail')
         this.host.session(this.set, 'failed');
       plainResponse(
         this.res,
         status,
-        status === 504 ? 'upstream timed out' : 'upstream unavailable',
+        status === 504
+          ? 'upstream timed out'
+          : status === 503
+            ? 'upstream busy'
+            : BAD_RESPONSE_ERRORS.has(code)
+              ? 'upstream sent an invalid response'
+              : 'upstream unavailable',
+        // A body the upstream never took is still on the client's connection.
+        this.facts.hasBody && !this.req.complete,
       );
       this.host.finished(this.set, status, ep, this.#started, 0);
       return;

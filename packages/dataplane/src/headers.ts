@@ -1,8 +1,13 @@
 /**
  * Header handling on the hot path: one pass over the request's raw headers that finds what
- * routing needs and builds the list sent upstream (hop-by-hop headers stripped, the
- * balancer's own cookie removed, forwarding headers added), and the mirror pass over the
+ * routing needs and builds the list sent upstream (hop-by-hop and framing headers stripped,
+ * the balancer's own cookie removed, forwarding headers added), and the mirror pass over the
  * response headers.
+ *
+ * What a client cannot make the proxy do with headers: Content-Length and Transfer-Encoding
+ * never go upstream as the client wrote them (the upstream client frames the body itself,
+ * so `Connection: Content-Length` cannot unframe it); `Connection` cannot strip `Host`; a
+ * second `Host` is refused, as nginx and HAProxy do.
  */
 import type { IncomingMessage } from 'node:http';
 import { removeCookie } from './cookies';
@@ -24,11 +29,13 @@ export const HOP_BY_HOP_NAMES: readonly string[] = [
   'expect',
 ];
 const HOP_BY_HOP = new Set(HOP_BY_HOP_NAMES);
-/** Request headers we replace with our own values. */
-const REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host']);
+/** Request headers we replace with our own values, or that frame the message (the upstream client writes its own). */
+const REPLACED = new Set(['x-forwarded-proto', 'x-forwarded-host', 'content-length']);
+/** Names a `Connection` header cannot have removed: routing and the upstream's view of the target depend on them. */
+const KEPT_DESPITE_CONNECTION = new Set(['host']);
 /** By name length: whether a header of that length may need more than copying upstream. */
 const MAYBE_SPECIAL: boolean[] = [];
-for (const name of [...HOP_BY_HOP, ...REPLACED, 'cookie', 'x-forwarded-for', 'forwarded'])
+for (const name of [...HOP_BY_HOP, ...REPLACED, 'cookie', 'x-forwarded-for', 'forwarded', 'host'])
   MAYBE_SPECIAL[name.length] = true;
 
 export function isHopByHop(lowerName: string): boolean {
@@ -40,15 +47,34 @@ function connectionTokens(value: string): string[] {
   const out: string[] = [];
   for (const t of value.split(',')) {
     const token = t.trim().toLowerCase();
-    if (token && token !== 'keep-alive' && token !== 'close' && token !== 'upgrade')
+    if (
+      token &&
+      token !== 'keep-alive' &&
+      token !== 'close' &&
+      token !== 'upgrade' &&
+      !KEPT_DESPITE_CONNECTION.has(token)
+    )
       out.push(token);
   }
   return out;
 }
 
-function clientAddress(req: IncomingMessage): string {
+/** The parts of a request the proxy reads (an `IncomingMessage` has them). */
+export type RequestLike = Pick<IncomingMessage, 'rawHeaders' | 'url'> & {
+  readonly socket: { readonly remoteAddress?: string | undefined };
+};
+
+function clientAddress(req: RequestLike): string {
   const a = req.socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** `http://authority/path` or `https://…` (RFC 9112 §3.2.2): [authority, origin-form path], or undefined. */
+function absoluteForm(url: string): [string, string] | undefined {
+  const m = /^https?:\/\/([^/?#@]+)([/?][^#]*)?$/i.exec(url);
+  if (!m) return undefined;
+  const rest = m[2] ?? '/';
+  return [m[1] ?? '', rest.charCodeAt(0) === 63 /* ? */ ? `/${rest}` : rest];
 }
 
 /** What the proxy reads from a request, computed once. */
@@ -65,17 +91,30 @@ export class IncomingFacts implements RequestFacts {
   readonly hasBody: boolean;
   /** The request's Content-Length when it has one (Node has checked it). */
   readonly contentLength: number | undefined;
+  /** Why the request must be refused with 400, if it must. */
+  readonly invalid: string | undefined;
+  /** The authority of an absolute-form target, which replaces the Host header. */
+  readonly #authority: string | undefined;
   readonly #raw: string[];
   readonly #xff: string | undefined;
   readonly #forwarded: string | undefined;
   /** Lower-case names listed in the request's Connection header. */
   readonly #dropped: string[] | undefined;
 
-  constructor(req: IncomingMessage, secure: boolean) {
+  constructor(req: RequestLike, secure: boolean) {
     const raw = req.rawHeaders;
     this.#raw = raw;
     this.secure = secure;
-    this.url = req.url ?? '/';
+    let url = req.url ?? '/';
+    let invalid: string | undefined;
+    let authority: string | undefined;
+    if (url.charCodeAt(0) !== 47 /* / */ && url !== '*') {
+      const absolute = absoluteForm(url);
+      if (absolute) [authority, url] = absolute;
+      else invalid = 'bad request target';
+    }
+    this.url = url;
+    this.#authority = authority;
     const q = this.url.indexOf('?');
     this.path = q < 0 ? this.url : this.url.slice(0, q);
     this.query = q < 0 ? '' : this.url.slice(q + 1);
@@ -93,7 +132,10 @@ export class IncomingFacts implements RequestFacts {
       const value = raw[i + 1] ?? '';
       switch (name.length) {
         case 4:
-          if (host === undefined && lowerIs(name, 'host')) host = value;
+          if (lowerIs(name, 'host')) {
+            if (host !== undefined) invalid = 'more than one Host header';
+            host = value;
+          }
           break;
         case 6:
           if (lowerIs(name, 'cookie'))
@@ -125,8 +167,9 @@ export class IncomingFacts implements RequestFacts {
           break;
       }
     }
-    this.hostHeader = host;
-    this.host = normaliseHost(host);
+    this.invalid = invalid;
+    this.hostHeader = authority ?? host;
+    this.host = normaliseHost(this.hostHeader);
     this.cookieHeader = cookie;
     this.userAgent = ua;
     this.hasBody = body;
@@ -173,9 +216,15 @@ export class IncomingFacts implements RequestFacts {
         REPLACED.has(lower)
       )
         continue;
+      if (lower === 'host') {
+        // An absolute-form target names the host; the client's Host header gives way to it.
+        if (this.#authority === undefined) out.push(name, raw[i + 1] ?? '');
+        continue;
+      }
       if (dropped !== undefined && dropped.includes(lower)) continue;
       out.push(name, raw[i + 1] ?? '');
     }
+    if (this.#authority !== undefined) out.push('host', this.#authority);
     if (this.cookieHeader !== undefined) {
       const cookie = stripCookie ? removeCookie(this.cookieHeader, stripCookie) : this.cookieHeader;
       if (cookie !== undefined) out.push('cookie', cookie);

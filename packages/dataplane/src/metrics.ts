@@ -106,6 +106,10 @@ export class ProxyMetrics {
   readonly registry = new Registry();
   readonly tableLoaded: Gauge;
   readonly swaps: Counter;
+  /** Exceptions caught in the data path, by where; each closed one exchange, not the process. */
+  readonly internalErrors: Counter<'where'>;
+  /** Upstream responses refused as malformed (502), by what was wrong. */
+  readonly badResponses: Counter<'reason'>;
   readonly #tallies = new Map<string, SetTally>();
   readonly #latencies = new Map<string, LatencyTally>();
 
@@ -158,6 +162,18 @@ export class ProxyMetrics {
     this.swaps = new Counter({
       name: 'tether_route_table_swaps_total',
       help: 'Route tables swapped in',
+      registers,
+    });
+    this.internalErrors = new Counter({
+      name: 'tether_internal_errors_total',
+      help: 'Exceptions caught while handling one exchange (the exchange was closed, the proxy kept serving)',
+      labelNames: ['where'],
+      registers,
+    });
+    this.badResponses = new Counter({
+      name: 'tether_upstream_bad_responses_total',
+      help: "Upstream responses refused with 502 because Node's own parser would not accept them, or they were ambiguous",
+      labelNames: ['reason'],
       registers,
     });
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tether_' });

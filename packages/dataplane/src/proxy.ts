@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  STATUS_CODES,
   createServer as createHttpServer,
   type IncomingMessage,
   type Server,
@@ -71,10 +72,16 @@ export interface ProxyLimits {
   maxUrlBytes: number;
   /** Largest request head (request line and headers) accepted; larger → 431. */
   maxHeaderBytes: number;
+  /** Most request header fields accepted; more → 431 (Node would drop the rest silently). */
+  maxHeaders: number;
   /** Time a client has to send its request head. */
   headersTimeoutMs: number;
   /** Time a client has to send a whole request (head and body). */
   requestTimeoutMs: number;
+  /** Longest pause inside a request body; then 408. */
+  clientBodyTimeoutMs: number;
+  /** Request bodies with a Content-Length up to this are read whole before an upstream connection is taken. */
+  bodyBufferBytes: number;
   keepAliveTimeoutMs: number;
   upstreamConnectTimeoutMs: number;
   /** Time an upstream has to start its response; then 504. */
@@ -83,6 +90,10 @@ export interface ProxyLimits {
   upstreamBodyTimeoutMs: number;
   /** Connections per upstream origin. */
   upstreamConnections: number;
+  /** Requests per origin that may wait for a connection beyond that; more → 503 at once. */
+  upstreamQueueLimit: number;
+  /** How long a request may wait for an upstream connection; then 503. */
+  upstreamQueueTimeoutMs: number;
   /** How long an endpoint that refused a connection is left out. */
   endpointDownMs: number;
   /** How long `stop()` waits for requests in flight. */
@@ -92,13 +103,18 @@ export interface ProxyLimits {
 export const DEFAULT_LIMITS: ProxyLimits = {
   maxUrlBytes: 8192,
   maxHeaderBytes: 16384,
+  maxHeaders: 2000,
   headersTimeoutMs: 20_000,
   requestTimeoutMs: 300_000,
+  clientBodyTimeoutMs: 60_000,
+  bodyBufferBytes: 64 * 1024,
   keepAliveTimeoutMs: 65_000,
   upstreamConnectTimeoutMs: 5_000,
   upstreamHeadersTimeoutMs: 60_000,
   upstreamBodyTimeoutMs: 300_000,
   upstreamConnections: 1024,
+  upstreamQueueLimit: 1024,
+  upstreamQueueTimeoutMs: 10_000,
   endpointDownMs: 10_000,
   shutdownTimeoutMs: 30_000,
 };
@@ -146,6 +162,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly downMs: number;
   readonly connectTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
+  readonly bodyBufferBytes: number;
+  readonly clientBodyTimeoutMs: number;
   readonly #codec: TokenCodec;
   readonly #clock: () => number;
   readonly #listeners: ListenerState[] = [];
@@ -182,6 +200,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
     this.downMs = this.limits.endpointDownMs;
     this.connectTimeoutMs = this.limits.upstreamConnectTimeoutMs;
     this.handshakeTimeoutMs = this.limits.upstreamHeadersTimeoutMs;
+    this.bodyBufferBytes = this.limits.bodyBufferBytes;
+    this.clientBodyTimeoutMs = this.limits.clientBodyTimeoutMs;
     if (options.table) this.swap(options.table);
   }
 
@@ -327,6 +347,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
         headersTimeout: this.limits.upstreamHeadersTimeoutMs,
         bodyTimeout: this.limits.upstreamBodyTimeoutMs,
         keepAliveTimeout: 30_000,
+        queueLimit: this.limits.upstreamQueueLimit,
+        queueTimeout: this.limits.upstreamQueueTimeoutMs,
       });
       this.#pools.set(ep.origin, p);
     }
@@ -356,6 +378,14 @@ export class Proxy implements ForwardHost, UpgradeHost {
     );
   }
 
+  internalError(where: string, err: unknown): void {
+    this.metrics.internalErrors.inc({ where });
+    this.logger.error(
+      { where, err: { message: err instanceof Error ? err.message : String(err) } },
+      'exchange closed after an internal error',
+    );
+  }
+
   finished(
     set: SetRuntime,
     code: number,
@@ -379,15 +409,23 @@ export class Proxy implements ForwardHost, UpgradeHost {
     return compiled.matcher(listener.protocol, listener.publicPort).match(facts.host, facts.path);
   }
 
+  /** Why a request is refused before routing: [status, message], or undefined. */
+  #refusal(req: IncomingMessage): [number, string] | undefined {
+    const url = req.url ?? '';
+    if (url.length > this.limits.maxUrlBytes) return [414, 'URI too long'];
+    // Node keeps only the first maxHeadersCount fields; one more than the limit shows it was cut.
+    if (req.rawHeaders.length > 2 * this.limits.maxHeaders) return [431, 'too many header fields'];
+    if (url === '*' && req.method !== 'OPTIONS') return [400, 'bad request target'];
+    return undefined;
+  }
+
   #onRequest(listener: ListenerState, req: IncomingMessage, res: ServerResponse): void {
     if (this.#stopping) res.shouldKeepAlive = false;
-    const url = req.url ?? '';
-    if (url.length > this.limits.maxUrlBytes) return this.#answer(res, 414, 'URI too long', '');
-    if (url.charCodeAt(0) !== 47 /* / */ && !(url === '*' && req.method === 'OPTIONS')) {
-      return this.#answer(res, 400, 'bad request target', '');
-    }
+    const refusal = this.#refusal(req);
+    if (refusal) return this.#answer(res, refusal[0], refusal[1], '', true);
     if (!this.#current) return this.#answer(res, 503, 'no route table loaded', '');
     const facts = new IncomingFacts(req, listener.secure);
+    if (facts.invalid) return this.#answer(res, 400, facts.invalid, '', true);
     const set = this.#route(listener, facts);
     if (!set) return this.#answer(res, 404, 'no route', '');
     if (set.def.route.sslRedirect && !listener.secure && this.#redirectToHttps(facts, res)) {
@@ -405,7 +443,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
         set.id,
       );
     }
-    new Exchange(this, set, facts, req, res, d, d.endpoint).send();
+    new Exchange(this, set, facts, req, res, d, d.endpoint).start();
   }
 
   requestStarted(): void {
@@ -421,9 +459,16 @@ export class Proxy implements ForwardHost, UpgradeHost {
     }
   }
 
-  #answer(res: ServerResponse, status: number, message: string, setId: string): void {
+  /** `close`: the request was refused unread, so its connection cannot be reused. */
+  #answer(
+    res: ServerResponse,
+    status: number,
+    message: string,
+    setId: string,
+    close = false,
+  ): void {
     this.metrics.request(setId, status);
-    plainResponse(res, status, message);
+    plainResponse(res, status, message, close);
   }
 
   #redirectToHttps(facts: IncomingFacts, res: ServerResponse): boolean {
@@ -439,11 +484,12 @@ export class Proxy implements ForwardHost, UpgradeHost {
 
   #onUpgrade(listener: ListenerState, req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const url = req.url ?? '';
     if (this.#stopping) return rawResponse(socket, 503, 'Service Unavailable');
-    if (url.length > this.limits.maxUrlBytes) return rawResponse(socket, 414, 'URI Too Long');
-    if (!this.#current || url.charCodeAt(0) !== 47) return rawResponse(socket, 404, 'Not Found');
+    const refusal = this.#refusal(req);
+    if (refusal) return rawResponse(socket, refusal[0], STATUS_CODES[refusal[0]] ?? 'Bad Request');
+    if (!this.#current) return rawResponse(socket, 404, 'Not Found');
     const facts = new IncomingFacts(req, listener.secure);
+    if (facts.invalid) return rawResponse(socket, 400, 'Bad Request');
     const set = this.#route(listener, facts);
     if (!set) return rawResponse(socket, 404, 'Not Found');
     this.affinity.nowMs = this.#clock();
@@ -488,19 +534,26 @@ export class Proxy implements ForwardHost, UpgradeHost {
       options,
       publicPort: options.publicPort ?? options.port,
     };
+    // Node drops header fields past this count without a word; one more than our limit lets
+    // `#refusal` see that the request was cut and refuse it instead.
+    server.maxHeadersCount = this.limits.maxHeaders + 1;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       try {
         this.#onRequest(state, req, res);
       } catch (err) {
-        this.logger.error({ err: { message: (err as Error).message } }, 'request handling failed');
-        plainResponse(res, 500, 'internal error');
+        this.internalError('request', err);
+        try {
+          plainResponse(res, 500, 'internal error', true);
+        } catch {
+          res.destroy();
+        }
       }
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
         this.#onUpgrade(state, req, socket, head);
       } catch (err) {
-        this.logger.error({ err: { message: (err as Error).message } }, 'upgrade handling failed');
+        this.internalError('upgrade', err);
         socket.destroy();
       }
     });

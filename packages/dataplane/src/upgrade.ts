@@ -3,12 +3,18 @@
  * request, then bytes flow both ways untouched. The upstream handshake response gets the
  * session cookie when the decision issues one, so a socket.io or SignalR client that opens
  * its socket first is pinned from then on.
+ *
+ * Bytes the client sent after its handshake request are held until the upstream answers
+ * `101`: an upstream that does not switch must not read them as a second request that no
+ * route exposes. Its answer is relayed, checked as any response is, and the connection
+ * closed after it.
  */
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { redecide, type AffinityContext, type Decision } from './affinity';
 import { setCookieValue } from './cookies';
-import type { IncomingFacts } from './headers';
+import { isHopByHop, type IncomingFacts } from './headers';
+import { parseResponseHead, ResponseParser } from './response-parser';
 import type { EndpointRuntime, SetRuntime } from './runtime';
 import type { SessionToken } from './token';
 
@@ -23,6 +29,7 @@ export interface UpgradeHost {
   encodeToken(set: SetRuntime, token: SessionToken): string;
   session(set: SetRuntime, event: Decision['event']): void;
   track(socket: Duplex): void;
+  internalError(where: string, err: unknown): void;
 }
 
 export function rawResponse(socket: Duplex, status: number, reason: string): void {
@@ -72,6 +79,18 @@ export function proxyUpgrade(
   const upstream: Socket = connect({ host: endpoint.address, port: endpoint.port });
   upstream.setNoDelay(true);
   let connected = false;
+  /** Runs a callback; an exception ends this exchange, not the process. */
+  const guard =
+    <A extends unknown[]>(where: string, fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        host.internalError(where, err);
+        upstream.destroy();
+        client.destroy();
+      }
+    };
   const connectTimer = setTimeout(
     () => upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' })),
     host.connectTimeoutMs,
@@ -82,35 +101,81 @@ export function proxyUpgrade(
   client.once('close', onClientGone);
   client.on('error', () => upstream.destroy());
 
-  upstream.once('connect', () => {
-    connected = true;
-    clearTimeout(connectTimer);
-    const headers = facts.upstreamHeaders(set.cookie?.name, true);
-    upstream.write(requestHead(method, facts, headers));
-    if (head.length > 0) upstream.write(head);
-    readHandshake();
-  });
+  upstream.once(
+    'connect',
+    guard('upgrade connect', () => {
+      connected = true;
+      clearTimeout(connectTimer);
+      const headers = facts.upstreamHeaders(set.cookie?.name, true);
+      upstream.write(requestHead(method, facts, headers));
+      readHandshake();
+    }),
+  );
 
-  upstream.on('error', (err: NodeJS.ErrnoException) => {
-    clearTimeout(connectTimer);
-    if (connected) {
-      client.destroy();
-      return;
+  upstream.on(
+    'error',
+    guard('upgrade error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(connectTimer);
+      if (connected) {
+        client.destroy();
+        return;
+      }
+      endpoint.stats.downUntil = host.now() + host.downMs;
+      client.off('close', onClientGone);
+      const next =
+        attempt === 1 && err.code !== 'ETIMEDOUT'
+          ? redecide(set, facts, host.affinity, decision, endpoint)
+          : undefined;
+      if (next?.endpoint && !client.destroyed) {
+        if (next.event) host.session(set, next.event);
+        proxyUpgrade(host, set, facts, method, client, head, next, next.endpoint, attempt + 1);
+        return;
+      }
+      if (decision.pinned && set.policy.onFailure === 'fail') host.session(set, 'failed');
+      rawResponse(client, 502, 'Bad Gateway');
+    }),
+  );
+
+  /** Relays a response that did not switch protocols, then closes both sides. */
+  function relayRefusal(
+    bytes: Buffer,
+    status: number,
+    statusText: string,
+    headers: string[],
+  ): void {
+    let out = `HTTP/1.1 ${status} ${statusText}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i] ?? '';
+      // The body is relayed decoded and delimited by the close, so framing headers but the length go.
+      if (!isHopByHop(name.toLowerCase())) out += `${name}: ${headers[i + 1]}\r\n`;
     }
-    endpoint.stats.downUntil = host.now() + host.downMs;
-    client.off('close', onClientGone);
-    const next =
-      attempt === 1 && err.code !== 'ETIMEDOUT'
-        ? redecide(set, facts, host.affinity, decision, endpoint)
-        : undefined;
-    if (next?.endpoint && !client.destroyed) {
-      if (next.event) host.session(set, next.event);
-      proxyUpgrade(host, set, facts, method, client, head, next, next.endpoint, attempt + 1);
-      return;
-    }
-    if (decision.pinned && set.policy.onFailure === 'fail') host.session(set, 'failed');
-    rawResponse(client, 502, 'Bad Gateway');
-  });
+    client.write(`${out}${extraHeaders(host, set, facts, decision)}Connection: close\r\n\r\n`);
+    const parser = new ResponseParser({
+      onHead: () => undefined,
+      onBody: (chunk) => client.write(chunk),
+      onEnd: () => {
+        upstream.destroy();
+        client.end();
+      },
+      onInvalid: () => {
+        upstream.destroy();
+        client.destroy();
+      },
+    });
+    parser.start(method);
+    parser.execute(bytes);
+    if (!parser.active) return;
+    upstream.on(
+      'data',
+      guard('upgrade refusal', (chunk: Buffer) => parser.execute(chunk)),
+    );
+    upstream.once('end', () => {
+      if (!parser.finishAtEof()) client.destroy();
+    });
+  }
+
+  /** The upstream answered the handshake: from here its close is handled by what relays it. */
+  let settled = false;
 
   function readHandshake(): void {
     let buffered = Buffer.alloc(0);
@@ -118,35 +183,47 @@ export function proxyUpgrade(
       upstream.destroy();
       rawResponse(client, 504, 'Gateway Timeout');
     }, host.handshakeTimeoutMs);
-    const onData = (chunk: Buffer): void => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (buffered.length > MAX_HANDSHAKE_BYTES) {
-          clearTimeout(timer);
-          upstream.destroy();
-          rawResponse(client, 502, 'Bad Gateway');
-        }
-        return;
-      }
+    const fail = (): void => {
       clearTimeout(timer);
       upstream.off('data', onData);
-      const headText = buffered.subarray(0, end + 2).toString('latin1');
-      const rest = buffered.subarray(end + 4);
-      client.write(`${headText}${extraHeaders(host, set, facts, decision)}\r\n`);
-      if (rest.length > 0) client.write(rest);
-      if (/^HTTP\/1\.[01] 101 /.test(headText)) {
-        upstream.pipe(client);
-        client.pipe(upstream);
-      } else {
-        // Not switched: relay the rest of this response and close.
-        upstream.pipe(client);
-      }
+      upstream.destroy();
+      rawResponse(client, 502, 'Bad Gateway');
     };
-    upstream.on('data', onData);
-    upstream.once('close', () => {
-      clearTimeout(timer);
-      client.destroy();
+    const onData = guard('upgrade handshake', (chunk: Buffer): void => {
+      buffered = Buffer.concat([buffered, chunk]);
+      for (;;) {
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) {
+          if (buffered.length > MAX_HANDSHAKE_BYTES) fail();
+          return;
+        }
+        const headText = buffered.toString('latin1', 0, end);
+        const parsed = parseResponseHead(headText);
+        if (typeof parsed === 'string') return fail();
+        if (parsed.status >= 200 || parsed.status === 101) {
+          settled = true;
+          clearTimeout(timer);
+          upstream.off('data', onData);
+          if (parsed.status === 101) return switched(headText, buffered.subarray(end + 4));
+          return relayRefusal(buffered, parsed.status, parsed.statusText, parsed.headers);
+        }
+        // An interim response (100 Continue, 103 Early Hints): the final one follows.
+        buffered = buffered.subarray(end + 4);
+      }
     });
+    upstream.on('data', onData);
+    upstream.once('close', (hadError: boolean) => {
+      clearTimeout(timer);
+      if (!settled || hadError) client.destroy();
+    });
+  }
+
+  function switched(headText: string, rest: Buffer): void {
+    client.write(`${headText}\r\n${extraHeaders(host, set, facts, decision)}\r\n`);
+    if (rest.length > 0) client.write(rest);
+    // Only now may what the client sent after its handshake reach the upstream.
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(client);
+    client.pipe(upstream);
   }
 }

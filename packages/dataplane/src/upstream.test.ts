@@ -60,6 +60,8 @@ function pool(
     headersTimeout: 500,
     bodyTimeout: 500,
     keepAliveTimeout: 5000,
+    queueLimit: 64,
+    queueTimeout: 1000,
     ...over,
   });
   pools.push(p);
@@ -91,6 +93,7 @@ function send(
         }
         return true;
       },
+      onFlush: () => undefined,
       onComplete: () => resolve(result),
       onError(err) {
         result.error = (err as NodeJS.ErrnoException).code;
@@ -104,6 +107,7 @@ function send(
         headers: ['host', 'x'],
         body: null,
         contentLength: undefined,
+        idempotent: true,
         ...request,
       },
       handler,
@@ -147,8 +151,8 @@ describe('upstream client', () => {
   it('reads to the close when no length is given, and does not reuse that connection', async () => {
     const o = await origin((_h, s) => s.end('HTTP/1.1 200 OK\r\n\r\nuntil close'));
     const p = pool(o.port);
-    expect((await send(p)).body).toBe('until close');
-    expect((await send(p)).body).toBe('until close');
+    expect(await send(p)).toMatchObject({ body: 'until close', error: undefined });
+    expect(await send(p)).toMatchObject({ body: 'until close', error: undefined });
     expect(o.connections()).toBe(2);
   });
 
@@ -181,6 +185,20 @@ describe('upstream client', () => {
     ['folded header', 'HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n'],
     ['bad status line', 'HTTP/2 200 OK\r\n\r\n'],
     ['bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n'],
+    [
+      'chunk size with a space',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1 \r\na\r\n0\r\n\r\n',
+    ],
+    ['the same length twice', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na'],
+    ['a bare LF in a value', 'HTTP/1.1 200 OK\r\nX-A: a\nb\r\nContent-Length: 0\r\n\r\n'],
+    ['a bare CR in a value', 'HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n'],
+    ['NUL in a value', 'HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\nContent-Length: 0\r\n\r\n'],
+    ['DEL in a value', 'HTTP/1.1 200 OK\r\nX-A: a\u007fb\r\nContent-Length: 0\r\n\r\n'],
+    [
+      'a control byte in a trailer',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: \u0001\r\n\r\n',
+    ],
+    ['101 to a plain request', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n'],
   ])('refuses a response with %s', async (_name, wire) => {
     const o = await origin((_h, s) => s.write(wire));
     const r = await send(pool(o.port));
@@ -250,7 +268,7 @@ describe('upstream client', () => {
       p,
       {
         method: 'POST',
-        headers: ['host', 'x', 'content-length', '6'],
+        headers: ['host', 'x'],
         body: Readable.from([Buffer.from('abc'), Buffer.from('def')]),
         contentLength: 6,
       },
@@ -264,6 +282,97 @@ describe('upstream client', () => {
     expect(chunked.body).toBe('done');
     expect(bodies).toEqual(['abcdef', '5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n']);
     expect(heads[1]).toContain('transfer-encoding: chunked');
+  });
+
+  it('drops a reason phrase that cannot be written on, keeps the response', async () => {
+    const o = await origin((_h, s) =>
+      s.write('HTTP/1.1 200 O\u0001K\r\nContent-Length: 2\r\n\r\nok'),
+    );
+    let statusText = 'unset';
+    const r = await new Promise<string>((resolve) => {
+      const handler: UpstreamHandler = {
+        onConnect: () => undefined,
+        onHeaders: (_s, _h, _r, text) => (statusText = text),
+        onData: () => true,
+        onFlush: () => undefined,
+        onComplete: () => resolve('complete'),
+        onError: (err) => resolve(err.message),
+      };
+      pool(o.port).dispatch(
+        {
+          method: 'GET',
+          path: '/',
+          headers: [],
+          body: null,
+          contentLength: undefined,
+          idempotent: true,
+        },
+        handler,
+      );
+    });
+    expect(r).toBe('complete');
+    expect(statusText).toBe('');
+  });
+
+  it('does not send a non-idempotent request again when a kept-alive connection turns out closed', async () => {
+    const o = await origin((_h, s, i) => {
+      if (i === 0) s.end('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na');
+      else s.write('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb');
+    });
+    const p = pool(o.port);
+    expect((await send(p)).body).toBe('a');
+    // At once, on the connection whose close has not been seen yet.
+    const post = await send(p, { method: 'POST', idempotent: false, contentLength: 0 });
+    expect(post.error).toMatch(/^(UND_ERR_SOCKET|EPIPE|ECONNRESET)$/);
+    // Not sent again on a new connection.
+    expect(o.connections()).toBe(1);
+  });
+
+  it('flushes after every batch of bytes while a response is open', async () => {
+    const o = await origin((_h, s) => {
+      s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+      setTimeout(() => s.write('5\r\nfirst\r\n'), 30);
+      setTimeout(() => s.write('0\r\n\r\n'), 60);
+    });
+    const seen: string[] = [];
+    await new Promise<void>((resolve) => {
+      pool(o.port).dispatch(
+        {
+          method: 'GET',
+          path: '/',
+          headers: [],
+          body: null,
+          contentLength: undefined,
+          idempotent: true,
+        },
+        {
+          onConnect: () => undefined,
+          onHeaders: () => seen.push('head'),
+          onData: (c) => (seen.push(c.toString()), true),
+          onFlush: () => seen.push('flush'),
+          onComplete: () => resolve(),
+          onError: () => resolve(),
+        },
+      );
+    });
+    expect(seen).toEqual(['head', 'flush', 'first', 'flush']);
+  });
+
+  it('refuses requests beyond the queue limit at once, and those that waited too long', async () => {
+    const o = await origin(() => undefined);
+    const p = pool(o.port, {
+      connections: 1,
+      queueLimit: 1,
+      queueTimeout: 100,
+      headersTimeout: 5000,
+    });
+    const hung = send(p);
+    const waited = send(p);
+    const refused = await send(p);
+    expect(refused.error).toBe('UND_ERR_QUEUE_FULL');
+    expect((await waited).error).toBe('UND_ERR_QUEUE_TIMEOUT');
+    p.destroy();
+    expect((await hung).error).toBeDefined();
   });
 
   it('queues beyond the connection limit', async () => {
