@@ -5,8 +5,8 @@
  *
  * The rule it keeps: every response it accepts, llhttp accepts with the same status, headers
  * and body boundaries. Where llhttp is lenient in ways a proxy cannot pass on, it refuses
- * more: Content-Length with Transfer-Encoding, Content-Length given twice, a `101` to a plain
- * request, chunk extensions other than tokens. Control bytes in a header (bare CR or LF, NUL,
+ * more: Content-Length with Transfer-Encoding, Content-Length given twice, a transfer coding
+ * other than `chunked` alone, a `101` to a plain request, chunk extensions other than tokens. Control bytes in a header (bare CR or LF, NUL,
  * DEL, …) are refused as llhttp refuses them, so nothing reaches `writeHead` that would make
  * it throw. A reason phrase llhttp accepts but Node cannot write (it may hold any byte but
  * CR and LF) is dropped: clients ignore it (RFC 9112 §4).
@@ -113,8 +113,11 @@ export function parseResponseHead(text: string): ParsedHead | string {
             return 'invalid Content-Length';
           contentLength = Number(value);
         } else if (lower === 'transfer-encoding') {
-          transferEncoding =
-            transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+          // Only `chunked` can be relayed: the body leaves decoded, and any other coding would
+          // leave it still coded with nothing saying so.
+          if (transferEncoding !== undefined || value.toLowerCase() !== 'chunked')
+            return 'unsupported Transfer-Encoding';
+          transferEncoding = value;
         } else if (lower === 'connection') {
           connection += `${value.toLowerCase()},`;
         }
@@ -122,6 +125,8 @@ export function parseResponseHead(text: string): ParsedHead | string {
       headers.push(name, value);
     }
   }
+  if (transferEncoding !== undefined && contentLength !== undefined)
+    return 'both Content-Length and Transfer-Encoding';
   const reason = statusLine[3] ?? '';
   return {
     status: Number(statusLine[2]),
@@ -173,11 +178,13 @@ export class ResponseParser {
     return this.#state !== State.Idle;
   }
 
-  execute(data: Buffer): void {
+  /** Reads `data`; returns how many of its bytes belong to this response (the rest follow it). */
+  execute(data: Buffer): number {
     let buf = data;
     while (buf.length > 0 && this.#state !== State.Idle) {
       buf = this.#state === State.Head ? this.#readHead(buf) : this.#readBody(buf);
     }
+    return data.length - buf.length;
   }
 
   /** The upstream closed the connection: true when that completes the response. */
@@ -210,8 +217,14 @@ export class ResponseParser {
     if (typeof head === 'string') return this.#invalid(head);
     const status = head.status;
     if (status === 101) return this.#invalid('101 Switching Protocols to a plain request');
-    if (status < 200) return rest; // interim response: wait for the final one
-    if (!this.#frame(head)) return EMPTY;
+    if (status < 200) {
+      // An interim response; the final one follows, unless the interim one closed the
+      // connection (as llhttp reads HTTP/1.0 or `Connection: close`).
+      if (head.http10 || head.connection.includes('close'))
+        return this.#invalid('interim response that closes the connection');
+      return rest;
+    }
+    this.#frame(head);
     this.#state = State.Body;
     this.sink.onHead(head);
     if (this.#state !== State.Body) return EMPTY;
@@ -223,29 +236,18 @@ export class ResponseParser {
     return rest;
   }
 
-  /** Works out how the body is delimited; false when the head was refused. */
-  #frame(head: ParsedHead): boolean {
+  /** Works out how the body is delimited. */
+  #frame(head: ParsedHead): void {
     const status = head.status;
     const connection = head.connection;
     this.keepAlive = head.http10
       ? connection.includes('keep-alive')
       : !connection.includes('close');
     const bodyless = this.#bodyless || status === 204 || status === 304;
-    const te = head.transferEncoding;
-    if (te !== undefined) {
-      if (head.contentLength !== undefined) {
-        this.#invalid('both Content-Length and Transfer-Encoding');
-        return false;
-      }
-      const codings = te.toLowerCase().split(',');
-      if (trimOws(codings[codings.length - 1] ?? '') === 'chunked') {
-        this.#framing = bodyless ? Framing.None : Framing.Chunked;
-        this.#chunk = Chunk.Size;
-        this.#line = '';
-      } else {
-        this.#framing = bodyless ? Framing.None : Framing.Close;
-        this.keepAlive = false;
-      }
+    if (head.transferEncoding !== undefined) {
+      this.#framing = bodyless ? Framing.None : Framing.Chunked;
+      this.#chunk = Chunk.Size;
+      this.#line = '';
     } else if (bodyless) {
       this.#framing = Framing.None;
     } else if (head.contentLength !== undefined) {
@@ -255,7 +257,6 @@ export class ResponseParser {
       this.#framing = Framing.Close;
       this.keepAlive = false;
     }
-    return true;
   }
 
   /** Consumes body bytes; returns what is left after the response. */
