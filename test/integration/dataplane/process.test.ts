@@ -3,14 +3,31 @@
  * SIGTERM.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { startEchoes, type EchoServer } from '@tether/testkit';
 import type { RouteTable } from '@tether/dataplane';
-import { backend, backendSet, call, cookiePair, cookiePolicy, KEY, simpleTable } from './support';
+import {
+  backend,
+  backendSet,
+  call,
+  cookiePair,
+  cookiePolicy,
+  KEY,
+  simpleTable,
+  startProxyProcess,
+} from './support';
 
 let echoes: EchoServer[];
 const children: ChildProcess[] = [];
+
+async function startProcess(
+  table: RouteTable,
+  key = KEY,
+): Promise<{ child: ChildProcess; port: number }> {
+  const started = await startProxyProcess(table, { key });
+  children.push(started.child);
+  return started;
+}
 
 beforeAll(async () => {
   echoes = await startEchoes(3);
@@ -21,34 +38,6 @@ afterEach(() => {
 afterAll(async () => {
   await Promise.all(echoes.map((e) => e.close()));
 });
-
-/** Starting a process compiles the sources first, which takes a few seconds on a busy machine. */
-function startProcess(
-  table: RouteTable,
-  key = KEY,
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(
-    process.execPath,
-    [
-      join(__dirname, 'fixtures', 'proxy-process.cjs'),
-      JSON.stringify({ table, key: key.toString('hex') }),
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = out.split('\n')[0];
-      if (out.includes('\n') && line)
-        resolve({ child, port: (JSON.parse(line) as { port: number }).port });
-    });
-    child.once('exit', (code) => reject(new Error(`proxy process exited with ${code}`)));
-  });
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) =>

@@ -2,7 +2,9 @@
  * Helpers for the data-plane integration tests: table builders, a plain HTTP client that
  * shows every response header, and proxy start/stop with a controllable clock.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import type { LoadBalancing, PersistencePolicy, RouteSettings, CookieSpec } from '@tether/model';
 import {
@@ -14,6 +16,7 @@ import {
   type Endpoint,
   type HostRoutes,
   type Proxy,
+  type ProxyLimits,
   type ProxyOptions,
   type RouteTable,
   type WeightedBackend,
@@ -197,4 +200,44 @@ export async function spread(
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
+}
+
+export interface ProcessOptions {
+  key?: Buffer;
+  limits?: Partial<ProxyLimits>;
+  /** Calls of the proxy's clock that throw (see fixtures/proxy-process.cjs). */
+  faultAtClockCalls?: number[];
+}
+
+/**
+ * Starts the proxy in a process of its own (so that an uncaught exception would end it, not
+ * the test). Starting compiles the sources first, which takes a few seconds on a busy machine.
+ */
+export function startProxyProcess(
+  table: RouteTable,
+  o: ProcessOptions = {},
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(__dirname, 'fixtures', 'proxy-process.cjs'),
+      JSON.stringify({
+        table,
+        key: (o.key ?? KEY).toString('hex'),
+        limits: o.limits ?? {},
+        faultAtClockCalls: o.faultAtClockCalls ?? [],
+      }),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n') && line)
+        resolve({ child, port: (JSON.parse(line) as { port: number }).port });
+    });
+    child.once('exit', (code) => reject(new Error(`proxy process exited with ${code}`)));
+  });
 }
