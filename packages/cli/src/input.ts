@@ -40,7 +40,8 @@ export function listManifestFiles(paths: readonly string[]): {
       continue;
     }
     try {
-      files.push(...manifestFilesIn(path));
+      // One at a time: a spread of a very long list overflows the call stack.
+      for (const file of manifestFilesIn(path)) files.push(file);
     } catch (e) {
       diagnostics.push(unreadable(path, describeError(e)));
     }
@@ -64,8 +65,8 @@ export function readInputs(paths: readonly string[], stdin: () => string): Input
       continue;
     }
     const read = readManifestText(text, file === '-' ? '<stdin>' : file);
-    out.objects.push(...read.objects);
-    out.diagnostics.push(...read.diagnostics);
+    for (const o of read.objects) out.objects.push(o);
+    for (const d of read.diagnostics) out.diagnostics.push(d);
   }
   return out;
 }

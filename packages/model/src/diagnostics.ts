@@ -9,6 +9,8 @@ export const REASONS = {
   // Reading input
   UnreadableFile: 'a manifest file or folder could not be read',
   InvalidManifest: 'a document is not valid YAML/JSON or not a Kubernetes object',
+  KeptLastGoodManifest:
+    'a manifest file no longer parses (perhaps caught half-written); the objects last read from it are still served',
   InvalidObject: 'a Kubernetes object does not have the shape its kind requires',
   UnknownKind: 'a Kubernetes object of a kind Tether does not read',
   // One annotation or field

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { extname, join } from 'node:path';
 import { readManifestText, type KubeObject } from '@tether/dialects';
-import { error, type Diagnostic } from '@tether/model';
+import { error, warning, type Diagnostic, type SourceRef } from '@tether/model';
 import type { Snapshot } from '../snapshot';
 import type { Source } from './source';
 
@@ -15,15 +16,19 @@ export interface FileSourceOptions {
   pollMs?: number;
 }
 
-function fileProblem(path: string, message: string): Diagnostic {
-  return error('UnreadableFile', `${path}: ${message}`, {
+function fileRef(path: string): SourceRef {
+  return {
     dialect: 'kubernetes',
     kind: 'File',
     namespace: '',
     name: path,
     field: 'file',
     file: path,
-  });
+  };
+}
+
+function fileProblem(path: string, message: string): Diagnostic {
+  return error('UnreadableFile', `${path}: ${message}`, fileRef(path));
 }
 
 /**
@@ -34,34 +39,50 @@ function fileProblem(path: string, message: string): Diagnostic {
  */
 export function manifestFilesIn(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
-  return readdirSync(path, { withFileTypes: true })
+  const out: string[] = [];
+  const entries = readdirSync(path, { withFileTypes: true })
     .filter((d) => !d.name.startsWith('.') && d.name !== 'node_modules')
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((d) =>
-      d.isDirectory()
-        ? manifestFilesIn(join(path, d.name))
-        : EXTENSIONS.has(extname(d.name).toLowerCase())
-          ? [join(path, d.name)]
-          : [],
-    );
+    .sort((a, b) => a.name.localeCompare(b.name));
+  for (const d of entries) {
+    if (d.isDirectory()) for (const f of manifestFilesIn(join(path, d.name))) out.push(f);
+    else if (EXTENSIONS.has(extname(d.name).toLowerCase())) out.push(join(path, d.name));
+  }
+  return out;
 }
 
-/** Reads manifests from files and folders and reads them again whenever they change. */
+/** What was last read from one file, and the stat and content hash it was read at. */
+interface FileState {
+  mtimeMs: number;
+  size: number;
+  hash: string;
+  objects: KubeObject[];
+  problems: Diagnostic[];
+}
+
+/**
+ * Reads manifests from files and folders and reads them again when they change.
+ *
+ * A check costs a directory listing and one `stat` per file: a file is read again only when
+ * its modification time or size changed, and parsed again only when its content hash did.
+ * A file that stops parsing (an editor caught half-way through a save) keeps the objects it
+ * last gave until it parses again, with a `KeptLastGoodManifest` warning beside its error.
+ */
 export class FileSource implements Source {
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;
   private poller: NodeJS.Timeout | undefined;
   private generation = 0;
-  private lastContent = '';
+  private readonly files = new Map<string, FileState>();
   private onSnapshot: ((s: Snapshot, p: readonly Diagnostic[]) => void) | undefined;
 
   constructor(private readonly options: FileSourceOptions) {}
 
-  /** Reads every file now; returns the objects and the problems met. */
-  read(): { objects: KubeObject[]; problems: Diagnostic[]; content: string } {
+  /** Reads what changed since the last call; returns every object and problem, and whether anything changed. */
+  read(): { objects: KubeObject[]; problems: Diagnostic[]; changed: boolean } {
     const objects: KubeObject[] = [];
     const problems: Diagnostic[] = [];
-    let content = '';
+    const seen = new Set<string>();
+    let changed = false;
     for (const path of this.options.paths) {
       let files: string[];
       try {
@@ -76,18 +97,79 @@ export class FileSource implements Source {
         continue;
       }
       for (const file of files) {
-        try {
-          const text = readFileSync(file, 'utf8');
-          content += `${file}\0${text}\0`;
-          const read = readManifestText(text, file);
-          objects.push(...read.objects.map((o) => o.object));
-          problems.push(...read.diagnostics);
-        } catch (e) {
-          problems.push(fileProblem(file, e instanceof Error ? e.message : String(e)));
+        seen.add(file);
+        const before = this.files.get(file);
+        const state = this.readFile(file, before);
+        if (state !== before) {
+          this.files.set(file, state);
+          changed = true;
         }
+        for (const o of state.objects) objects.push(o);
+        for (const p of state.problems) problems.push(p);
       }
     }
-    return { objects, problems, content };
+    for (const file of this.files.keys()) {
+      if (seen.has(file)) continue;
+      this.files.delete(file);
+      changed = true;
+    }
+    return { objects, problems, changed };
+  }
+
+  /** The file's state: `before` itself when nothing changed. */
+  private readFile(file: string, before: FileState | undefined): FileState {
+    let text: string;
+    let mtimeMs: number;
+    let size: number;
+    try {
+      const stat = statSync(file);
+      if (before && stat.mtimeMs === before.mtimeMs && stat.size === before.size) return before;
+      ({ mtimeMs, size } = stat);
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      if (before?.size === -1) return before; // still unreadable
+      return {
+        mtimeMs: 0,
+        size: -1,
+        hash: '',
+        objects: [],
+        problems: [fileProblem(file, e instanceof Error ? e.message : String(e))],
+      };
+    }
+    const hash = createHash('sha256').update(text).digest('base64');
+    if (before && hash === before.hash) {
+      // Touched, not changed: nothing to parse.
+      before.mtimeMs = mtimeMs;
+      before.size = size;
+      return before;
+    }
+    const read = readManifestText(text, file);
+    const broken = read.diagnostics.some(
+      (d) => d.severity === 'error' && d.reason === 'InvalidManifest',
+    );
+    if (broken && before && before.objects.length > 0) {
+      return {
+        mtimeMs,
+        size,
+        hash,
+        objects: before.objects,
+        problems: [
+          ...read.diagnostics,
+          warning(
+            'KeptLastGoodManifest',
+            `${file}: does not parse; still serving the ${before.objects.length} object(s) last read from it`,
+            fileRef(file),
+          ),
+        ],
+      };
+    }
+    return {
+      mtimeMs,
+      size,
+      hash,
+      objects: read.objects.map((o) => o.object),
+      problems: read.diagnostics,
+    };
   }
 
   async start(
@@ -115,9 +197,8 @@ export class FileSource implements Source {
   }
 
   private reload(force: boolean): void {
-    const { objects, problems, content } = this.read();
-    if (!force && content === this.lastContent) return;
-    this.lastContent = content;
+    const { objects, problems, changed } = this.read();
+    if (!force && !changed) return;
     this.onSnapshot?.({ generation: ++this.generation, objects }, problems);
   }
 
