@@ -28,6 +28,7 @@ let echoes: EchoServer[];
 let tether: ChildProcess | undefined;
 let proxyUrl = '';
 let adminUrl = '';
+let apiUrl = '';
 let kubeconfig = '';
 
 function get(
@@ -131,9 +132,10 @@ beforeAll(async () => {
       'nginx.ingress.kubernetes.io/session-cookie-name': 'sid',
     }),
   );
-  const [proxyPort, adminPort] = [await freePort(), await freePort()];
+  const [proxyPort, adminPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   proxyUrl = `http://127.0.0.1:${proxyPort}`;
   adminUrl = `http://127.0.0.1:${adminPort}`;
+  apiUrl = `http://127.0.0.1:${apiPort}`;
   tether = spawn(
     process.execPath,
     [
@@ -145,6 +147,8 @@ beforeAll(async () => {
       `127.0.0.1:${proxyPort}`,
       '--admin',
       `127.0.0.1:${adminPort}`,
+      '--api',
+      `127.0.0.1:${apiPort}`,
       '--log-level',
       'warn',
     ],
@@ -219,7 +223,7 @@ describe('tether serve against a cluster', () => {
     expect(events.map((e) => [e.type, e.involvedObject.kind, e.involvedObject.name])).toEqual([
       ['Warning', 'Ingress', 'shop'],
     ]);
-    const local = JSON.parse((await get(`${adminUrl}/api/events`)).body) as {
+    const local = JSON.parse((await get(`${apiUrl}/api/events`)).body) as {
       items: { reason: string }[];
     };
     expect(local.items.map((i) => i.reason)).toContain('ConflictingPersistence');

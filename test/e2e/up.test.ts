@@ -12,7 +12,18 @@ function up(): Promise<{ child: ChildProcess; url: string; output: () => string 
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build first`);
   const child = spawn(
     process.execPath,
-    [bin, 'up', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log-level', 'error'],
+    [
+      bin,
+      'up',
+      '--listen',
+      '127.0.0.1:0',
+      '--admin',
+      '127.0.0.1:0',
+      '--api',
+      '127.0.0.1:0',
+      '--log-level',
+      'error',
+    ],
     { cwd: root },
   );
   let output = '';

@@ -79,7 +79,7 @@ function startUp(command: string): Promise<Up> {
   const args = command.split(/\s+/).slice(1);
   const child = spawn(
     process.execPath,
-    [BIN, ...args, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--log-level', 'error'],
+    [BIN, ...args, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--api', '127.0.0.1:0', '--log-level', 'error'],
     { cwd: ROOT },
   );
   children.add(child);

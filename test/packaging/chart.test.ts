@@ -406,6 +406,13 @@ describe('the default values', () => {
     const metrics = services.find((s) => s !== main);
     expect(at(metrics, 'spec', 'type')).toBe('ClusterIP');
     expect(at(metrics, 'spec', 'ports', 0, 'targetPort')).toBe('admin');
+    // The JSON API stays on loopback in the pod, behind no port and no Service.
+    const tether = containersOf(one(objects, 'Deployment')).find((c) => c.name === 'tether');
+    expect(parseServeArgs(tether?.args ?? []).api).toBe('127.0.0.1:9091');
+    expect(tether?.ports?.map((p) => p.name)).not.toContain('api');
+    for (const service of services)
+      for (const port of at(service, 'spec', 'ports') as { targetPort: string }[])
+        expect(['http', 'https', 'admin']).toContain(port.targetPort);
     expect(at(one(objects, 'PodDisruptionBudget'), 'spec', 'maxUnavailable')).toBe(1);
     expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
     expect(objects.some((o) => o.kind === 'ServiceMonitor')).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { adminUrl, parseFor, parseTypes } from './events';
+import { apiUrl, parseFor, parseTypes } from './events';
 
 describe('tether events arguments', () => {
   it.each([
@@ -37,12 +37,12 @@ describe('tether events arguments', () => {
     ['127.0.0.1:9090', 'http://127.0.0.1:9090'],
     ['http://127.0.0.1:9090/', 'http://127.0.0.1:9090'],
     ['https://localhost:9443/tether/', 'https://localhost:9443/tether'],
-  ])('--admin %s', (value, base) => {
-    expect(adminUrl(value)).toBe(base);
+  ])('--api %s', (value, base) => {
+    expect(apiUrl(value)).toBe(base);
   });
 
   it('refuses an admin address that is not one', () => {
-    expect(() => adminUrl('ftp://127.0.0.1')).toThrow('only http and https');
-    expect(() => adminUrl('http://[::1')).toThrow('not an address');
+    expect(() => apiUrl('ftp://127.0.0.1')).toThrow('only http and https');
+    expect(() => apiUrl('http://[::1')).toThrow('not an address');
   });
 });

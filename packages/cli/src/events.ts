@@ -1,6 +1,6 @@
 /**
  * `tether events`: the reconcile problems a user needs to see, like `kubectl events` but only
- * the Events Tether writes — from the cluster, or from a local `tether serve` (`--admin`).
+ * the Events Tether writes — from the cluster, or from a local `tether serve` (`--api`).
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -31,6 +31,9 @@ export interface EventsOptions {
   for?: string;
   types?: string;
   watch?: boolean;
+  /** A local `tether serve`'s API address. */
+  api?: string;
+  /** The former name of `api`, still read. */
   admin?: string;
   output: 'table' | 'json' | 'yaml';
 }
@@ -43,7 +46,7 @@ export interface EventsIo {
 export interface EventsRun {
   /** Ends `--watch` (the command installs SIGINT/SIGTERM handlers when none is given). */
   signal?: AbortSignal;
-  /** How often `--watch --admin` asks the local server again; default 2 s. */
+  /** How often `--watch --api` asks the local server again; default 2 s. */
   pollMs?: number;
   now?: () => number;
   env?: NodeJS.ProcessEnv;
@@ -106,17 +109,17 @@ export function parseTypes(value: string | undefined): Set<string> | undefined {
   return types;
 }
 
-/** The admin address as a base URL: `127.0.0.1:9090` and `http://127.0.0.1:9090/` both work. */
-export function adminUrl(value: string): string {
+/** The API address as a base URL: `127.0.0.1:9091` and `http://127.0.0.1:9091/` both work. */
+export function apiUrl(value: string): string {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    throw new EventsError(`--admin ${value}: not an address (HOST:PORT or http://HOST:PORT)`);
+    throw new EventsError(`--api ${value}: not an address (HOST:PORT or http://HOST:PORT)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new EventsError(`--admin ${value}: only http and https addresses`);
+    throw new EventsError(`--api ${value}: only http and https addresses`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
@@ -134,7 +137,7 @@ function isEventView(v: unknown): v is EventView {
   );
 }
 
-/** GET <admin>/api/events from a local `tether serve`. */
+/** GET <api>/api/events from a local `tether serve`. */
 export async function fetchLocalEvents(base: string, timeoutMs = 5000): Promise<EventView[]> {
   const url = `${base}/api/events`;
   let response: Response;
@@ -181,7 +184,7 @@ async function clusterConfig(
     if (!(e instanceof KubeConfigError)) throw e;
     if (path === undefined)
       throw new EventsError(
-        'no kubeconfig found (give --kubeconfig, set KUBECONFIG, or read a local tether serve with --admin HOST:PORT)',
+        'no kubeconfig found (give --kubeconfig, set KUBECONFIG, or read a local tether serve with --api HOST:PORT)',
       );
     throw new EventsError(e.message);
   }
@@ -283,19 +286,20 @@ export async function runEvents(
   try {
     const types = parseTypes(options.types);
     const target = options.for ? parseFor(options.for) : undefined;
-    if (options.admin !== undefined && options.kubeconfig !== undefined)
-      throw new EventsError('give either --admin (a local tether serve) or --kubeconfig, not both');
+    const local = options.api ?? options.admin;
+    if (local !== undefined && options.kubeconfig !== undefined)
+      throw new EventsError('give either --api (a local tether serve) or --kubeconfig, not both');
     if (options.allNamespaces && options.namespace !== undefined)
       throw new EventsError('give either -n NAMESPACE or -A, not both');
     const printer = new Printer(io, options, now);
     const interrupt = options.watch && !run.signal ? untilInterrupted() : undefined;
     const signal = run.signal ?? interrupt?.signal ?? new AbortController().signal;
     try {
-      if (options.admin !== undefined) {
+      if (local !== undefined) {
         // A local run serves every namespace from one process: all of them unless -n says.
         const query: EventQuery = { ...target };
         if (options.namespace !== undefined) query.namespace = options.namespace;
-        await local(adminUrl(options.admin), query, types, options, printer, io, signal, run);
+        await readLocal(apiUrl(local), query, types, options, printer, io, signal, run);
       } else {
         await cluster(options, target, types, printer, io, signal, run.env ?? process.env);
       }
@@ -312,7 +316,7 @@ export async function runEvents(
   }
 }
 
-async function local(
+async function readLocal(
   base: string,
   query: EventQuery,
   types: Set<string> | undefined,

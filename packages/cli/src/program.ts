@@ -218,9 +218,10 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
     .option('--types <types>', 'Normal, Warning or both, comma-separated')
     .option('-w, --watch', 'keep printing new Events', false)
     .option(
-      '--admin <host:port>',
-      'read a local tether serve (its --admin address) instead of a cluster',
+      '--api <host:port>',
+      'read a local tether serve (its --api address, 127.0.0.1:9091 unless moved) instead of a cluster',
     )
+    .addOption(new Option('--admin <host:port>', 'the former name of --api').hideHelp())
     .addOption(
       new Option('-o, --output <format>', 'output format')
         .choices(['table', 'json', 'yaml'] as const)

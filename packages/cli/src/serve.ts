@@ -37,6 +37,7 @@ export const ServeOptionsSchema = z.object({
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   admin: z.string(),
+  api: z.string(),
   ingressClass: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name'),
@@ -57,7 +58,12 @@ export const SERVE_FLAGS: readonly [flags: string, description: string, defaultV
     'PEM certificate for --listen-tls: served to names no Ingress spec.tls certificate covers',
   ],
   ['--tls-key <file>', 'PEM private key for --listen-tls'],
-  ['--admin <host:port>', 'health, readiness, metrics and the local API', '127.0.0.1:9090'],
+  ['--admin <host:port>', 'health, readiness and metrics', '127.0.0.1:9090'],
+  [
+    '--api <host:port>',
+    'the JSON API (/api/policies, /api/events) for `tether events`; answers this host only',
+    '127.0.0.1:9091',
+  ],
   ['--ingress-class <name>', 'the IngressClass this controller serves', 'tether'],
   [
     '--cookie-key-file <file>',
@@ -78,7 +84,7 @@ export interface Running {
 export function describeStartError(e: unknown): string {
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
   if (err?.code === 'EADDRINUSE')
-    return `${err.address ?? ''}:${err.port ?? ''} is already in use; pick another with --listen/--admin`;
+    return `${err.address ?? ''}:${err.port ?? ''} is already in use; pick another with --listen/--admin/--api`;
   if (err?.code === 'EACCES' && err.port !== undefined)
     return `not allowed to listen on port ${err.port}`;
   if (err?.code === 'EADDRNOTAVAIL')
@@ -196,6 +202,7 @@ export async function startServe(options: ServeOptions): Promise<Running> {
   const logger = createLogger(options.logLevel);
   const listen = parseAddress(options.listen, '--listen');
   const admin = parseAddress(options.admin, '--admin');
+  const apiAddress = parseAddress(options.api, '--api');
   const tls = options.listenTls ? parseAddress(options.listenTls, '--listen-tls') : undefined;
   if (tls && (!options.tlsCert || !options.tlsKey))
     throw new Error('--listen-tls needs --tls-cert and --tls-key');
@@ -207,7 +214,8 @@ export async function startServe(options: ServeOptions): Promise<Running> {
     cookieKey: loadCookieKey(options.cookieKeyFile),
     http: listen,
     admin,
-    adminApi: api,
+    api: apiAddress,
+    apiRoutes: api,
     logger,
     ...(tls
       ? {

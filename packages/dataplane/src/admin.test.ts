@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { createAdmin, isLoopback } from './admin';
+import { createAdmin, createApi, isLoopback } from './admin';
 import { ProxyMetrics } from './metrics';
 
 describe('isLoopback', () => {
@@ -25,27 +25,29 @@ describe('isLoopback', () => {
   });
 });
 
-describe('the admin listener', () => {
-  let server: Server;
-  let port = 0;
+describe('the admin and API listeners', () => {
+  let admin: Server;
+  let api: Server;
+  let adminPort = 0;
+  let apiPort = 0;
 
   beforeAll(async () => {
-    server = createAdmin(new ProxyMetrics(false), {
-      ready: () => true,
-      tableVersion: () => '7',
-      api: { '/api/things': () => ({ things: [1, 2] }) },
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    admin = createAdmin(new ProxyMetrics(false), { ready: () => true, tableVersion: () => '7' });
+    api = createApi({ '/api/things': () => ({ things: [1, 2] }) });
+    await Promise.all(
+      [admin, api].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))),
+    );
+    adminPort = (admin.address() as AddressInfo).port;
+    apiPort = (api.address() as AddressInfo).port;
   });
 
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await Promise.all([admin, api].map((s) => new Promise((resolve) => s.close(resolve))));
   });
 
-  const get = (path: string) =>
+  const get = (port: number, path: string, headers: Record<string, string> = {}) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      request({ host: '127.0.0.1', port, path }, (res) => {
+      request({ host: '127.0.0.1', port, path, headers }, (res) => {
         let body = '';
         res.on('data', (chunk: Buffer) => (body += chunk.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -54,9 +56,23 @@ describe('the admin listener', () => {
         .end();
     });
 
-  it('answers the JSON routes to a caller on this host', async () => {
-    expect(await get('/api/things')).toEqual({ status: 200, body: '{"things":[1,2]}' });
-    expect((await get('/readyz')).body).toContain('"table":"7"');
-    expect((await get('/api/other')).status).toBe(404);
+  it('health and readiness on the admin listener, which has no JSON API', async () => {
+    expect((await get(adminPort, '/readyz')).body).toContain('"table":"7"');
+    expect((await get(adminPort, '/api/things')).status).toBe(404);
   });
+
+  it('answers the JSON routes to a caller on this host', async () => {
+    expect(await get(apiPort, '/api/things')).toEqual({ status: 200, body: '{"things":[1,2]}' });
+    expect((await get(apiPort, '/api/other')).status).toBe(404);
+    expect((await get(apiPort, '/healthz')).status).toBe(404);
+  });
+
+  it.each(['Forwarded', 'X-Forwarded-For', 'X-Forwarded-Host', 'X-Real-IP', 'Via'])(
+    'refuses a request passed on by a proxy (%s)',
+    async (header) => {
+      const r = await get(apiPort, '/api/things', { [header]: '203.0.113.9' });
+      expect(r.status).toBe(403);
+      expect(r.body).not.toContain('things');
+    },
+  );
 });

@@ -27,7 +27,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CertificateStore } from './certificates';
 import { decide, SourceIpSessions, type AffinityContext, type Decision } from './affinity';
-import { createAdmin } from './admin';
+import { createAdmin, createApi, type ApiRoutes } from './admin';
 import { Exchange, plainResponse, type ForwardHost } from './forward';
 import { IncomingFacts } from './headers';
 import { createLogger, type Logger } from './logger';
@@ -124,9 +124,15 @@ export interface ProxyOptions {
   cookieKey?: Buffer;
   http?: ListenOptions | false;
   https?: HttpsListenOptions;
+  /** /healthz, /readyz and /metrics. */
   admin?: ListenOptions | false;
-  /** Read-only JSON routes added to the admin listener, by path (for example `/api/events`). */
-  adminApi?: Readonly<Record<string, () => unknown>>;
+  /**
+   * The API listener for `apiRoutes`; its host defaults to 127.0.0.1. Only loopback peers
+   * without forwarding headers get an answer (see `admin.ts`).
+   */
+  api?: ListenOptions | false;
+  /** Read-only JSON routes of the API listener, by path (for example `/api/events`). */
+  apiRoutes?: ApiRoutes;
   /** The first table; without one the proxy answers 503 and `/readyz` says not ready. */
   table?: RouteTable;
   limits?: Partial<ProxyLimits>;
@@ -141,6 +147,7 @@ export interface ProxyAddresses {
   http?: AddressInfo;
   https?: AddressInfo;
   admin?: AddressInfo;
+  api?: AddressInfo;
 }
 
 interface ListenerState {
@@ -176,6 +183,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
   /** The table's certificates by SNI name, for the HTTPS listener. */
   readonly #certificates = new CertificateStore();
   #admin: Server | undefined;
+  #api: Server | undefined;
   #current: CompiledTable | undefined;
   #inflight = 0;
   #idleWaiters: (() => void)[] = [];
@@ -368,6 +376,10 @@ export class Proxy implements ForwardHost, UpgradeHost {
   }
 
   upstreamError(set: SetRuntime, ep: EndpointRuntime, err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code;
+    // The parser's messages are a small fixed set, so they make a bounded label.
+    if (code === 'UND_ERR_BAD_RESPONSE' || code === 'UND_ERR_HEADERS_OVERFLOW')
+      this.metrics.badResponses.inc({ reason: err.message });
     this.logger.warn(
       {
         backendSet: set.id,
@@ -598,10 +610,14 @@ export class Proxy implements ForwardHost, UpgradeHost {
       const admin = createAdmin(this.metrics, {
         ready: () => this.ready,
         tableVersion: () => this.table?.version,
-        ...(o.adminApi ? { api: o.adminApi } : {}),
       });
       this.#addresses.admin = await listen(admin, o.admin);
       this.#admin = admin;
+    }
+    if (o.api !== undefined && o.api !== false) {
+      const api = createApi(o.apiRoutes ?? {});
+      this.#addresses.api = await listen(api, o.api);
+      this.#api = api;
     }
     return this.#addresses;
   }
@@ -633,10 +649,10 @@ export class Proxy implements ForwardHost, UpgradeHost {
     this.#poolTimers.clear();
     for (const p of this.#pools.values()) p.destroy();
     this.#pools.clear();
-    const admin = this.#admin;
-    if (admin) {
-      const done = new Promise<void>((resolve) => admin.close(() => resolve()));
-      admin.closeAllConnections();
+    for (const server of [this.#admin, this.#api]) {
+      if (!server) continue;
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
       await done;
     }
   }

@@ -275,7 +275,7 @@ describe('tether events from a local tether serve', () => {
 
   it('prints the current diagnostics of a local run as the same table', async () => {
     const io = capture();
-    expect(await run(['events', '--admin', address], io)).toBe(0);
+    expect(await run(['events', '--api', address], io)).toBe(0);
     expect(io.out()).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+COUNT\s+NOTE\n/);
     expect(io.out()).toMatch(/\d+s\s+Warning\s+ConflictingPersistence\s+Ingress\/shop\s+1\s+/);
     expect(io.out()).toContain(
@@ -284,7 +284,7 @@ describe('tether events from a local tether serve', () => {
     const yaml = capture();
     expect(
       await run(
-        ['events', '--admin', `http://${address}/`, '-o', 'yaml', '--for', 'ingress/shop'],
+        ['events', '--api', `http://${address}/`, '-o', 'yaml', '--for', 'ingress/shop'],
         yaml,
       ),
     ).toBe(0);
@@ -330,7 +330,7 @@ describe('tether events from a local tether serve', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const io = capture();
-    expect(await run(['events', '--admin', `127.0.0.1:${port}`], io)).toBe(1);
+    expect(await run(['events', '--api', `127.0.0.1:${port}`], io)).toBe(1);
     expect(io.err()).toBe(
       `tether events: cannot reach tether serve at http://127.0.0.1:${port}: connection refused\n`,
     );
