@@ -357,6 +357,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
         keepAliveTimeout: 30_000,
         queueLimit: this.limits.upstreamQueueLimit,
         queueTimeout: this.limits.upstreamQueueTimeoutMs,
+        internalError: (where, err) => this.internalError(where, err),
       });
       this.#pools.set(ep.origin, p);
     }
@@ -570,26 +571,30 @@ export class Proxy implements ForwardHost, UpgradeHost {
       }
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+      try {
+        this.#onClientError(err, socket);
+      } catch (again) {
+        this.internalError('client error', again);
         socket.destroy();
-        return;
       }
-      const status =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? 431
-          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? 408
-            : 400;
-      const reason =
-        status === 431
-          ? 'Request Header Fields Too Large'
-          : status === 408
-            ? 'Request Timeout'
-            : 'Bad Request';
-      rawResponse(socket, status, reason);
     });
     server.on('tlsClientError', () => undefined);
     return state;
+  }
+
+  /** A request Node could not parse, or a client too slow: a short answer, or a cut connection. */
+  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+    if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? 431
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 408
+          : 400;
+    rawResponse(socket, status, STATUS_CODES[status] ?? 'Bad Request');
   }
 
   /** Opens the listeners. Resolves with the bound addresses. */

@@ -12,6 +12,8 @@ interface Result {
 
 const servers: Server[] = [];
 const pools: UpstreamPool[] = [];
+/** Where the pools caught exceptions. */
+const caught: string[] = [];
 
 afterEach(async () => {
   for (const p of pools.splice(0)) p.destroy();
@@ -62,6 +64,7 @@ function pool(
     keepAliveTimeout: 5000,
     queueLimit: 64,
     queueTimeout: 1000,
+    internalError: (where) => caught.push(where),
     ...over,
   });
   pools.push(p);
@@ -373,6 +376,37 @@ describe('upstream client', () => {
     expect((await waited).error).toBe('UND_ERR_QUEUE_TIMEOUT');
     p.destroy();
     expect((await hung).error).toBeDefined();
+  });
+
+  it('an exception in a callback fails that exchange with ERR_PROXY_INTERNAL; the pool serves on', async () => {
+    const o = await origin((_h, s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    const p = pool(o.port);
+    caught.length = 0;
+    const failed = await new Promise<string>((resolve) => {
+      p.dispatch(
+        {
+          method: 'GET',
+          path: '/',
+          headers: [],
+          body: null,
+          contentLength: undefined,
+          idempotent: true,
+        },
+        {
+          onConnect: () => undefined,
+          onHeaders: () => {
+            throw new Error('a bug');
+          },
+          onData: () => true,
+          onFlush: () => undefined,
+          onComplete: () => resolve('complete'),
+          onError: (err) => resolve((err as NodeJS.ErrnoException).code ?? ''),
+        },
+      );
+    });
+    expect(failed).toBe('ERR_PROXY_INTERNAL');
+    expect(caught).toEqual(['upstream data']);
+    expect(await send(p)).toMatchObject({ status: 200, body: 'ok', error: undefined });
   });
 
   it('queues beyond the connection limit', async () => {

@@ -59,6 +59,8 @@ export interface UpstreamPoolOptions {
   queueLimit: number;
   /** How long a request may wait for a connection. */
   queueTimeout: number;
+  /** An exception was caught in a socket or stream callback (its exchange fails with 502). */
+  internalError(where: string, err: unknown): void;
 }
 
 export function upstreamError(message: string, code: string): Error {
@@ -106,14 +108,33 @@ class Connection implements ResponseSink {
       const o = pool.options;
       this.deadline = Date.now() + (this.#handler ? o.headersTimeout : o.keepAliveTimeout);
     });
-    socket.on('data', (d: Buffer) => this.#onData(d));
+    socket.on('data', (d: Buffer) => this.#guard('upstream data', () => this.#onData(d)));
     socket.on('error', (err: NodeJS.ErrnoException) =>
-      this.#fail(err.code ? err : upstreamError(err.message, 'UND_ERR_SOCKET')),
+      this.#guard('upstream error', () =>
+        this.#fail(err.code ? err : upstreamError(err.message, 'UND_ERR_SOCKET')),
+      ),
     );
-    socket.on('close', () => {
-      if (this.#handler && this.#parser.finishAtEof()) return;
-      this.#fail(upstreamError('upstream closed the connection', 'UND_ERR_SOCKET'));
-    });
+    socket.on('close', () =>
+      this.#guard('upstream close', () => {
+        if (this.#handler && this.#parser.finishAtEof()) return;
+        this.#fail(upstreamError('upstream closed the connection', 'UND_ERR_SOCKET'));
+      }),
+    );
+  }
+
+  /** Runs a socket or stream callback; an exception fails this exchange, never the process. */
+  #guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.pool.options.internalError(where, err);
+      try {
+        this.#fail(upstreamError('internal error', 'ERR_PROXY_INTERNAL'));
+      } catch (again) {
+        this.pool.options.internalError(where, again);
+        this.socket.destroy();
+      }
+    }
   }
 
   get busy(): boolean {
@@ -152,49 +173,59 @@ class Connection implements ResponseSink {
       if (!this.#parser.started && this.connected)
         this.deadline = Date.now() + this.pool.options.headersTimeout;
     };
-    const onDrain = (): void => {
-      progress();
-      body.resume();
+    const listeners = {
+      drain: (): void => {
+        progress();
+        body.resume();
+      },
+      data: (chunk: Buffer): void => {
+        if (this.#dead) return;
+        progress();
+        let ok: boolean;
+        if (chunked) {
+          if (chunk.length === 0) return;
+          socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+          socket.write(chunk);
+          ok = socket.write('\r\n', 'latin1');
+        } else ok = socket.write(chunk);
+        if (!ok) body.pause();
+      },
+      end: (): void => {
+        cleanup();
+        if (this.#dead) return;
+        if (chunked) socket.write('0\r\n\r\n', 'latin1');
+        this.#bodySent = true;
+        progress();
+        this.#maybeDone();
+      },
+      error: (): void => {
+        cleanup();
+        this.#abort(upstreamError('request body failed', 'UND_ERR_REQ_CONTENT'));
+      },
+      close: (): void => {
+        if (!this.#bodySent) listeners.error();
+      },
+    };
+    // Each callback guarded, so that an exception fails this exchange and not the process.
+    const guarded = {
+      drain: () => this.#guard('upstream drain', listeners.drain),
+      data: (chunk: Buffer) => this.#guard('request body', () => listeners.data(chunk)),
+      end: () => this.#guard('request body end', listeners.end),
+      error: () => this.#guard('request body error', listeners.error),
+      close: () => this.#guard('request body close', listeners.close),
     };
     const cleanup = (): void => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-      socket.off('drain', onDrain);
+      body.off('data', guarded.data);
+      body.off('end', guarded.end);
+      body.off('error', guarded.error);
+      body.off('close', guarded.close);
+      socket.off('drain', guarded.drain);
     };
-    const onData = (chunk: Buffer): void => {
-      if (this.#dead) return;
-      progress();
-      let ok: boolean;
-      if (chunked) {
-        if (chunk.length === 0) return;
-        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-        socket.write(chunk);
-        ok = socket.write('\r\n', 'latin1');
-      } else ok = socket.write(chunk);
-      if (!ok) body.pause();
-    };
-    const onEnd = (): void => {
-      cleanup();
-      if (this.#dead) return;
-      if (chunked) socket.write('0\r\n\r\n', 'latin1');
-      this.#bodySent = true;
-      progress();
-      this.#maybeDone();
-    };
-    const onError = (): void => {
-      cleanup();
-      this.#abort(upstreamError('request body failed', 'UND_ERR_REQ_CONTENT'));
-    };
-    const onClose = (): void => {
-      if (!this.#bodySent) onError();
-    };
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('error', onError);
-    body.once('close', onClose);
-    socket.on('drain', onDrain);
+    body.on('data', guarded.data);
+    body.once('end', guarded.end);
+    body.once('error', guarded.error);
+    body.once('close', guarded.close);
+    socket.on('drain', guarded.drain);
   }
 
   /** Called by the pool's sweeper once `deadline` has passed. */

@@ -268,6 +268,17 @@ describe('no backend byte stops the process', () => {
     30_000,
   );
 
+  it('an exception while handling a refused connection answers 502 and serves on', async () => {
+    const closed = await rawBackend(() => undefined);
+    const server = servers.pop();
+    await new Promise((r) => server?.close(r));
+    // Clock calls: routing, sending, then marking the endpoint down after the refusal.
+    const port = await proxyTo(closed.port, { faultAtClockCalls: [3] });
+    expect((await call(port)).status).toBe(502);
+    expect((await call(port)).status).toBe(502);
+    expect((await call(port)).body).toContain('no endpoint available');
+  }, 30_000);
+
   it('an exception inside an upgrade closes that socket only', async () => {
     const { port, child } = await proxyToEcho({ faultAtClockCalls: [1, 2, 3] });
     for (let i = 0; i < 3; i++)
