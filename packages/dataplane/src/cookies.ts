@@ -128,27 +128,24 @@ export function parseSetCookie(value: string, nowMs: number): BackendCookie | nu
 }
 
 /**
- * Whether a user agent is one of those known to mishandle `SameSite=None` (treating it as
- * Strict, or rejecting the cookie): any browser on iOS 12, Safari and embedded browsers on
- * macOS 10.14, Chrome and Chromium 51 to 66, and UC Browser before 12.13.2.
+ * Whether a user agent gets no `SameSite=None` when the policy asks to leave it out for old
+ * clients. Only ingress-nginx's `session-cookie-conditional-samesite-none` asks, so these are
+ * its rules (`rootfs/etc/nginx/lua/util/same_site.lua`), plain substring tests, not Chromium's
+ * own list: any `Chrome/4`, `Chrome/5` or `Chrome/6` (so Chrome 41, 50 and 67 too, and 4 to
+ * 6 digit versions starting so), iOS 12, iPadOS 12, and macOS 10.14 Safari without `Chrome`.
+ * No User-Agent keeps `SameSite=None`, as there.
  */
 export function mishandlesSameSiteNone(ua: string | undefined): boolean {
   if (!ua) return false;
-  if (/\(iP(?:hone|ad|od).*?OS 12[_\d]*.*?\) AppleWebKit\//.test(ua)) return true;
-  if (/\(Macintosh;.*?Mac OS X 10_14[_\d]*.*?\) AppleWebKit\//.test(ua)) {
-    const isSafari = /Version\/[\d.]+.*Safari\//.test(ua) && !/Chrom(?:e|ium)/.test(ua);
-    const isEmbedded =
-      /^Mozilla\/[\d.]+ \(Macintosh;.*?Mac OS X [_\d]+\) AppleWebKit\/[\d.]+ \(KHTML, like Gecko\)$/.test(
-        ua,
-      );
-    if (isSafari || isEmbedded) return true;
-  }
-  const chrome = /Chrom(?:e|ium)\/(\d+)\./.exec(ua);
-  if (chrome && Number(chrome[1]) >= 51 && Number(chrome[1]) <= 66) return true;
-  const uc = /UCBrowser\/(\d+)\.(\d+)\.(\d+)/.exec(ua);
-  if (uc) {
-    const [major, minor, build] = [Number(uc[1]), Number(uc[2]), Number(uc[3])];
-    if (major < 12 || (major === 12 && (minor < 13 || (minor === 13 && build < 2)))) return true;
-  }
-  return false;
+  return (
+    ua.includes('Chrome/4') ||
+    ua.includes('Chrome/5') ||
+    ua.includes('Chrome/6') ||
+    ua.includes('CPU iPhone OS 12') ||
+    ua.includes('iPad; CPU OS 12') ||
+    (ua.includes('Macintosh') &&
+      ua.includes('Intel Mac OS X 10_14') &&
+      ua.includes('Safari') &&
+      !ua.includes('Chrome'))
+  );
 }

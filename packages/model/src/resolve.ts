@@ -156,10 +156,13 @@ function checkEntry(group: Group, policy: PersistencePolicy, merged: MergedValue
     !onlyL4 &&
     secure
   ) {
+    // A warning, not a refusal: a dialect that refuses it (OCI: isSecure needs an HTTPS
+    // listener) says so itself. ingress-nginx sets Secure on plain HTTP on purpose, for TLS
+    // that ends at a load balancer in front of it.
     out.push(
-      error(
+      warning(
         'InsecureCookieOnHttpListener',
-        `the cookie ${quote(policy.cookie.name)} is Secure-only but ${entryKey(group.entry)} serves plain HTTP only, so browsers would never send it back`,
+        `the cookie ${quote(policy.cookie.name)} is Secure-only but ${entryKey(group.entry)} serves plain HTTP only: browsers send it back only over HTTPS (as behind a load balancer that ends TLS)`,
         secure.source,
       ),
     );
