@@ -293,7 +293,13 @@ export function buildTable(
         ...b,
         canary: canary.set.route.canary ?? {},
       }));
-      withCanaries.set(primary, { ...set, backends: [...set.backends, ...folded] });
+      // ingress-nginx reads affinity-canary-behavior from the canary Ingress: `legacy` there
+      // keeps the primary's affinity off the canary (controller.go, mergeAlternativeBackend).
+      const policy =
+        canary.set.policy.canaryBehavior === 'legacy' && set.policy.canaryBehavior !== 'legacy'
+          ? { ...set.policy, canaryBehavior: 'legacy' as const }
+          : set.policy;
+      withCanaries.set(primary, { ...set, policy, backends: [...set.backends, ...folded] });
     }
   }
   for (const c of primaries) {

@@ -57,6 +57,34 @@ const from = (echo: EchoServer | undefined) => (r: { status: number; endpoint?: 
 const notFound = (r: { status: number }) => r.status === 404;
 
 describe('Kubernetes objects drive the proxy', () => {
+  it('affinity-canary-behavior: legacy on the canary Ingress: canary answers carry no cookie', async () => {
+    const { server, stack } = await setup();
+    const [a, b] = echoes;
+    server.apply(service('web'));
+    server.apply(slice('web', a!.port, { name: 'web-main' }));
+    server.apply(service('web-canary'));
+    server.apply(slice('web-canary', b!.port, { name: 'web-canary-main' }));
+    server.apply(ingress('web', { host: 'canary.example', service: 'web', annotations: STICKY }));
+    server.apply(
+      ingress('web-canary', {
+        host: 'canary.example',
+        service: 'web-canary',
+        annotations: {
+          'nginx.ingress.kubernetes.io/canary': 'true',
+          'nginx.ingress.kubernetes.io/canary-by-cookie': 'canary',
+          'nginx.ingress.kubernetes.io/affinity-canary-behavior': 'legacy',
+        },
+      }),
+    );
+    await routedWithin(stack.port, 'canary.example', from(a), 2000, 'create');
+    const onPrimary = await get(stack.port, 'canary.example');
+    expect(onPrimary.endpoint).toBe(a!.name);
+    expect(onPrimary.setCookie.join(';')).toMatch(/^SHOPSESSION=/);
+    const onCanary = await get(stack.port, 'canary.example', 'canary=always');
+    expect(onCanary.endpoint).toBe(b!.name);
+    expect(onCanary.setCookie).toEqual([]);
+  });
+
   it('routes, reroutes and unroutes within a second of each change', async () => {
     const { server, stack } = await setup();
     const [a, b] = echoes;
