@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -18,6 +19,35 @@ function tether(args: string[], input?: string | Buffer) {
 }
 
 describe('the built tether binary', () => {
+  it('tells its version: --version, version, version -o json', () => {
+    const pkg = require('../../packages/cli/package.json') as { version: string }; // eslint-disable-line @typescript-eslint/no-require-imports
+    expect(tether(['--version']).stdout).toBe(`v${pkg.version}\n`);
+    const text = tether(['version']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe(
+      `Tether Version: v${pkg.version}\nNode.js Version: ${process.version}\n`,
+    );
+    const json = JSON.parse(tether(['version', '-o', 'json']).stdout) as {
+      tetherVersion: { version: string; nodeVersion: string };
+    };
+    expect(json.tetherVersion).toMatchObject({
+      version: `v${pkg.version}`,
+      nodeVersion: process.version,
+    });
+  });
+
+  it('calls itself kubectl tether in its usage when kubectl runs it as a plugin', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tether-plugin-'));
+    const plugin = join(dir, 'kubectl-tether');
+    symlinkSync(bin, plugin);
+    const help = spawnSync(process.execPath, [plugin, '--help'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(help.stdout).toMatch(/^Usage: kubectl tether \[options\] \[command\]/);
+    expect(tether(['--help']).stdout).toMatch(/^Usage: tether \[options\] \[command\]/);
+  });
+
   it('explains the quick-start example with the session cookie it configures', () => {
     const { code, stdout, stderr } = tether(['explain', '-f', 'examples/quickstart', '-o', 'json']);
     expect(stderr).toBe('');

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { run } from './program';
+import { processIo, run } from './program';
+import { programName } from './version';
 
-run(process.argv.slice(2)).then(
+run(process.argv.slice(2), processIo, programName(process.argv[1])).then(
   (code) => {
     process.exitCode = code;
   },

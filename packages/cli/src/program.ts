@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { startUp } from './up';
 import { renderData } from './output';
 import { runEvents } from './events';
+import { renderVersionText, tetherVersion, versionInfo } from './version';
 
 /** Where a command writes; the binary passes the process streams, tests pass buffers. */
 export interface Io {
@@ -35,13 +36,31 @@ const filesOption = () =>
     'manifest files or folders, or - for standard input',
   ).makeOptionMandatory();
 
-export function buildProgram(io: Io, setExitCode: (code: number) => void): Command {
+export function buildProgram(
+  io: Io,
+  setExitCode: (code: number) => void,
+  name = 'tether',
+): Command {
   const program = new Command()
-    .name('tether')
+    .name(name)
     .description('Sticky sessions in the dialects of the load balancers you already use.')
+    .version(tetherVersion(), '--version', 'print the version')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('version')
+    .description('print the version of tether and of the Node.js it runs on')
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json', 'yaml'] as const)
+        .default('text' as const),
+    )
+    .action((opts) => {
+      const info = versionInfo();
+      io.stdout(opts.output === 'text' ? renderVersionText(info) : renderData(info, opts.output));
+    });
 
   program
     .command('explain')
@@ -258,11 +277,20 @@ async function runUntilSignal(
 }
 
 /** Runs the CLI and returns the exit code; never throws for bad usage or bad input. */
-export async function run(argv: readonly string[], io: Io = processIo): Promise<number> {
+/** `name`: how the user called us (`kubectl tether` as a kubectl plugin). */
+export async function run(
+  argv: readonly string[],
+  io: Io = processIo,
+  name = 'tether',
+): Promise<number> {
   let exitCode = 0;
-  const program = buildProgram(io, (code) => {
-    exitCode = Math.max(exitCode, code);
-  });
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = Math.max(exitCode, code);
+    },
+    name,
+  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (e) {

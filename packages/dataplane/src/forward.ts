@@ -303,7 +303,12 @@ export class Exchange implements UpstreamHandler {
     resume: () => void,
     statusText: string,
   ): void {
-    this.#guard('response head', () => this.#onHeaders(statusCode, rawHeaders, resume, statusText));
+    // Guarded inline: a closure per response would cost on the hot path.
+    try {
+      this.#onHeaders(statusCode, rawHeaders, resume, statusText);
+    } catch (err) {
+      this.#crashed('response head', err);
+    }
   }
 
   #onHeaders(
@@ -465,7 +470,11 @@ export class Exchange implements UpstreamHandler {
   }
 
   onComplete(): void {
-    this.#guard('response end', () => this.#onComplete());
+    try {
+      this.#onComplete();
+    } catch (err) {
+      this.#crashed('response end', err);
+    }
   }
 
   #onComplete(): void {

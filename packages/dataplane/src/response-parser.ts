@@ -37,8 +37,9 @@ const EMPTY = Buffer.alloc(0);
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/;
 /** Bytes llhttp refuses in a header block: controls but HTAB, DEL, and CR or LF not in a CRLF pair. */
+// Global, so that a search can start after the status line (`lastIndex`) without a copy.
 // eslint-disable-next-line no-control-regex -- control bytes are exactly what it looks for
-const BAD_HEADER_BYTES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+const BAD_HEADER_BYTES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/g;
 /** What `writeHead` accepts in a reason phrase. */
 const WRITABLE_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** A chunk size line: hex size, then `;name[=value]` extensions of tokens only. */
@@ -89,41 +90,41 @@ export interface ParsedHead extends ResponseHead {
  * Returns a message for a head we refuse.
  */
 export function parseResponseHead(text: string): ParsedHead | string {
-  const firstEnd = text.indexOf('\r\n');
-  const statusLine = STATUS_LINE.exec(firstEnd < 0 ? text : text.slice(0, firstEnd));
+  const lines = text.split('\r\n');
+  const statusLine = STATUS_LINE.exec(lines[0] ?? '');
   if (!statusLine) return 'malformed status line';
-  if (firstEnd >= 0 && BAD_HEADER_BYTES.test(text.slice(firstEnd + 2)))
+  // The header block only: the reason phrase may hold what llhttp accepts there.
+  BAD_HEADER_BYTES.lastIndex = (lines[0] ?? '').length;
+  if (lines.length > 1 && BAD_HEADER_BYTES.test(text))
     return 'control character in response header';
   const headers: string[] = [];
   let contentLength: number | undefined;
   let transferEncoding: string | undefined;
   let connection = '';
-  if (firstEnd >= 0) {
-    const lines = text.slice(firstEnd + 2).split('\r\n');
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      const name = colon > 0 ? line.slice(0, colon) : '';
-      if (!TOKEN.test(name)) return 'malformed response header';
-      const value = trimOws(line.slice(colon + 1));
-      const n = name.length;
-      if (n === 14 || n === 17 || n === 10) {
-        const lower = name.toLowerCase();
-        if (lower === 'content-length') {
-          if (!/^\d{1,15}$/.test(value) || contentLength !== undefined)
-            return 'invalid Content-Length';
-          contentLength = Number(value);
-        } else if (lower === 'transfer-encoding') {
-          // Only `chunked` can be relayed: the body leaves decoded, and any other coding would
-          // leave it still coded with nothing saying so.
-          if (transferEncoding !== undefined || value.toLowerCase() !== 'chunked')
-            return 'unsupported Transfer-Encoding';
-          transferEncoding = value;
-        } else if (lower === 'connection') {
-          connection += `${value.toLowerCase()},`;
-        }
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon) : '';
+    if (!TOKEN.test(name)) return 'malformed response header';
+    const value = trimOws(line.slice(colon + 1));
+    const n = name.length;
+    if (n === 14 || n === 17 || n === 10) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') {
+        if (!/^\d{1,15}$/.test(value) || contentLength !== undefined)
+          return 'invalid Content-Length';
+        contentLength = Number(value);
+      } else if (lower === 'transfer-encoding') {
+        // Only `chunked` can be relayed: the body leaves decoded, and any other coding would
+        // leave it still coded with nothing saying so.
+        if (transferEncoding !== undefined || value.toLowerCase() !== 'chunked')
+          return 'unsupported Transfer-Encoding';
+        transferEncoding = value;
+      } else if (lower === 'connection') {
+        connection += `${value.toLowerCase()},`;
       }
-      headers.push(name, value);
     }
+    headers.push(name, value);
   }
   if (transferEncoding !== undefined && contentLength !== undefined)
     return 'both Content-Length and Transfer-Encoding';
@@ -321,11 +322,8 @@ export class ResponseParser {
         return buf.subarray(i);
       } else {
         const colon = content.indexOf(':');
-        if (
-          colon <= 0 ||
-          !TOKEN.test(content.slice(0, colon)) ||
-          BAD_HEADER_BYTES.test(content.slice(colon + 1))
-        )
+        BAD_HEADER_BYTES.lastIndex = colon + 1;
+        if (colon <= 0 || !TOKEN.test(content.slice(0, colon)) || BAD_HEADER_BYTES.test(content))
           return this.#invalid('malformed trailer');
       }
     }

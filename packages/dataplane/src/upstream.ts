@@ -108,7 +108,14 @@ class Connection implements ResponseSink {
       const o = pool.options;
       this.deadline = Date.now() + (this.#handler ? o.headersTimeout : o.keepAliveTimeout);
     });
-    socket.on('data', (d: Buffer) => this.#guard('upstream data', () => this.#onData(d)));
+    socket.on('data', (d: Buffer) => {
+      // Guarded inline: a closure per chunk would cost on the hot path.
+      try {
+        this.#onData(d);
+      } catch (err) {
+        this.#crashed('upstream data', err);
+      }
+    });
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.#guard('upstream error', () =>
         this.#fail(err.code ? err : upstreamError(err.message, 'UND_ERR_SOCKET')),
@@ -127,13 +134,17 @@ class Connection implements ResponseSink {
     try {
       fn();
     } catch (err) {
-      this.pool.options.internalError(where, err);
-      try {
-        this.#fail(upstreamError('internal error', 'ERR_PROXY_INTERNAL'));
-      } catch (again) {
-        this.pool.options.internalError(where, again);
-        this.socket.destroy();
-      }
+      this.#crashed(where, err);
+    }
+  }
+
+  #crashed(where: string, err: unknown): void {
+    this.pool.options.internalError(where, err);
+    try {
+      this.#fail(upstreamError('internal error', 'ERR_PROXY_INTERNAL'));
+    } catch (again) {
+      this.pool.options.internalError(where, again);
+      this.socket.destroy();
     }
   }
 

@@ -203,12 +203,19 @@ describe('cookie attributes (row 16: invalid values fall back with a warning)', 
     );
   });
 
-  it('refuses a Secure-only cookie on a host served over plain HTTP only', () => {
+  it('serves a Secure-only cookie on a host served over plain HTTP only, with a warning (TLS ends in front)', () => {
     const { entry, resolved } = only(
-      ingress({ affinity: 'cookie', 'session-cookie-secure': 'true' }),
+      ingress({
+        affinity: 'cookie',
+        'session-cookie-secure': 'true',
+        'session-cookie-samesite': 'Lax',
+      }),
     );
-    expect(entry.accepted).toBe(false);
-    expect(summary(resolved)).toEqual(['error InsecureCookieOnHttpListener session-cookie-secure']);
+    expect(entry.accepted).toBe(true);
+    expect(entry.policy?.cookie).toMatchObject({ secure: 'always', sameSite: 'Lax' });
+    expect(summary(resolved)).toEqual([
+      'warning InsecureCookieOnHttpListener session-cookie-secure',
+    ]);
   });
 
   it.each([

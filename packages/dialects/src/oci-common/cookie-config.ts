@@ -32,6 +32,12 @@ export interface ReadContext {
   diagnostics: Diagnostic[];
   /** The annotation of the other persistence model, named when a key belongs there. */
   otherModelKey: string;
+  /**
+   * A cookieName of only white space means unset (the default name), as the native ingress
+   * controller normalises it (`pkg/util/util.go`, `getLbCookieFromJSONOnly`); the cloud
+   * controller manager passes it to OCI, which refuses it.
+   */
+  blankCookieNameIsUnset?: boolean;
 }
 
 // RFC 6265 cookie-name: an HTTP token.
@@ -123,7 +129,11 @@ export function readLbCookieConfig(text: string, ctx: ReadContext): LbCookieConf
   if (decoded.isNull) nullWarning(ctx);
   const config: LbCookieConfig = { ...decoded.values };
   let ok = true;
-  if (config.cookieName === '') delete config.cookieName;
+  if (
+    config.cookieName === '' ||
+    (ctx.blankCookieNameIsUnset === true && config.cookieName?.trim() === '')
+  )
+    delete config.cookieName;
   if (config.domain === '') delete config.domain;
   if (config.path === '') delete config.path;
   if (config.cookieName !== undefined)

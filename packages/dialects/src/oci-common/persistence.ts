@@ -46,6 +46,7 @@ export function readPersistence(
             source: lbSource,
             diagnostics,
             otherModelKey: keys.appCookie,
+            blankCookieNameIsUnset: dialect === 'oci-native-ingress',
           }),
         };
   const app =

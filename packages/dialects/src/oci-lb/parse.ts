@@ -1,4 +1,4 @@
-import { Diagnostic, EntryFragment, PRECEDENCE, warning } from '@tether/model';
+import { Diagnostic, EntryFragment, PRECEDENCE, error, warning } from '@tether/model';
 import { FieldCollector } from '../helpers';
 import { EntryBackend, readService, servedOn, serviceEntries, sourceOf } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
@@ -84,6 +84,17 @@ export function parse(object: KubeObject, _context: ParseContext): ParseResult {
       );
     }
     return { fragments: [], diagnostics };
+  }
+  if (spec.sessionAffinity !== undefined && spec.sessionAffinity !== 'None') {
+    // validateService in the cloud controller manager, for lb and nlb alike.
+    diagnostics.push(
+      error(
+        'IncompatibleSettings',
+        `the OCI cloud controller manager refuses a Service of type LoadBalancer whose spec.sessionAffinity is ${JSON.stringify(spec.sessionAffinity)} ("OCI only supports SessionAffinity "None" currently"); set persistence with ${KEYS.lbCookie} or ${KEYS.appCookie} instead`,
+        sourceOf('kube-service', object, 'spec.sessionAffinity'),
+        ...presentKeys(object, TABLE_KEYS).map((k) => sourceOf(DIALECT, object, k)),
+      ),
+    );
   }
   const c = new FieldCollector(DIALECT, object, diagnostics);
   const entries = serviceEntries(object, spec);
