@@ -50,11 +50,16 @@ function up(): Promise<{ child: ChildProcess; url: string; output: () => string 
 function get(
   url: string,
   headers: Record<string, string>,
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
-      res.resume();
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.once('error', reject);
     req.end();
@@ -69,8 +74,15 @@ afterAll(() => {
 
 describe('tether up from a clean checkout', () => {
   it('answers with a sticky cookie, keeps a client on one endpoint, and stops on SIGTERM', async () => {
-    const { child, url } = await up();
+    const { child, url, output } = await up();
     running = child;
+    // Every host is printed as a URL that works as printed (*.localhost resolves to loopback).
+    const port = new URL(url).port;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(output()).toContain(`  http://shop.localhost:${port}/\n`);
+    const unmatched = await get(`${url}/`, { host: '127.0.0.1' });
+    expect(unmatched.status).toBe(404);
+    expect(unmatched.body).toContain(`http://shop.localhost:${port}/`);
     const first = await get(`${url}/`, { host: 'shop.localhost' });
     expect(first.status).toBe(200);
     const setCookie = String(first.headers['set-cookie'] ?? '');

@@ -21,6 +21,7 @@ import {
   type Logger,
   type Proxy,
   type ProxyAddresses,
+  type ProxyOptions,
 } from '@tether/dataplane';
 import { formatDiagnostic, type Diagnostic } from '@tether/model';
 import { parseAddress } from './address';
@@ -198,7 +199,10 @@ function policiesView(controller: Controller): unknown {
  * 503 and /readyz stays not ready until the first table (an unreachable API server is
  * retried with backoff).
  */
-export async function startServe(options: ServeOptions): Promise<Running> {
+export async function startServe(
+  options: ServeOptions,
+  extra: Pick<ProxyOptions, 'notFoundText'> = {},
+): Promise<Running> {
   const logger = createLogger(options.logLevel);
   const listen = parseAddress(options.listen, '--listen');
   const admin = parseAddress(options.admin, '--admin');
@@ -216,6 +220,7 @@ export async function startServe(options: ServeOptions): Promise<Running> {
     admin,
     api: apiAddress,
     apiRoutes: api,
+    ...extra,
     logger,
     ...(tls
       ? {

@@ -57,13 +57,63 @@ export interface UpRunning extends Running {
   hint: string;
 }
 
-/** Where to send a first request: the first served host and path with session persistence. */
+/** A served host and path, as the table in force routes them. */
+interface Served {
+  host: string | undefined;
+  path: string;
+}
+
+function servedRoutes(running: Running): Served[] {
+  const seen = new Map<string, Served>();
+  for (const e of running.controller.latest?.entries ?? []) {
+    if (e.entry.kind === 'Service' || !e.accepted) continue;
+    const served = { host: e.entry.host, path: e.entry.path ?? '/' };
+    seen.set(`${served.host ?? '*'} ${served.path}`, served);
+  }
+  return [...seen.values()].sort((a, b) =>
+    `${a.host ?? ''}${a.path}`.localeCompare(`${b.host ?? ''}${b.path}`),
+  );
+}
+
+/**
+ * A command that reaches `host` + `path` on this machine exactly as printed: browsers and curl
+ * send `*.localhost` to loopback by themselves; any other name needs curl's `--resolve`.
+ */
+export function tryLine(
+  host: string | undefined,
+  path: string,
+  address: string,
+  port: number,
+): string {
+  const loopback = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
+  if (host === undefined) return `http://${formatAddress(loopback, port)}${path}`;
+  if (host.startsWith('*.')) {
+    const example = `www${host.slice(1)}`;
+    return tryLine(example, path, address, port);
+  }
+  const url = `http://${host}:${port}${path}`;
+  if (host === 'localhost' || host.endsWith('.localhost')) return url;
+  return `curl --resolve ${host}:${port}:${loopback} ${url}`;
+}
+
+/** What the proxy answers in `up` to a request no route matches: what it does serve. */
+function servedPage(running: Running): string {
+  const http = running.addresses.http;
+  const routes = servedRoutes(running);
+  if (!http || routes.length === 0) return 'no route: this tether up serves no HTTP routes';
+  return [
+    'no route for this host and path. This tether up serves:',
+    ...routes.map((r) => `  ${tryLine(r.host, r.path, http.address, http.port)}`),
+  ].join('\n');
+}
+
+/** Where to send a first request: every served host, and a cookie round trip on a sticky one. */
 function hint(running: Running, dir: string): string {
   const http = running.addresses.http;
   const base = http ? `http://${formatAddress(http.address, http.port)}` : '(no HTTP listener)';
   const entries = running.controller.latest?.entries ?? [];
   const routed = entries.filter((e) => e.entry.kind !== 'Service');
-  if (routed.length === 0) {
+  if (routed.length === 0 || !http) {
     return [
       `Tether read ${dir}, but it holds only Services of type LoadBalancer: their own listeners are`,
       'not opened by a local run. See what Tether would enforce on them with:',
@@ -80,6 +130,9 @@ function hint(running: Running, dir: string): string {
   const cookie = sticky?.policy?.cookie?.name;
   const lines = [
     `Tether is serving ${dir} on ${base} (admin on ${running.addresses.admin ? `http://${formatAddress(running.addresses.admin.address, running.addresses.admin.port)}` : 'off'})`,
+    '',
+    'Open:',
+    ...servedRoutes(running).map((r) => `  ${tryLine(r.host, r.path, http.address, http.port)}`),
     '',
     'Try it: the first answer sets the session cookie, the next ones come from the same endpoint.',
     `  curl -si -c /tmp/tether.cookies -H 'Host: ${host}' ${base}${path} | grep -i -e '^set-cookie' -e '^x-endpoint'`,
@@ -104,19 +157,23 @@ export async function startUp(
     if (await listening(ep.host, ep.port)) continue;
     echoes.push(await startEcho({ host: ep.host, port: ep.port, name: ep.name }));
   }
-  let running: Running;
+  let running: Running | undefined;
   try {
-    running = await startServe({ ...options, manifests: [dir] });
+    running = await startServe(
+      { ...options, manifests: [dir] },
+      { notFoundText: () => (running ? servedPage(running) : 'no route') },
+    );
   } catch (e) {
     await Promise.all(echoes.map((x) => x.close()));
     throw e;
   }
+  const started = running;
   return {
-    ...running,
+    ...started,
     echoes,
-    hint: hint(running, dir),
+    hint: hint(started, dir),
     async stop() {
-      await running.stop();
+      await started.stop();
       await Promise.all(echoes.map((x) => x.close()));
     },
   };

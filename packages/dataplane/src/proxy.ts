@@ -141,6 +141,8 @@ export interface ProxyOptions {
   clock?: () => number;
   /** Register Node's default process metrics (default true). */
   defaultMetrics?: boolean;
+  /** The text of the 404 for a request no route matches (`tether up` lists what it serves); default `no route`. */
+  notFoundText?: () => string;
 }
 
 export interface ProxyAddresses {
@@ -440,7 +442,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     const facts = new IncomingFacts(req, listener.secure);
     if (facts.invalid) return this.#answer(res, 400, facts.invalid, '', true);
     const set = this.#route(listener, facts);
-    if (!set) return this.#answer(res, 404, 'no route', '');
+    if (!set) return this.#answer(res, 404, this.#options.notFoundText?.() ?? 'no route', '');
     if (set.def.route.sslRedirect && !listener.secure && this.#redirectToHttps(facts, res)) {
       this.metrics.request(set.id, 308);
       return;
