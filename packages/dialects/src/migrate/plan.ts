@@ -37,6 +37,9 @@ export interface ObjectName {
   name: string;
 }
 
+/** Source warnings about a value itself (as opposed to where or how it applies). */
+const INVALID_VALUE_REASONS: ReadonlySet<string> = new Set(['InvalidAnnotation', 'InvalidJson']);
+
 /** One setting and what became of it. */
 export interface FieldOutcome {
   entry: string;
@@ -212,6 +215,18 @@ class Migration {
         'the source configuration is refused; fix its errors first (tether lint)',
       );
     }
+    // Values the source's controller would ignore or replace with its default: the migration
+    // carries what they meant there (the default), so they are named here, not dropped unseen.
+    report.diagnostics.push(
+      ...this.before.diagnostics.filter(
+        (d) =>
+          d.severity === 'warning' &&
+          INVALID_VALUE_REASONS.has(d.reason) &&
+          d.sources.some(
+            (s) => s.kind === name.kind && s.namespace === name.namespace && s.name === name.name,
+          ),
+      ),
+    );
     const removal = removalEdits(o, sources);
     const plan: Plan = { report, placements: [] };
     const kinds = this.target.targetKinds ?? [];
