@@ -49,6 +49,12 @@ export function reportText(reports: readonly ObjectReport[], result: MigrationRe
         `  LOST     ${l.field} = ${quote(l.before ?? '(unset)')} ${after}  from ${where(l.source)}`,
       );
     }
+    for (const m of r.moot) {
+      const after = m.after === undefined ? 'dropped' : `becomes ${quote(m.after)}`;
+      lines.push(
+        `  moot     ${m.field} = ${quote(m.before ?? '(unset)')} ${after}  (${m.why})  from ${where(m.source)}`,
+      );
+    }
     for (const a of r.added)
       lines.push(
         `  default  ${a.field} = ${quote(a.after)}  (${r.to}'s own default; the source did not set it)`,
@@ -59,8 +65,9 @@ export function reportText(reports: readonly ObjectReport[], result: MigrationRe
   for (const d of result.inputDiagnostics) lines.push(formatDiagnosticLine(d));
   const carried = reports.reduce((n, r) => n + r.carried.length, 0);
   const lost = reports.reduce((n, r) => n + r.lost.length, 0);
+  const moot = reports.reduce((n, r) => n + r.moot.length, 0);
   lines.push(
-    `${reports.length} object${reports.length === 1 ? '' : 's'} migrated: ${carried} setting${carried === 1 ? '' : 's'} carried, ${lost} lost`,
+    `${reports.length} object${reports.length === 1 ? '' : 's'} migrated: ${carried} setting${carried === 1 ? '' : 's'} carried, ${lost} lost${moot > 0 ? `, ${moot} moot` : ''}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -37,6 +37,11 @@ export interface ObjectName {
   name: string;
 }
 
+/** An entry point's host and path, to find the canaries of a primary. */
+function placeOf(e: ResolvedEntry): string {
+  return `${e.entry.host ?? '*'} ${e.entry.path ?? '/'}`;
+}
+
 /** Source warnings about a value itself (as opposed to where or how it applies). */
 const INVALID_VALUE_REASONS: ReadonlySet<string> = new Set(['InvalidAnnotation', 'InvalidJson']);
 
@@ -63,6 +68,8 @@ export interface ObjectReport {
   written: ObjectName[];
   carried: FieldOutcome[];
   lost: FieldOutcome[];
+  /** Differences with no effect on this object (a canary setting where no canary routes): not losses. */
+  moot: (FieldOutcome & { why: string })[];
   /** Settings the source left unset that the target fills with its own default. */
   added: FieldOutcome[];
   notes: string[];
@@ -133,6 +140,8 @@ class Migration {
   /** Entry points of other objects whose settings an object supplies, by that object's key. */
   private readonly reachedBy = new Map<string, ResolvedEntry[]>();
   private readonly locatedByName = new Map<string, LocatedObject>();
+  /** Host and path of every canary entry point in the input. */
+  private readonly canaryPlaces = new Set<string>();
 
   constructor(
     readonly located: LocatedObject[],
@@ -147,6 +156,7 @@ class Migration {
     };
     for (const l of located) this.locatedByName.set(objectId(nameOf(l.object)), l);
     for (const e of before.entries) {
+      if (e.route?.canary) this.canaryPlaces.add(placeOf(e));
       const own = objectId(e.entry);
       push(this.entriesByObject, own, e);
       const suppliers = new Set<string>();
@@ -156,6 +166,29 @@ class Migration {
       suppliers.delete(own);
       for (const supplier of suppliers) push(this.reachedBy, supplier, e);
     }
+  }
+
+  /**
+   * Why a changed field makes no difference to what this entry point does, or undefined when
+   * it does: a canary behaviour where no canary serves the host and path, and Secure-on-HTTPS
+   * becoming never Secure on an entry point served over plain HTTP only.
+   */
+  private mootBecause(
+    field: string,
+    before: unknown,
+    after: unknown,
+    source: ResolvedEntry,
+  ): string | undefined {
+    if (field === 'canaryBehavior' && !this.canaryPlaces.has(placeOf(source)))
+      return 'no canary serves this host and path';
+    if (
+      field === 'cookie.secure' &&
+      before === 'https' &&
+      after === 'never' &&
+      source.entry.listeners.every((l) => l.protocol !== 'HTTPS')
+    )
+      return 'served over plain HTTP only, so the cookie was never Secure';
+    return undefined;
   }
 
   private entriesOf(name: ObjectName): ResolvedEntry[] {
@@ -187,6 +220,7 @@ class Migration {
       written: [],
       carried: [],
       lost: [],
+      moot: [],
       added: [],
       notes: [],
       diagnostics: [],
@@ -486,7 +520,11 @@ class Migration {
           // A field the source left unset that the target fills with its own default is a note;
           // one the target derives from what the user wrote changes behaviour and is a loss.
           else if (b === undefined && (!to || to.isDefault)) plan.report.added.push(outcome);
-          else plan.report.lost.push(outcome);
+          else {
+            const why = this.mootBecause(field, b, a, source);
+            if (why) plan.report.moot.push({ ...outcome, why });
+            else plan.report.lost.push(outcome);
+          }
         }
         if (now && !now.accepted) {
           plan.report.diagnostics.push(

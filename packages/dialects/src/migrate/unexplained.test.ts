@@ -19,6 +19,7 @@ function reportWith(
     written: [],
     carried: [],
     lost,
+    moot: [],
     added: [],
     notes: [],
     diagnostics,
