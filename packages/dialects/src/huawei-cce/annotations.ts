@@ -7,7 +7,7 @@ export const CLASS = 'kubernetes.io/elb.class';
 export const ALGORITHM = 'kubernetes.io/elb.lb-algorithm';
 export const MODE = 'kubernetes.io/elb.session-affinity-mode';
 export const OPTION = 'kubernetes.io/elb.session-affinity-option';
-/** The open-source cloud provider's switch; CCE does not read it (we only use it in a hint). */
+/** The open-source cloud provider's switch (kubernetes-sigs/cloud-provider-huaweicloud), on Services. */
 export const OSS_FLAG = 'kubernetes.io/elb.session-affinity-flag';
 
 export const CLASSES = ['union', 'performance'] as const;
@@ -64,6 +64,14 @@ export const table: readonly KeySpec[] = [
     kinds: ['Service', 'Ingress'],
     schema: z.enum(MODES),
     doc: 'Sticky sessions: SOURCE_IP on a LoadBalancer Service listener; HTTP_COOKIE or APP_COOKIE on Ingress routes (a Service behind an Ingress overrides the Ingress).',
+  },
+  {
+    key: OSS_FLAG,
+    type: 'annotation',
+    kinds: ['Service'],
+    schema: z.string(),
+    default: 'off',
+    doc: 'The open-source cloud provider\'s switch: anything but empty or off turns stickiness on, typed by session-affinity-option {"type": SOURCE_IP | HTTP_COOKIE | APP_COOKIE, "cookie_name", "persistence_timeout": minutes as a number}.',
   },
   {
     key: OPTION,

@@ -750,3 +750,72 @@ describe('huawei-cce hostile objects', () => {
     expect(() => parseAll(ingress({ [MODE]: 'HTTP_COOKIE' }), broken)).not.toThrow();
   });
 });
+
+describe('huawei-cce: the open-source provider dialect on a Service', () => {
+  const FLAG = 'kubernetes.io/elb.session-affinity-flag';
+
+  it('reads flag on with a typed SOURCE_IP option and a numeric timeout', () => {
+    const { fragments, diagnostics } = parseAll(
+      service({ [FLAG]: 'on', [OPTION]: '{"type":"SOURCE_IP","persistence_timeout":20}' }),
+    );
+    expect(summary(diagnostics)).toEqual([]);
+    expect(onlyEntry(fragments)).toMatchObject({
+      mode: 'sourceIp',
+      'sourceIp.timeoutSeconds': 1200,
+    });
+    const entry = entryFragments(fragments)[0]!;
+    expect(entry.values.mode?.source.field).toBe(FLAG);
+  });
+
+  it.each(['off', ''])(
+    'flag %j leaves stickiness off; an option beside it is ineffective',
+    (flag) => {
+      const { fragments, diagnostics } = parseAll(
+        service({ [FLAG]: flag, [OPTION]: '{"type":"SOURCE_IP","persistence_timeout":20}' }),
+      );
+      expect(onlyEntry(fragments)).not.toHaveProperty('mode');
+      expect(summary(diagnostics)).toEqual([
+        `warning IneffectiveSetting Service:${OPTION},Service:${FLAG}`,
+      ]);
+    },
+  );
+
+  it.each([
+    ['a string timeout', '{"type":"SOURCE_IP","persistence_timeout":"20"}'],
+    ['a fractional timeout', '{"type":"SOURCE_IP","persistence_timeout":2.5}'],
+    ['JSON that does not parse', '{"type": "SOURCE_IP"'],
+    ['an unknown type', '{"type":"COOKIE"}'],
+  ])('falls back to the default with a warning for %s, as the provider does', (_name, text) => {
+    const { fragments, diagnostics } = parseAll(service({ [FLAG]: 'on', [OPTION]: text }));
+    expect(summary(diagnostics)).toEqual([`warning InvalidJson Service:${OPTION}`]);
+    expect(onlyEntry(fragments)).toMatchObject({
+      mode: 'sourceIp',
+      'sourceIp.timeoutSeconds': '3600 (default)',
+    });
+  });
+
+  it('refuses HTTP_COOKIE on the layer-4 listener of a LoadBalancer Service, naming the flag', () => {
+    const { fragments, diagnostics } = parseAll(
+      service({ [FLAG]: 'on', [OPTION]: '{"type":"HTTP_COOKIE","persistence_timeout":20}' }),
+    );
+    expect(summary(diagnostics)).toEqual([
+      `error IncompatibleSettings Service:${FLAG},Service:spec.type`,
+    ]);
+    expect(diagnostics[0]!.message).toContain(`${OPTION} type HTTP_COOKIE needs an HTTP listener`);
+    expect(onlyEntry(fragments)).not.toHaveProperty('mode');
+  });
+
+  it('lets CCE’s own mode decide when both dialects are written', () => {
+    const { fragments } = parseAll(
+      service({
+        [MODE]: 'SOURCE_IP',
+        [OPTION]: '{"persistence_timeout": "30"}',
+        [FLAG]: 'on',
+      }),
+    );
+    expect(onlyEntry(fragments)).toMatchObject({
+      mode: 'sourceIp',
+      'sourceIp.timeoutSeconds': 1800,
+    });
+  });
+});

@@ -20,10 +20,14 @@ import { DIALECT, type ElbOption, type ElbSettings } from './read';
 export type Layer = 'l4' | 'l7';
 
 /** The sticky session one object asks for on one layer, after every rule of CCE was checked. */
-export type Plan =
+export type Plan = (
   | { mode: 'sourceIp'; minutes: number; minutesIsDefault: boolean }
   | { mode: 'cookie'; minutes: number; minutesIsDefault: boolean }
-  | { mode: 'appCookie'; appCookieName: string };
+  | { mode: 'appCookie'; appCookieName: string }
+) & {
+  /** The annotation that chose the mode, when not CCE's session-affinity-mode. */
+  modeKey?: string;
+};
 
 /** A cookie name is an RFC 6265 token; browsers keep no cookie whose name alone passes 4 KiB. */
 export const COOKIE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -43,7 +47,8 @@ interface Context {
   diagnostics: Diagnostic[];
 }
 
-const src = (c: Context, key: string) => sourceOf(DIALECT, c.object, key);
+const src = (c: Context, key: string) =>
+  sourceOf(DIALECT, c.object, key === MODE ? c.settings.modeKey : key);
 
 /** Minutes from persistence_timeout, within the layer's range; undefined after an error. */
 function minutes(
@@ -106,6 +111,12 @@ function appCookiePlan(c: Context, option: ElbOption): Plan | undefined {
   return { mode: 'appCookie', appCookieName: name };
 }
 
+/** How the object chose its mode, for messages: CCE's annotation or the provider's option. */
+function said(c: Context): string {
+  const mode = c.settings.mode ?? '';
+  return c.settings.modeKey === MODE ? `${MODE}: ${mode}` : `${OPTION} type ${mode}`;
+}
+
 /** Rules that refuse the mode whatever the option says; true when one applies. */
 function refused(c: Context): boolean {
   const { settings } = c;
@@ -115,7 +126,7 @@ function refused(c: Context): boolean {
     c.diagnostics.push(
       error(
         'IncompatibleSettings',
-        `${MODE}: ${mode} cannot be combined with ${ALGORITHM}: SOURCE_IP; ELB allows no sticky session with the source-IP algorithm, which already pins each client address`,
+        `${said(c)} cannot be combined with ${ALGORITHM}: SOURCE_IP; ELB allows no sticky session with the source-IP algorithm, which already pins each client address`,
         src(c, MODE),
         src(c, ALGORITHM),
       ),
@@ -126,7 +137,7 @@ function refused(c: Context): boolean {
     c.diagnostics.push(
       error(
         'IncompatibleSettings',
-        `${MODE}: ${mode} needs an HTTP listener, but the own listeners of a LoadBalancer Service are layer 4 (TCP/UDP), where CCE applies only SOURCE_IP; put it on the Ingress or on a NodePort Service behind the Ingress`,
+        `${said(c)} needs an HTTP listener, but the own listeners of a LoadBalancer Service are layer 4 (TCP/UDP), where CCE applies only SOURCE_IP; put it on the Ingress or on a NodePort Service behind the Ingress`,
         src(c, MODE),
         sourceOf('kubernetes', c.object, 'spec.type'),
       ),
@@ -137,7 +148,7 @@ function refused(c: Context): boolean {
     c.diagnostics.push(
       error(
         'IncompatibleSettings',
-        `${MODE}: SOURCE_IP applies to a LoadBalancer Service's layer-4 listener only; on an Ingress route ELB uses HTTP_COOKIE or APP_COOKIE and would not apply it`,
+        `${said(c)} applies to a LoadBalancer Service's layer-4 listener only; on an Ingress route ELB uses HTTP_COOKIE or APP_COOKIE and would not apply it`,
         src(c, MODE),
       ),
     );
@@ -147,7 +158,7 @@ function refused(c: Context): boolean {
     c.diagnostics.push(
       error(
         'IncompatibleSettings',
-        `${MODE}: APP_COOKIE does not take effect on a dedicated ELB (${CLASS}: performance), where only HTTP_COOKIE applies`,
+        `${said(c)} does not take effect on a dedicated ELB (${CLASS}: performance), where only HTTP_COOKIE applies`,
         src(c, MODE),
         src(c, CLASS),
       ),
@@ -168,10 +179,17 @@ export function planPersistence(
   diagnostics: Diagnostic[],
 ): Plan | undefined {
   const c: Context = { object, settings, layer, diagnostics };
+  const plan = choosePlan(c);
+  return plan && settings.modeKey !== MODE ? { ...plan, modeKey: settings.modeKey } : plan;
+}
+
+function choosePlan(c: Context): Plan | undefined {
+  const { object, settings, layer, diagnostics } = c;
   if (settings.mode === undefined && settings.option !== undefined) {
-    const hint = settings.ossFlag
-      ? ` (${OSS_FLAG} belongs to the open-source cloud provider; CCE enables stickiness with ${MODE})`
-      : '';
+    const hint =
+      settings.ossFlag && object.kind !== 'Service'
+        ? ` (${OSS_FLAG} belongs to the open-source cloud provider, which reads it on Services only; CCE enables stickiness with ${MODE})`
+        : '';
     diagnostics.push(
       warning(
         'IneffectiveSetting',
@@ -200,7 +218,7 @@ export function planPersistence(
 
 /** Writes a plan into fields; defaults carry the provenance "default of huawei-cce". */
 export function applyPlan(fields: FieldCollector, plan: Plan): void {
-  fields.set('mode', plan.mode, MODE);
+  fields.set('mode', plan.mode, plan.modeKey ?? MODE);
   if (plan.mode === 'appCookie') {
     fields.set('appCookie.name', plan.appCookieName, OPTION);
     fields.setDefault('cookie.name', DEFAULT_COOKIE_NAME, MODE);

@@ -336,12 +336,12 @@ spec:
     expect(result.exitCode).toBe(3);
     const [report] = result.reports;
     expect(report?.lost.map((l) => l.field).sort()).toEqual([
-      'canaryBehavior',
       'cookie.sameSite',
-      'cookie.secure',
       // ingress-nginx's default affinity-mode is balanced.
       'rebalance',
     ]);
+    // No canary serves the path and the Ingress is plain HTTP: these two change nothing.
+    expect(report?.moot.map((l) => l.field).sort()).toEqual(['canaryBehavior', 'cookie.secure']);
     // Each loss is explained by the emitter, not by the engine's generic fallback.
     const warnings = report?.diagnostics.filter((d) => d.reason === 'UnsupportedByTarget') ?? [];
     expect(warnings).toHaveLength(4);
