@@ -52,6 +52,16 @@ async function origin(
   };
 }
 
+/** A GET with no headers or body. */
+const PLAIN_GET: UpstreamRequest = {
+  method: 'GET',
+  path: '/',
+  headers: [],
+  body: null,
+  contentLength: undefined,
+  idempotent: true,
+};
+
 function pool(
   port: number,
   over: Partial<ConstructorParameters<typeof UpstreamPool>[2]> = {},
@@ -301,17 +311,7 @@ describe('upstream client', () => {
         onComplete: () => resolve('complete'),
         onError: (err) => resolve(err.message),
       };
-      pool(o.port).dispatch(
-        {
-          method: 'GET',
-          path: '/',
-          headers: [],
-          body: null,
-          contentLength: undefined,
-          idempotent: true,
-        },
-        handler,
-      );
+      pool(o.port).dispatch(PLAIN_GET, handler);
     });
     expect(r).toBe('complete');
     expect(statusText).toBe('');
@@ -339,24 +339,14 @@ describe('upstream client', () => {
     });
     const seen: string[] = [];
     await new Promise<void>((resolve) => {
-      pool(o.port).dispatch(
-        {
-          method: 'GET',
-          path: '/',
-          headers: [],
-          body: null,
-          contentLength: undefined,
-          idempotent: true,
-        },
-        {
-          onConnect: () => undefined,
-          onHeaders: () => seen.push('head'),
-          onData: (c) => (seen.push(c.toString()), true),
-          onFlush: () => seen.push('flush'),
-          onComplete: () => resolve(),
-          onError: () => resolve(),
-        },
-      );
+      pool(o.port).dispatch(PLAIN_GET, {
+        onConnect: () => undefined,
+        onHeaders: () => seen.push('head'),
+        onData: (c) => (seen.push(c.toString()), true),
+        onFlush: () => seen.push('flush'),
+        onComplete: () => resolve(),
+        onError: () => resolve(),
+      });
     });
     expect(seen).toEqual(['head', 'flush', 'first', 'flush']);
   });
@@ -383,26 +373,16 @@ describe('upstream client', () => {
     const p = pool(o.port);
     caught.length = 0;
     const failed = await new Promise<string>((resolve) => {
-      p.dispatch(
-        {
-          method: 'GET',
-          path: '/',
-          headers: [],
-          body: null,
-          contentLength: undefined,
-          idempotent: true,
+      p.dispatch(PLAIN_GET, {
+        onConnect: () => undefined,
+        onHeaders: () => {
+          throw new Error('a bug');
         },
-        {
-          onConnect: () => undefined,
-          onHeaders: () => {
-            throw new Error('a bug');
-          },
-          onData: () => true,
-          onFlush: () => undefined,
-          onComplete: () => resolve('complete'),
-          onError: (err) => resolve((err as NodeJS.ErrnoException).code ?? ''),
-        },
-      );
+        onData: () => true,
+        onFlush: () => undefined,
+        onComplete: () => resolve('complete'),
+        onError: (err) => resolve((err as NodeJS.ErrnoException).code ?? ''),
+      });
     });
     expect(failed).toBe('ERR_PROXY_INTERNAL');
     expect(caught).toEqual(['upstream data']);

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { startEchoes, type EchoReply, type EchoServer } from '@tether/testkit';
 import type { RouteTable } from '@tether/dataplane';
 import {
@@ -14,6 +14,7 @@ import {
   backendSet,
   call,
   cookiePolicy,
+  rawExchange,
   simpleTable,
   startProxyProcess,
   type ProcessOptions,
@@ -98,18 +99,6 @@ async function proxyToEcho(o: ProcessOptions = {}): Promise<{ port: number; chil
   return started;
 }
 
-/** Writes `text` on a new connection; resolves with all that comes back until close or `ms`. */
-function raw(port: number, text: string | Buffer, ms = 3000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(text));
-    let out = '';
-    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    socket.on('error', () => resolve(out));
-    socket.on('close', () => resolve(out));
-    socket.setTimeout(ms, () => socket.destroy());
-  });
-}
-
 function statusOf(response: string): number {
   return Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
 }
@@ -136,7 +125,7 @@ describe("no request reads another client's response", () => {
     });
     const port = await proxyTo(b.port);
     const smuggled = 'GET /slow HTTP/1.1\r\nHost: h\r\n\r\n';
-    const attack = await raw(
+    const attack = await rawExchange(
       port,
       `POST / HTTP/1.1\r\nHost: h\r\nConnection: Content-Length\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`,
       1000,
@@ -154,7 +143,7 @@ describe("no request reads another client's response", () => {
       socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno'),
     );
     const port = await proxyTo(b.port);
-    const reply = await raw(
+    const reply = await rawExchange(
       port,
       'GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /private HTTP/1.1\r\nHost: h\r\n\r\n',
       2000,
@@ -177,13 +166,13 @@ describe("no request reads another client's response", () => {
 describe('header hygiene', () => {
   it('refuses two Host headers with 400', async () => {
     const { port } = await proxyToEcho();
-    const r = await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n');
+    const r = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n');
     expect(statusOf(r)).toBe(400);
   }, 30_000);
 
   it('Connection: Host does not strip Host', async () => {
     const { port } = await proxyToEcho();
-    const r = await raw(
+    const r = await rawExchange(
       port,
       'GET / HTTP/1.1\r\nHost: kept.example\r\nConnection: Host, close\r\n\r\n',
     );
@@ -194,10 +183,13 @@ describe('header hygiene', () => {
   it('refuses more header fields than the limit with 431 instead of losing the body', async () => {
     const { port } = await proxyToEcho();
     const many = Array.from({ length: 2001 }, (_v, i) => `a${i}:b\r\n`).join('');
-    const r = await raw(port, `POST / HTTP/1.1\r\nHost: h\r\n${many}Content-Length: 4\r\n\r\nbody`);
+    const r = await rawExchange(
+      port,
+      `POST / HTTP/1.1\r\nHost: h\r\n${many}Content-Length: 4\r\n\r\nbody`,
+    );
     expect(statusOf(r)).toBe(431);
     const fewer = Array.from({ length: 1990 }, (_v, i) => `a${i}:b\r\n`).join('');
-    const ok = await raw(
+    const ok = await rawExchange(
       port,
       `POST / HTTP/1.1\r\nHost: h\r\n${fewer}Content-Length: 4\r\nConnection: close\r\n\r\nbody`,
     );
@@ -207,7 +199,7 @@ describe('header hygiene', () => {
 
   it('accepts an absolute-form target and routes by its authority', async () => {
     const { port } = await proxyToEcho();
-    const r = await raw(
+    const r = await rawExchange(
       port,
       'GET http://abs.example:8080/p?q=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n',
     );
@@ -248,7 +240,7 @@ describe('no backend byte stops the process', () => {
       socket.write('HTTP/1.1 200 O\u0001K\r\nContent-Length: 2\r\n\r\nok'),
     );
     const port = await proxyTo(b.port);
-    const r = await raw(port, 'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    const r = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
     expect(r.startsWith('HTTP/1.1 200 OK\r\n')).toBe(true);
     expect(r.endsWith('ok')).toBe(true);
   }, 30_000);
@@ -282,7 +274,7 @@ describe('no backend byte stops the process', () => {
   it('an exception inside an upgrade closes that socket only', async () => {
     const { port, child } = await proxyToEcho({ faultAtClockCalls: [1, 2, 3] });
     for (let i = 0; i < 3; i++)
-      await raw(
+      await rawExchange(
         port,
         'GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
         500,
@@ -299,7 +291,11 @@ describe('no client holds the upstream connections of others', () => {
     });
     const before = echoes[0]?.requests ?? 0;
     const trickling = Array.from({ length: 20 }, () =>
-      raw(port, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nonly ten b', 4000),
+      rawExchange(
+        port,
+        'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nonly ten b',
+        4000,
+      ),
     );
     await sleep(200);
     const started = Date.now();
@@ -321,7 +317,7 @@ describe('no client holds the upstream connections of others', () => {
         upstreamQueueTimeoutMs: 300,
       },
     });
-    const holder = raw(
+    const holder = rawExchange(
       port,
       'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\nstarted',
       4000,

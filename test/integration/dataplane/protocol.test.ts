@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
-import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { selfSignedCertificate, startEchoes, type EchoServer, type PemPair } from '@tether/testkit';
 import type { Proxy } from '@tether/dataplane';
@@ -14,6 +13,7 @@ import {
   call,
   cookiePair,
   cookiePolicy,
+  rawExchange,
   simpleTable,
   startProxy,
 } from './support';
@@ -47,17 +47,6 @@ afterAll(async () => {
   await proxy.stop();
   await Promise.all(echoes.map((e) => e.close()));
 });
-
-function rawExchange(port: number, text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(text));
-    let out = '';
-    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    socket.on('error', () => resolve(out));
-    socket.on('close', () => resolve(out));
-    socket.setTimeout(3000, () => socket.destroy());
-  });
-}
 
 describe('limits and timeouts', () => {
   it('431 for oversized headers, 414 for an oversized URL', async () => {

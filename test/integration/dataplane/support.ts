@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import type { LoadBalancing, PersistencePolicy, RouteSettings, CookieSpec } from '@tether/model';
@@ -239,5 +240,17 @@ export function startProxyProcess(
         resolve({ child, port: (JSON.parse(line) as { port: number }).port });
     });
     child.once('exit', (code) => reject(new Error(`proxy process exited with ${code}`)));
+  });
+}
+
+/** Writes `text` on a new connection; resolves with everything that comes back until close or `ms`. */
+export function rawExchange(port: number, text: string | Buffer, ms = 3000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(text));
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.on('error', () => resolve(out));
+    socket.on('close', () => resolve(out));
+    socket.setTimeout(ms, () => socket.destroy());
   });
 }
