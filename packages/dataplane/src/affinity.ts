@@ -296,7 +296,13 @@ export function decide(set: SetRuntime, facts: RequestFacts, ctx: AffinityContex
     if (token && !expired(token, policy, nowS)) {
       const target = resolveToken(set, token);
       const onSide = !legacy || (target !== undefined && !target.backend.canary);
-      if (target && onSide && available(target, ctx.nowMs)) {
+      // retryPinned keeps trying a listed endpoint however it answered lately (ingress-nginx
+      // has no passive health check on its sticky peer).
+      if (
+        target &&
+        onSide &&
+        (policy.onFailure === 'retryPinned' || available(target, ctx.nowMs))
+      ) {
         d.endpoint = target;
         d.pinned = true;
         d.canary = target.backend.canary;
@@ -348,7 +354,8 @@ export function redecide(
   d: Decision,
   failed: EndpointRuntime,
 ): Decision | undefined {
-  if (d.pinned && set.policy.onFailure === 'fail') return undefined;
+  const onFailure = set.policy.onFailure;
+  if (d.pinned && (onFailure === 'fail' || onFailure === 'retryPinned')) return undefined;
   const ep =
     fresh(set, facts, ctx, d.canary, failed) ??
     (d.canary ? fresh(set, facts, ctx, false, failed) : undefined);

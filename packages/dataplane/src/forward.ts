@@ -520,7 +520,12 @@ export class Exchange implements UpstreamHandler {
       this.#done = true;
       this.#stopBodyTimer();
       const status = TIMEOUT_ERRORS.has(code) ? 504 : BUSY_ERRORS.has(code) ? 503 : 502;
-      if (status === 502 && this.#decision.pinned && this.set.policy.onFailure === 'fail')
+      const onFailure = this.set.policy.onFailure;
+      if (
+        status === 502 &&
+        this.#decision.pinned &&
+        (onFailure === 'fail' || onFailure === 'retryPinned')
+      )
         this.host.session(this.set, 'failed');
       plainResponse(
         this.res,

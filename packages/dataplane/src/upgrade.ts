@@ -131,7 +131,9 @@ export function proxyUpgrade(
         proxyUpgrade(host, set, facts, method, client, head, next, next.endpoint, attempt + 1);
         return;
       }
-      if (decision.pinned && set.policy.onFailure === 'fail') host.session(set, 'failed');
+      const onFailure = set.policy.onFailure;
+      if (decision.pinned && (onFailure === 'fail' || onFailure === 'retryPinned'))
+        host.session(set, 'failed');
       rawResponse(client, 502, 'Bad Gateway');
     }),
   );

@@ -32,7 +32,18 @@ export const CookieSpec = z.object({
 export type CookieSpec = z.infer<typeof CookieSpec>;
 
 export const Rebalance = z.enum(['persistent', 'balanced']);
-export const OnFailure = z.enum(['rebalance', 'fail', 'retryElsewhere']);
+/**
+ * What happens when the pinned endpoint is gone or refuses connections:
+ * - `rebalance`: another endpoint and a new session once it is gone, not serving, or refused
+ *   a connection lately (HAProxy's `redispatch`, OCI's fallback);
+ * - `fail`: 502 for as long as the client presents the session (OCI `disableFallback`);
+ * - `retryElsewhere`: as `rebalance`, and a connection that broke before any response is
+ *   retried elsewhere too (ingress-nginx `session-cookie-change-on-failure: true`);
+ * - `retryPinned`: the pinned endpoint is tried for as long as it is listed and serving, a
+ *   refusal answers 502 with no new session; only once it is gone does the client move
+ *   (ingress-nginx's default, `change-on-failure: false`).
+ */
+export const OnFailure = z.enum(['rebalance', 'fail', 'retryElsewhere', 'retryPinned']);
 export const CanaryBehavior = z.enum(['sticky', 'legacy']);
 
 export const PersistencePolicy = z.object({

@@ -110,7 +110,7 @@ describe('resolve', () => {
     expect(diagnostics.map((d) => d.reason)).toContain('ValueOverridden');
   });
 
-  it('refuses a Secure-only cookie on an entry served over plain HTTP only', () => {
+  it('warns of a Secure-only cookie on an entry served over plain HTTP only (dialects that refuse it say so)', () => {
     const values: FieldValues = {
       ...cookieByNginx,
       'cookie.secure': {
@@ -119,8 +119,10 @@ describe('resolve', () => {
       },
     };
     const { entries, diagnostics } = resolve([frag('ingress-nginx', values)]);
-    expect(entries[0]!.accepted).toBe(false);
-    expect(diagnostics.map((d) => d.reason)).toEqual(['InsecureCookieOnHttpListener']);
+    expect(entries[0]!.accepted).toBe(true);
+    expect(diagnostics.map((d) => [d.severity, d.reason])).toEqual([
+      ['warning', 'InsecureCookieOnHttpListener'],
+    ]);
     const https = {
       ...entry,
       listeners: [...entry.listeners, { protocol: 'HTTPS' as const, port: 443 }],

@@ -203,6 +203,39 @@ describe('endpoint failure', () => {
     expect(fresh.endpoint).not.toBe(pinned?.name);
   });
 
+  it('retryPinned: a listed endpoint that refuses answers 502 with no new cookie; once gone, the client moves', async () => {
+    const policy = cookiePolicy({ onFailure: 'retryPinned' });
+    const p = await proxyWith(policy, undefined, { endpointDownMs: 10_000 });
+    const [s] = await sessions(p.port, 1);
+    const pinned = echoes.find((e) => e.name === s?.endpoint);
+    await pinned?.refuse();
+    const before = pinned?.requests ?? 0;
+    // Tried again each time (no passive health check), never moved while it is listed.
+    for (let i = 0; i < 3; i++) {
+      const r = await call(p.port, '/', { headers: { cookie: s?.pair ?? '' } });
+      expect(r.status).toBe(502);
+      expect(r.setCookies).toEqual([]);
+    }
+    await pinned?.accept();
+    const back = await call(p.port, '/', { headers: { cookie: s?.pair ?? '' } });
+    expect(back.endpoint).toBe(pinned?.name);
+    expect((pinned?.requests ?? 0) - before).toBe(1);
+    // Gone from the table: the session moves, with a new cookie.
+    p.swap(
+      tableOf(
+        policy,
+        echoes.filter((e) => e !== pinned).map((e) => endpointOf(e)),
+        '2',
+      ),
+    );
+    const moved = await call(p.port, '/', { headers: { cookie: s?.pair ?? '' } });
+    expect(moved.status).toBe(200);
+    expect(moved.endpoint).not.toBe(pinned?.name);
+    expect(cookiePair(moved)).toBeDefined();
+    // A client without a session is balanced as usual.
+    expect((await call(p.port)).status).toBe(200);
+  });
+
   it('retryElsewhere: the same request is retried on another endpoint and gets a new cookie', async () => {
     const p = await proxyWith(cookiePolicy({ onFailure: 'retryElsewhere' }));
     const [s] = await sessions(p.port, 1);

@@ -201,8 +201,8 @@ const why: Why = (field, before, after, modeKept) => {
     case 'rebalance':
       return 'GEP-1619 keeps sessions when endpoints change and has no balanced mode';
     case 'onFailure':
-      return before === 'fail'
-        ? 'Gateway API cannot fail closed; GEP-1619 asks the gateway to send a session whose backend failed to a serving one and pin it there'
+      return before === 'fail' || before === 'retryPinned'
+        ? 'Gateway API cannot keep a session on a failing backend; GEP-1619 asks the gateway to send a session whose backend failed to a serving one and pin it there'
         : 'Gateway API has no setting to retry failed requests of a pinned session elsewhere; the gateway re-pins when the backend fails';
     case 'canaryBehavior':
       return 'an HTTPRoute has no canary setting; a session beats the backendRefs weights';

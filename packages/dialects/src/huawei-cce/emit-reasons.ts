@@ -28,6 +28,8 @@ const ON_FAILURE: Record<string, string> = {
   fail: 'CCE cannot fail closed (as OCI disableFallback does): ELB sends the client to another backend when its backend is gone',
   retryElsewhere:
     'CCE has no retry of a failed request on another backend (as ingress-nginx session-cookie-change-on-failure)',
+  retryPinned:
+    'ELB does not keep a client on a backend that refuses connections (as ingress-nginx does by default); it moves the client once the backend fails its health check',
 };
 
 /** Why CCE cannot carry `field` with the value `before`; specific notes of a plan come first. */

@@ -193,7 +193,7 @@ export const anyPolicy: fc.Arbitrary<SourcePolicy> = fc
     headerName: fc.constantFrom('x-user', 'X-Session'),
     sourceIpTimeout: opt(seconds.filter((s) => s > 0)),
     rebalance: fc.constantFrom('persistent', 'balanced'),
-    onFailure: fc.constantFrom('rebalance', 'fail', 'retryElsewhere'),
+    onFailure: fc.constantFrom('rebalance', 'fail', 'retryElsewhere', 'retryPinned'),
     absoluteTimeoutSeconds: opt(seconds.filter((s) => s > 0)),
     idleTimeoutSeconds: opt(seconds.filter((s) => s > 0)),
     canaryBehavior: opt(fc.constantFrom('sticky', 'legacy')),

@@ -74,7 +74,7 @@ function partsArb(tls: boolean, entryPath: string): fc.Arbitrary<EntryParts> {
     .record({
       cookie: cookieArb(tls, entryPath),
       rebalance: fc.constantFrom('persistent' as const, 'balanced' as const),
-      onFailure: fc.constantFrom('rebalance' as const, 'retryElsewhere' as const),
+      onFailure: fc.constantFrom('retryPinned' as const, 'retryElsewhere' as const),
       canaryBehavior: fc.constantFrom('sticky' as const, 'legacy' as const),
       route: routeArb(tls),
     })

@@ -32,7 +32,7 @@ export function cookiePolicy(
       ...cookie,
     },
     rebalance: 'balanced',
-    onFailure: 'rebalance',
+    onFailure: 'retryPinned',
     canaryBehavior: 'sticky',
     ...rest,
   };

@@ -139,8 +139,17 @@ function cookie(x: Expression, policy: PersistencePolicy, cookie: CookieSpec): v
     case 'retryElsewhere':
       x.write(KEY.cookieChangeOnFailure, 'true', 'onFailure');
       break;
-    case 'rebalance':
+    case 'retryPinned':
       x.writeDefault(KEY.cookieChangeOnFailure, 'false', 'onFailure');
+      break;
+    case 'rebalance':
+      // The nearest: the client moves after a failed attempt. ingress-nginx then also retries
+      // a connection that broke before the response, which the source did not.
+      x.write(KEY.cookieChangeOnFailure, 'true', 'onFailure');
+      x.unsupported(
+        `ingress-nginx moves a pinned client only with ${KEY.cookieChangeOnFailure}: "true", which also retries a request whose connection broke before the response; it has no mode that moves only clients whose endpoint is gone or refuses`,
+        'onFailure',
+      );
       break;
     case 'fail':
       x.unsupported(

@@ -19,7 +19,7 @@ const DEFAULT_POLICY: PersistencePolicy = {
     nocache: false,
   },
   rebalance: 'balanced',
-  onFailure: 'rebalance',
+  onFailure: 'retryPinned',
   canaryBehavior: 'sticky',
 };
 
@@ -276,8 +276,8 @@ describe('cookie attributes (row 16: invalid values fall back with a warning)', 
 
   it.each([
     ['true', 'retryElsewhere', undefined],
-    ['false', 'rebalance', undefined],
-    ['maybe', 'rebalance', true],
+    ['false', 'retryPinned', undefined],
+    ['maybe', 'retryPinned', true],
   ])('session-cookie-change-on-failure %j gives onFailure %s', (value, onFailure, isDefault) => {
     const { entry } = only(
       ingress({ affinity: 'cookie', 'session-cookie-change-on-failure': value }),

@@ -63,13 +63,15 @@ function cookieFields(
   c.setDefault('cookie.nocache', false, KEY.affinity);
   if (s.affinityMode !== undefined) c.set('rebalance', s.affinityMode, KEY.affinityMode);
   else c.setDefault('rebalance', 'balanced', KEY.affinityMode);
+  // false (the default): a pinned peer that fails is tried again while it is listed
+  // (sticky.lua picks a new one only when change_on_failure is true).
   if (s.changeOnFailure !== undefined) {
     c.set(
       'onFailure',
-      s.changeOnFailure ? 'retryElsewhere' : 'rebalance',
+      s.changeOnFailure ? 'retryElsewhere' : 'retryPinned',
       KEY.cookieChangeOnFailure,
     );
-  } else c.setDefault('onFailure', 'rebalance', KEY.cookieChangeOnFailure);
+  } else c.setDefault('onFailure', 'retryPinned', KEY.cookieChangeOnFailure);
 }
 
 /**

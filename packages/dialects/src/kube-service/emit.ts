@@ -34,7 +34,7 @@ function whyService(field: PolicyField, before: unknown): string {
   if (field === 'rebalance')
     return 'a Service has no balanced mode; a pinned address stays on its endpoint while that endpoint is ready';
   if (field === 'onFailure')
-    return 'a Service cannot fail closed or retry elsewhere; kube-proxy picks another endpoint when the pinned one is gone';
+    return 'a Service cannot fail closed, keep retrying a refusing endpoint, or retry elsewhere; kube-proxy picks another endpoint when the pinned one is gone';
   if (field.startsWith('loadBalancing.'))
     return 'a Service has no balancing setting; kube-proxy spreads new addresses over the endpoints itself';
   if (field.startsWith('route.')) return `a Service has no equivalent of ${field}`;

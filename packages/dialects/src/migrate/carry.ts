@@ -106,6 +106,10 @@ export const PROBES: readonly Probe[] = [
   probe('rebalance: balanced', 'rebalance', { ...COOKIE, rebalance: 'balanced' }),
   probe('onFailure: fail (no fallback)', 'onFailure', { ...COOKIE, onFailure: 'fail' }),
   probe('onFailure: retryElsewhere', 'onFailure', { ...COOKIE, onFailure: 'retryElsewhere' }),
+  probe('onFailure: retryPinned (no move while listed)', 'onFailure', {
+    ...COOKIE,
+    onFailure: 'retryPinned',
+  }),
   probe('absoluteTimeoutSeconds', 'absoluteTimeoutSeconds', {
     ...COOKIE,
     absoluteTimeoutSeconds: 3600,

@@ -89,6 +89,9 @@ function planFallback(
   if (onFailure === 'retryElsewhere')
     notes.onFailure =
       'OCI does not retry a failed request on another backend; it moves the client only when the pinned backend is unavailable (disableFallback false)';
+  if (onFailure === 'retryPinned')
+    notes.onFailure =
+      'OCI does not keep a client on a backend that refuses connections: it moves the client once the backend fails its health check (disableFallback false)';
   if (!writable) return;
   if (onFailure === 'fail') config.disableFallback = true;
   else if (target.explicit) config.disableFallback = false;

@@ -139,7 +139,7 @@ export const anyValues: fc.Arbitrary<SourceValues> = fc.record({
   'header.name': token,
   'sourceIp.timeoutSeconds': opt(fc.integer({ min: 1, max: 86400 })),
   rebalance: opt(fc.constantFrom('persistent', 'balanced')),
-  onFailure: opt(fc.constantFrom('rebalance', 'fail', 'retryElsewhere')),
+  onFailure: opt(fc.constantFrom('rebalance', 'fail', 'retryElsewhere', 'retryPinned')),
   absoluteTimeoutSeconds: opt(fc.integer({ min: 1, max: 86400 })),
   idleTimeoutSeconds: opt(fc.integer({ min: 1, max: 86400 })),
   canaryBehavior: opt(fc.constantFrom('sticky', 'legacy')),

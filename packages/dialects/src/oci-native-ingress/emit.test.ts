@@ -337,6 +337,8 @@ spec:
     const [report] = result.reports;
     expect(report?.lost.map((l) => l.field).sort()).toEqual([
       'cookie.sameSite',
+      // ingress-nginx keeps a refusing endpoint pinned by default; OCI moves the client.
+      'onFailure',
       // ingress-nginx's default affinity-mode is balanced.
       'rebalance',
     ]);
@@ -344,7 +346,7 @@ spec:
     expect(report?.moot.map((l) => l.field).sort()).toEqual(['canaryBehavior', 'cookie.secure']);
     // Each loss is explained by the emitter, not by the engine's generic fallback.
     const warnings = report?.diagnostics.filter((d) => d.reason === 'UnsupportedByTarget') ?? [];
-    expect(warnings).toHaveLength(4);
+    expect(warnings).toHaveLength(5);
     expect(warnings.every((d) => !d.message.includes(' in oci-native-ingress ('))).toBe(true);
     expect(warnings.find((d) => d.message.startsWith('cookie.sameSite'))?.sources[0]?.field).toBe(
       'nginx.ingress.kubernetes.io/session-cookie-samesite',

@@ -248,6 +248,7 @@ describe('anything to OpenShift, once these conversions are registered', () => {
       'canaryBehavior',
       'cookie.nocache',
       'cookie.secure',
+      'onFailure',
       'rebalance',
       'route.sslRedirect',
     ]);

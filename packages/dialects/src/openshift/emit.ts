@@ -174,8 +174,8 @@ function whyFor(facts: RouteFacts): Why {
       case 'rebalance':
         return 'the router has no balanced mode: a cookie keeps its endpoint until that endpoint is gone';
       case 'onFailure':
-        return before === 'fail'
-          ? 'the router cannot fail closed: option redispatch sends a client whose endpoint is down to another one and issues a new cookie'
+        return before === 'fail' || before === 'retryPinned'
+          ? 'the router cannot keep a client on a failing endpoint: option redispatch sends a client whose endpoint is down to another one and issues a new cookie'
           : 'the router moves a pinned client only when its endpoint is down (option redispatch); it does not retry failed requests elsewhere';
       case 'absoluteTimeoutSeconds':
       case 'idleTimeoutSeconds':
