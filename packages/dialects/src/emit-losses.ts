@@ -78,8 +78,17 @@ export type Why = (
   modeKept: boolean,
 ) => string;
 
-export const flatOf = (e: ResolvedEntry | undefined): FlatValues =>
-  e?.policy ? flattenPolicy(e.policy, e.loadBalancing, e.route) : {};
+/**
+ * An entry's settings as flat fields. A RegularExpression match says what ingress-nginx's
+ * `use-regex` says (`route.pathRegex`), so each kind of object compares alike.
+ */
+export function flatOf(e: ResolvedEntry | undefined): FlatValues {
+  if (!e?.policy) return {};
+  const flat = flattenPolicy(e.policy, e.loadBalancing, e.route);
+  return e.entry.pathType === 'RegularExpression' && flat['route.pathRegex'] === undefined
+    ? { ...flat, 'route.pathRegex': true }
+    : flat;
+}
 
 /**
  * Where a field came from. A field no dialect set (a model default such as no SameSite)

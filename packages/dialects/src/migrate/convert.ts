@@ -16,6 +16,16 @@ export interface ConvertOptions {
   gateway: string;
   /** The IngressClass new Ingresses name; absent leaves the cluster default. */
   ingressClass?: string;
+  /** Rules of the source whose path is a regular expression (ingress-nginx `use-regex`). */
+  regexRules?: ReadonlySet<string>;
+}
+
+/**
+ * An ingress-nginx regex path as a Gateway API RegularExpression value: anchored at the start,
+ * as nginx writes its `location ~* "^<path>"`.
+ */
+function anchored(path: string): string {
+  return path.startsWith('^') ? path : `^${path}`;
 }
 
 type PathType = 'Exact' | 'Prefix' | 'ImplementationSpecific' | 'RegularExpression';
@@ -38,6 +48,7 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
   const out: Conversion = { objects: [], ruleMap: new Map(), notes: [] };
   const rules = spec.rules ?? [];
   const hosts = [...new Set(rules.map((r) => r.host ?? ''))];
+  let regexPaths = 0;
   hosts.forEach((host, h) => {
     const name = hosts.length === 1 ? object.metadata.name : `${object.metadata.name}-${h}`;
     const routeRules: unknown[] = [];
@@ -46,10 +57,17 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
       (rule.http?.paths ?? []).forEach((p, j) => {
         const svc = p.backend.service;
         if (!svc) return;
-        out.ruleMap.set(`${name}#rules[${routeRules.length}]`, `rules[${i}].paths[${j}]`);
+        const ruleId = `rules[${i}].paths[${j}]`;
+        out.ruleMap.set(`${name}#rules[${routeRules.length}]`, ruleId);
+        const regex = options.regexRules?.has(ruleId) === true && p.pathType !== 'Exact';
+        if (regex) regexPaths++;
         routeRules.push({
           matches: [
-            { path: { type: gatewayPathType(p.pathType as PathType), value: p.path ?? '/' } },
+            {
+              path: regex
+                ? { type: 'RegularExpression', value: anchored(p.path ?? '/') }
+                : { type: gatewayPathType(p.pathType as PathType), value: p.path ?? '/' },
+            },
           ],
           backendRefs: [{ name: svc.name, port: svc.port?.number ?? 80 }],
         });
@@ -77,6 +95,10 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
     );
   if ((spec.tls ?? []).length > 0)
     out.notes.push('TLS moves to the Gateway listener: configure the certificate there');
+  if (regexPaths > 0)
+    out.notes.push(
+      'regex paths became RegularExpression matches anchored at the start; ingress-nginx matched them as case-insensitive prefixes (~*), and Gateway API implementations may match the whole path and case: check each pattern',
+    );
   return out;
 }
 

@@ -1,18 +1,11 @@
-import {
-  Diagnostic,
-  DialectId,
-  ResolvedEntry,
-  SourceRef,
-  error,
-  flattenPolicy,
-  quote,
-} from '@tether/model';
+import { Diagnostic, DialectId, ResolvedEntry, SourceRef, error, quote } from '@tether/model';
 import type { Document } from 'yaml';
 import { DIALECTS, analyze, findDialect } from '../index';
 import { entriesOf, namespaceOf } from '../kube';
 import { readManifestText, type LocatedObject } from '../manifest';
 import type { Dialect, KubeObject } from '../types';
 import { applyToObject, emptyEdits, mergeEdits } from './apply';
+import { flatOf } from '../emit-losses';
 import { convert } from './convert';
 import { reportUnexplainedLosses } from './unexplained';
 import { hasEdits, rewriteText, type DocumentChange, type ObjectEdits } from './yaml-edit';
@@ -42,8 +35,15 @@ function placeOf(e: ResolvedEntry): string {
   return `${e.entry.host ?? '*'} ${e.entry.path ?? '/'}`;
 }
 
-/** Source warnings about a value itself (as opposed to where or how it applies). */
-const INVALID_VALUE_REASONS: ReadonlySet<string> = new Set(['InvalidAnnotation', 'InvalidJson']);
+/**
+ * Source warnings the report repeats: about a value itself, and a cookie Path that would be a
+ * regular expression's text (a user must give session-cookie-path before or after migrating).
+ */
+const INVALID_VALUE_REASONS: ReadonlySet<string> = new Set([
+  'InvalidAnnotation',
+  'InvalidJson',
+  'CookiePathIsRegex',
+]);
 
 /** One setting and what became of it. */
 export interface FieldOutcome {
@@ -306,14 +306,12 @@ class Migration {
   /** Every field of an entry's policy, defaults included: what is lost when nothing can carry it. */
   private fieldsOf(e: ResolvedEntry): FieldOutcome[] {
     if (!e.policy) return [];
-    return Object.entries(flattenPolicy(e.policy, e.loadBalancing, e.route)).map(
-      ([field, before]) => {
-        const outcome: FieldOutcome = { entry: entryId(e), field, before };
-        const source = e.sources[field as keyof ResolvedEntry['sources']]?.[0];
-        if (source) outcome.source = source;
-        return outcome;
-      },
-    );
+    return Object.entries(flatOf(e)).map(([field, before]) => {
+      const outcome: FieldOutcome = { entry: entryId(e), field, before };
+      const source = e.sources[field as keyof ResolvedEntry['sources']]?.[0];
+      if (source) outcome.source = source;
+      return outcome;
+    });
   }
 
   private emit(object: KubeObject, entries: ResolvedEntry[], report: ObjectReport): ObjectEdits {
@@ -353,6 +351,7 @@ class Migration {
     const conversion = convert(l.object, this.target.targetKinds ?? [], {
       gateway: this.options.gateway ?? 'tether',
       ingressClass: this.options.ingressClass,
+      regexRules: new Set(entries.filter((e) => e.route?.pathRegex).map((e) => e.entry.rule)),
     });
     if (!conversion) return false;
     plan.report.action = 'converted';
@@ -368,7 +367,12 @@ class Migration {
         );
         if (!source) continue;
         sourceFor.set(entryId(item), source);
-        emitEntries.push({ ...source, entry: item.entry, backend: item.backend });
+        // A RegularExpression match that becomes a plain path needs the target's regex switch.
+        const route =
+          source.entry.pathType === 'RegularExpression' && source.route?.pathRegex !== true
+            ? { ...source.route, pathRegex: true }
+            : source.route;
+        emitEntries.push({ ...source, route, entry: item.entry, backend: item.backend });
       }
       const edits = this.emit(n, emitEntries, plan.report);
       const finished = applyToObject(n, edits);
@@ -496,10 +500,8 @@ class Migration {
       const name = nameOf(placement.object);
       for (const [id, source] of placement.sourceFor) {
         const now = after.entries.find((e) => sameObject(e, name) && entryId(e) === id);
-        const before = source.policy
-          ? flattenPolicy(source.policy, source.loadBalancing, source.route)
-          : {};
-        const nowFlat = now?.policy ? flattenPolicy(now.policy, now.loadBalancing, now.route) : {};
+        const before = flatOf(source);
+        const nowFlat = flatOf(now);
         for (const field of new Set([...Object.keys(before), ...Object.keys(nowFlat)])) {
           const b = (before as Record<string, unknown>)[field];
           const a = (nowFlat as Record<string, unknown>)[field];
