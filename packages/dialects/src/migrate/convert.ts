@@ -18,6 +18,39 @@ export interface ConvertOptions {
   ingressClass?: string;
   /** Rules of the source whose path is a regular expression (ingress-nginx `use-regex`). */
   regexRules?: ReadonlySet<string>;
+  /** Canaries that serve a rule's host and path (ingress-nginx), by the source rule. */
+  canaries?: ReadonlyMap<string, CanaryBackend>;
+}
+
+/** An ingress-nginx canary folded into its primary's rule as a weighted backend. */
+export interface CanaryBackend {
+  service: string;
+  port: number;
+  /** Share of the canary, out of `total` (canary-weight, canary-weight-total). */
+  weight: number;
+  total: number;
+}
+
+/**
+ * backendRefs for a primary and its canary: the canary gets its weight and the primary the
+ * rest of the total, as ingress-nginx splits them; a weight above the total is capped.
+ */
+function weighted(
+  primary: { name: string; port: number },
+  canary: CanaryBackend,
+  notes: string[],
+): unknown[] {
+  let weight = canary.weight;
+  if (weight > canary.total) {
+    notes.push(
+      `canary-weight ${weight} is above canary-weight-total ${canary.total}; capped at ${canary.total}`,
+    );
+    weight = canary.total;
+  }
+  return [
+    { ...primary, weight: canary.total - weight },
+    { name: canary.service, port: canary.port, weight },
+  ];
 }
 
 /**
@@ -61,6 +94,8 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
         out.ruleMap.set(`${name}#rules[${routeRules.length}]`, ruleId);
         const regex = options.regexRules?.has(ruleId) === true && p.pathType !== 'Exact';
         if (regex) regexPaths++;
+        const primary = { name: svc.name, port: svc.port?.number ?? 80 };
+        const canary = options.canaries?.get(ruleId);
         routeRules.push({
           matches: [
             {
@@ -69,7 +104,7 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
                 : { type: gatewayPathType(p.pathType as PathType), value: p.path ?? '/' },
             },
           ],
-          backendRefs: [{ name: svc.name, port: svc.port?.number ?? 80 }],
+          backendRefs: canary ? weighted(primary, canary, out.notes) : [primary],
         });
         if (svc.port?.name !== undefined)
           out.notes.push(

@@ -163,3 +163,75 @@ describe('migrate', () => {
     });
   });
 });
+
+describe('ingress-nginx canaries to Gateway API', () => {
+  const ingressFor = (
+    name: string,
+    svc: string,
+    annotations: string,
+  ) => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: ${name}
+  namespace: default
+  annotations:
+${annotations}
+spec:
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: ${svc}
+                port:
+                  number: 80
+`;
+  const services = ['web', 'web-canary']
+    .map(
+      (n) =>
+        `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${n}\n  namespace: default\nspec:\n  ports:\n    - port: 80\n`,
+    )
+    .join('---\n');
+  const primary = ingressFor('web', 'web', '    nginx.ingress.kubernetes.io/affinity: "cookie"');
+
+  function routesAfter(
+    canaryAnnotations: string,
+  ): { kind: string; spec?: { rules?: { backendRefs?: unknown[] }[] } }[] {
+    const text = `${services}---\n${primary}---\n${ingressFor('web-canary', 'web-canary', canaryAnnotations)}`;
+    const result = migrate(file(text), { to: 'gateway-api' });
+    return parseAllDocuments(result.texts.get('shop.yaml')!)
+      .map((d) => d.toJS() as { kind: string; spec?: { rules?: { backendRefs?: unknown[] }[] } })
+      .filter((d) => d?.kind === 'HTTPRoute');
+  }
+
+  it('splits the primary rule by weight and writes no route that sends everything to the canary', () => {
+    const routes = routesAfter(
+      '    nginx.ingress.kubernetes.io/canary: "true"\n    nginx.ingress.kubernetes.io/canary-weight: "10"',
+    );
+    expect(routes).toHaveLength(1);
+    expect(routes[0]?.spec?.rules?.[0]?.backendRefs).toEqual([
+      { name: 'web', port: 80, weight: 90 },
+      { name: 'web-canary', port: 80, weight: 10 },
+    ]);
+  });
+
+  it('caps a weight above the total and reports it', () => {
+    const text = `${services}---\n${primary}---\n${ingressFor(
+      'web-canary',
+      'web-canary',
+      '    nginx.ingress.kubernetes.io/canary: "true"\n    nginx.ingress.kubernetes.io/canary-weight: "150"',
+    )}`;
+    const result = migrate(file(text), { to: 'gateway-api' });
+    const route = parseAllDocuments(result.texts.get('shop.yaml')!)
+      .map((d) => d.toJS() as { kind: string; spec?: { rules?: { backendRefs?: unknown[] }[] } })
+      .find((d) => d?.kind === 'HTTPRoute');
+    expect(route?.spec?.rules?.[0]?.backendRefs).toEqual([
+      { name: 'web', port: 80, weight: 0 },
+      { name: 'web-canary', port: 80, weight: 100 },
+    ]);
+    expect(result.reports[0]?.notes.join('\n')).toContain('capped at 100');
+  });
+});

@@ -6,7 +6,7 @@ import { readManifestText, type LocatedObject } from '../manifest';
 import type { Dialect, KubeObject } from '../types';
 import { applyToObject, emptyEdits, mergeEdits } from './apply';
 import { flatOf } from '../emit-losses';
-import { convert } from './convert';
+import { convert, type CanaryBackend } from './convert';
 import { reportUnexplainedLosses } from './unexplained';
 import { hasEdits, rewriteText, type DocumentChange, type ObjectEdits } from './yaml-edit';
 
@@ -29,6 +29,14 @@ export interface ObjectName {
   namespace: string;
   name: string;
 }
+
+/** Settings of a canary Ingress that its weighted backendRef in the primary's route cannot say. */
+const FOLDED_CANARY_LOSSES: ReadonlySet<string> = new Set([
+  'route.canary.header',
+  'route.canary.headerValue',
+  'route.canary.cookie',
+  'canaryBehavior',
+]);
 
 /** An entry point's host and path, to find the canaries of a primary. */
 function placeOf(e: ResolvedEntry): string {
@@ -140,8 +148,10 @@ class Migration {
   /** Entry points of other objects whose settings an object supplies, by that object's key. */
   private readonly reachedBy = new Map<string, ResolvedEntry[]>();
   private readonly locatedByName = new Map<string, LocatedObject>();
-  /** Host and path of every canary entry point in the input. */
-  private readonly canaryPlaces = new Set<string>();
+  /** The canary entry point of each host and path that has one, by `placeOf`. */
+  private readonly canaryAt = new Map<string, ResolvedEntry>();
+  /** Host and path of every primary (non-canary) entry point. */
+  private readonly primaryPlaces = new Set<string>();
 
   constructor(
     readonly located: LocatedObject[],
@@ -156,7 +166,9 @@ class Migration {
     };
     for (const l of located) this.locatedByName.set(objectId(nameOf(l.object)), l);
     for (const e of before.entries) {
-      if (e.route?.canary) this.canaryPlaces.add(placeOf(e));
+      if (e.route?.canary) {
+        if (!this.canaryAt.has(placeOf(e))) this.canaryAt.set(placeOf(e), e);
+      } else this.primaryPlaces.add(placeOf(e));
       const own = objectId(e.entry);
       push(this.entriesByObject, own, e);
       const suppliers = new Set<string>();
@@ -179,7 +191,7 @@ class Migration {
     after: unknown,
     source: ResolvedEntry,
   ): string | undefined {
-    if (field === 'canaryBehavior' && !this.canaryPlaces.has(placeOf(source)))
+    if (field === 'canaryBehavior' && !this.canaryAt.has(placeOf(source)))
       return 'no canary serves this host and path';
     if (
       field === 'cookie.secure' &&
@@ -348,10 +360,12 @@ class Migration {
     entries: ResolvedEntry[],
     removal: ObjectEdits,
   ): boolean {
+    if (this.foldedCanary(l, plan, entries)) return true;
     const conversion = convert(l.object, this.target.targetKinds ?? [], {
       gateway: this.options.gateway ?? 'tether',
       ingressClass: this.options.ingressClass,
       regexRules: new Set(entries.filter((e) => e.route?.pathRegex).map((e) => e.entry.rule)),
+      canaries: this.canariesOf(entries),
     });
     if (!conversion) return false;
     plan.report.action = 'converted';
@@ -395,6 +409,60 @@ class Migration {
       this.setChange(l, { type: 'replace', objects: written });
       this.replaced.set(key, written);
     }
+    return true;
+  }
+
+  /** The canaries of an object's entry points, for a kind that splits traffic by weight. */
+  private canariesOf(entries: readonly ResolvedEntry[]): Map<string, CanaryBackend> {
+    const out = new Map<string, CanaryBackend>();
+    if (!(this.target.targetKinds ?? []).includes('HTTPRoute')) return out;
+    for (const e of entries) {
+      const canary = e.route?.canary ? undefined : this.canaryAt.get(placeOf(e));
+      const rules = canary?.route?.canary;
+      if (!canary || !rules || typeof canary.backend.port !== 'number') continue;
+      out.set(e.entry.rule, {
+        service: canary.backend.service,
+        port: canary.backend.port,
+        weight: rules.weight ?? 0,
+        total: rules.weightTotal ?? 100,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A canary Ingress whose every path has a primary goes into the primary's HTTPRoute as a
+   * weighted backend (see `canariesOf`), so it writes no route of its own: a route of its own
+   * would send all of its host and path to the canary.
+   */
+  private foldedCanary(l: LocatedObject, plan: Plan, entries: readonly ResolvedEntry[]): boolean {
+    if (!(this.target.targetKinds ?? []).includes('HTTPRoute') || entries.length === 0)
+      return false;
+    const folded = entries.every(
+      (e) =>
+        e.route?.canary !== undefined &&
+        typeof e.backend.port === 'number' &&
+        this.primaryPlaces.has(placeOf(e)) &&
+        this.canaryAt.get(placeOf(e)) === e,
+    );
+    if (!folded) return false;
+    plan.report.action = 'converted';
+    plan.report.notes.push(
+      'a canary: folded into the HTTPRoute of its primary as a weighted backendRef (canary-weight of canary-weight-total), so it writes no route of its own',
+    );
+    // What a weight cannot say: routing by header or cookie, and the canary's own stickiness.
+    for (const e of entries)
+      for (const f of this.fieldsOf(e))
+        if (FOLDED_CANARY_LOSSES.has(f.field) && !f.source?.isDefault)
+          plan.report.lost.push({ ...f, after: undefined });
+    if (this.options.keepSource) {
+      plan.report.notes.push(
+        `the source ${l.object.kind} is kept; delete it once the new objects serve`,
+      );
+      return true;
+    }
+    this.setChange(l, { type: 'replace', objects: [] });
+    this.replaced.set(`${l.file}#${l.document}`, []);
     return true;
   }
 
