@@ -235,7 +235,7 @@ function placeComponent(
       created,
       canary: good.route.canary !== undefined,
       set: { id, ...good, backends: [backend] },
-      places: placesOf(e.entry, good.route.pathRegex === true),
+      places: placesOf(e.entry, good.route.pathRegex === true, good.route.serverAlias),
     };
     sets.set(id, candidate);
     out.candidates.push(candidate);

@@ -42,10 +42,14 @@ export interface Candidate {
   places: Place[];
 }
 
-export function placesOf(entry: EntryRef, regex: boolean): Place[] {
+/**
+ * Where an entry point is served: per listener, on its host and on each alias host
+ * (ingress-nginx server-alias, comma-separated in `aliases`).
+ */
+export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Place[] {
   // A Service's own listener is served on its port; an Ingress, HTTPRoute or Route on the proxy's listeners.
   const servicePort = entry.kind === 'Service';
-  const host = entry.host ?? '*';
+  const hosts = [entry.host ?? '*', ...(aliases ? aliases.split(',') : [])];
   const path = entry.path ?? '/';
   const kind = pathKind(entry, regex);
   const places: Place[] = [];
@@ -59,15 +63,16 @@ export function placesOf(entry: EntryRef, regex: boolean): Place[] {
     if (!protocol) continue;
     const port = servicePort ? l.port : undefined;
     const listenerKey = [protocol, port ?? ''].join(':');
-    places.push({
-      protocol,
-      port,
-      listenerKey,
-      host,
-      path,
-      kind,
-      routeKey: [listenerKey, host, kind, path].join(' '),
-    });
+    for (const host of hosts)
+      places.push({
+        protocol,
+        port,
+        listenerKey,
+        host,
+        path,
+        kind,
+        routeKey: [listenerKey, host, kind, path].join(' '),
+      });
   }
   // Kept with the candidate: at its exact length (see kept.ts).
   return places.slice();

@@ -120,6 +120,7 @@ export function assemble(values: MergedValues): { result?: Assembled; diagnostic
   const route: RouteSettings = definedOnly({
     pathRegex: get(values, 'route.pathRegex'),
     sslRedirect: get(values, 'route.sslRedirect'),
+    serverAlias: get(values, 'route.serverAlias'),
     canary: Object.keys(canary).length > 0 ? canary : undefined,
   });
   if (diagnostics.length > 0) return { diagnostics };

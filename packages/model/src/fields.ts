@@ -38,6 +38,7 @@ export const FIELD_SCHEMAS = {
   'loadBalancing.hashKey': z.string().min(1),
   'route.pathRegex': z.boolean(),
   'route.sslRedirect': z.boolean(),
+  'route.serverAlias': z.string().min(1),
   'route.canary.weight': z.number().int().nonnegative(),
   'route.canary.weightTotal': z.number().int().positive(),
   'route.canary.header': z.string(),

@@ -85,6 +85,8 @@ export type LoadBalancing = z.infer<typeof LoadBalancing>;
 export const RouteSettings = z.object({
   pathRegex: z.boolean().optional(),
   sslRedirect: z.boolean().optional(),
+  /** More host names that get the entry point's routes (ingress-nginx server-alias), comma-separated. */
+  serverAlias: z.string().min(1).optional(),
   canary: z
     .object({
       weight: z.number().int().nonnegative().optional(),

@@ -57,6 +57,30 @@ const from = (echo: EchoServer | undefined) => (r: { status: number; endpoint?: 
 const notFound = (r: { status: number }) => r.status === 404;
 
 describe('Kubernetes objects drive the proxy', () => {
+  it('server-alias: the alias hosts get the Ingress routes and its cookie', async () => {
+    const { server, stack } = await setup();
+    const [a] = echoes;
+    server.apply(service('web'));
+    server.apply(slice('web', a!.port, { name: 'web-main' }));
+    server.apply(
+      ingress('web', {
+        host: 'main.example',
+        service: 'web',
+        annotations: {
+          ...STICKY,
+          'nginx.ingress.kubernetes.io/server-alias': 'a1.example, a2.example',
+        },
+      }),
+    );
+    await routedWithin(stack.port, 'main.example', from(a), 2000, 'create');
+    for (const alias of ['a1.example', 'a2.example']) {
+      const r = await get(stack.port, alias);
+      expect(r.endpoint).toBe(a!.name);
+      expect(r.setCookie.join(';')).toMatch(/^SHOPSESSION=/);
+    }
+    expect((await get(stack.port, 'other.example')).status).toBe(404);
+  });
+
   it('affinity-canary-behavior: legacy on the canary Ingress: canary answers carry no cookie', async () => {
     const { server, stack } = await setup();
     const [a, b] = echoes;

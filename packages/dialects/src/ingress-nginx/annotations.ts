@@ -30,6 +30,7 @@ export const KEY = {
   canaryByHeaderValue: `${PREFIX}canary-by-header-value`,
   canaryByCookie: `${PREFIX}canary-by-cookie`,
   useRegex: `${PREFIX}use-regex`,
+  serverAlias: `${PREFIX}server-alias`,
   sslRedirect: `${PREFIX}ssl-redirect`,
   serviceUpstream: `${PREFIX}service-upstream`,
 } as const;
@@ -357,6 +358,17 @@ export const TABLE: readonly NginxKeySpec[] = [
     expected: BOOL,
     onInvalid: 'ignore',
     fallback: 'treat the paths as plain paths',
+  },
+  {
+    key: KEY.serverAlias,
+    keepOnMigration: true,
+    type: 'annotation',
+    kinds: ingress,
+    schema: z.string(),
+    doc: 'More host names, comma-separated, that get the same routes (and cookie) as the Ingress hosts.',
+    expected: 'host names separated by commas',
+    onInvalid: 'ignore',
+    fallback: 'serve no aliases',
   },
   {
     key: KEY.sslRedirect,

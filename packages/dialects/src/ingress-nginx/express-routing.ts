@@ -125,6 +125,8 @@ function canary(x: Expression, c: NonNullable<RouteSettings['canary']>): void {
 export function expressRoute(x: Expression, route: RouteSettings): void {
   if (route.pathRegex !== undefined)
     x.write(KEY.useRegex, String(route.pathRegex), 'route.pathRegex');
+  if (route.serverAlias !== undefined)
+    x.write(KEY.serverAlias, route.serverAlias, 'route.serverAlias');
   const tls = x.entry.entry.listeners.some((l) => l.protocol === 'HTTPS');
   if (route.sslRedirect === false) x.write(KEY.sslRedirect, 'false', 'route.sslRedirect');
   else if (route.sslRedirect === true) {

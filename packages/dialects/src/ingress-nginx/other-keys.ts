@@ -96,7 +96,6 @@ const NAMES = [
   'proxy-ssl-verify-depth',
   'rewrite-target',
   'satisfy',
-  'server-alias',
   'server-snippet',
   'session-cookie-partitioned',
   'ssl-ciphers',

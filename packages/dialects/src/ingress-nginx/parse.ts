@@ -132,6 +132,7 @@ function canaryFields(c: FieldCollector, s: NginxSettings): void {
 
 function routeFields(c: FieldCollector, s: NginxSettings, entry: EntryRef): void {
   if (s.useRegex !== undefined) c.set('route.pathRegex', s.useRegex, KEY.useRegex);
+  if (s.serverAlias !== undefined) c.set('route.serverAlias', s.serverAlias, KEY.serverAlias);
   const hasTls = entry.listeners.some((l) => l.protocol === 'HTTPS');
   // ssl-redirect acts only on hosts with TLS; the ConfigMap turns it on for them by default.
   if (s.sslRedirect === false || (s.sslRedirect === true && hasTls)) {

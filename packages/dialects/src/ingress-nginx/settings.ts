@@ -8,6 +8,7 @@ import {
   LoadBalanceValue,
   NginxKey,
   SECONDS_CHECK,
+  SPEC,
   URL_CHARS,
 } from './annotations';
 import { AnnotationReader, Interpreter, bool, integer, oneOf, token } from './reader';
@@ -52,6 +53,8 @@ export interface NginxSettings {
   canaryHeaderValue?: string;
   canaryCookie?: string;
   useRegex?: boolean;
+  /** Alias host names, lower case, comma-joined. */
+  serverAlias?: string;
   sslRedirect?: boolean;
   serviceUpstream?: boolean;
 }
@@ -69,6 +72,30 @@ export const COOKIE_KEYS: readonly NginxKey[] = [
   KEY.cookieExpires,
   KEY.cookieChangeOnFailure,
 ];
+
+const HOST_NAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * server-alias: names separated by commas, each trimmed, empty ones skipped and repeats
+ * dropped, as the controller splits them; every one must be a host name (its
+ * ValidateArrayOfServerName), else the annotation is ignored.
+ */
+const hostNames: Interpreter<string> = ({ normalized }, key) => {
+  const names = [
+    ...new Set(
+      normalized
+        .split(',')
+        .map((n) => n.trim().toLowerCase())
+        .filter((n) => n !== ''),
+    ),
+  ];
+  const bad = names.find((n) => n.length > 253 || !HOST_NAME.test(n));
+  if (names.length === 0 || bad !== undefined)
+    return {
+      message: `${bad === undefined ? 'names no host' : `has ${JSON.stringify(bad.slice(0, 80))}, which is not a host name`}; ingress-nginx would ${SPEC[key].fallback}`,
+    };
+  return { value: names.join(',') };
+};
 
 const sameSite: Interpreter<SameSiteSetting> = (text, key) => {
   const found = oneOf(['Strict', 'Lax', 'None'] as const, false)(text, key);
@@ -161,6 +188,7 @@ export function readSettings(object: KubeObject): {
   settings.canaryHeaderValue = reader.read(KEY.canaryByHeaderValue, token(BASIC_CHARS));
   settings.canaryCookie = reader.read(KEY.canaryByCookie, token(BASIC_CHARS));
   settings.useRegex = reader.read(KEY.useRegex, bool);
+  settings.serverAlias = reader.read(KEY.serverAlias, hostNames);
   settings.sslRedirect = reader.read(KEY.sslRedirect, bool);
   settings.serviceUpstream = reader.read(KEY.serviceUpstream, bool);
   settings.vendorRejects = reader.vendorRejects;
