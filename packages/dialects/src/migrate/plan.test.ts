@@ -197,18 +197,20 @@ spec:
     .join('---\n');
   const primary = ingressFor('web', 'web', '    nginx.ingress.kubernetes.io/affinity: "cookie"');
 
-  function routesAfter(
-    canaryAnnotations: string,
-  ): { kind: string; spec?: { rules?: { backendRefs?: unknown[] }[] } }[] {
+  type Route = { kind: string; spec?: { rules?: { backendRefs?: unknown[] }[] } };
+
+  /** Migrates the primary and a canary with these annotations; the HTTPRoutes written. */
+  function withCanary(canaryAnnotations: string): { routes: Route[]; notes: string[] } {
     const text = `${services}---\n${primary}---\n${ingressFor('web-canary', 'web-canary', canaryAnnotations)}`;
     const result = migrate(file(text), { to: 'gateway-api' });
-    return parseAllDocuments(result.texts.get('shop.yaml')!)
-      .map((d) => d.toJS() as { kind: string; spec?: { rules?: { backendRefs?: unknown[] }[] } })
+    const routes = parseAllDocuments(result.texts.get('shop.yaml')!)
+      .map((d) => d.toJS() as Route)
       .filter((d) => d?.kind === 'HTTPRoute');
+    return { routes, notes: result.reports.flatMap((r) => r.notes) };
   }
 
   it('splits the primary rule by weight and writes no route that sends everything to the canary', () => {
-    const routes = routesAfter(
+    const { routes } = withCanary(
       '    nginx.ingress.kubernetes.io/canary: "true"\n    nginx.ingress.kubernetes.io/canary-weight: "10"',
     );
     expect(routes).toHaveLength(1);
@@ -219,19 +221,13 @@ spec:
   });
 
   it('caps a weight above the total and reports it', () => {
-    const text = `${services}---\n${primary}---\n${ingressFor(
-      'web-canary',
-      'web-canary',
+    const { routes, notes } = withCanary(
       '    nginx.ingress.kubernetes.io/canary: "true"\n    nginx.ingress.kubernetes.io/canary-weight: "150"',
-    )}`;
-    const result = migrate(file(text), { to: 'gateway-api' });
-    const route = parseAllDocuments(result.texts.get('shop.yaml')!)
-      .map((d) => d.toJS() as { kind: string; spec?: { rules?: { backendRefs?: unknown[] }[] } })
-      .find((d) => d?.kind === 'HTTPRoute');
-    expect(route?.spec?.rules?.[0]?.backendRefs).toEqual([
+    );
+    expect(routes[0]?.spec?.rules?.[0]?.backendRefs).toEqual([
       { name: 'web', port: 80, weight: 0 },
       { name: 'web-canary', port: 80, weight: 100 },
     ]);
-    expect(result.reports[0]?.notes.join('\n')).toContain('capped at 100');
+    expect(notes.join('\n')).toContain('capped at 100');
   });
 });
