@@ -7,7 +7,8 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
   describeApiError,
-  eventViewList,
+  eventObjectList,
+  eventObjectOf,
   groupEvents,
   KubeConfigError,
   listOurEvents,
@@ -17,6 +18,7 @@ import {
   networkText,
   serverOf,
   watchOurEvents,
+  type EventObject,
   type EventQuery,
   type EventView,
   type KubeConfig,
@@ -241,10 +243,28 @@ class Printer {
     return { namespaces: this.options.allNamespaces === true, now: this.now() };
   }
 
-  list(items: EventView[], where: string): void {
+  /**
+   * `stored`: the Events as the API server stores them (from a cluster); a local run's items
+   * are shaped like them. JSON and YAML print an events.k8s.io/v1 EventList, as
+   * `kubectl events -o json` does.
+   */
+  list(
+    items: EventView[],
+    where: string,
+    stored?: { objects: EventObject[]; resourceVersion?: string | undefined },
+  ): void {
     if (this.options.output !== 'table') {
       if (this.options.watch) for (const item of items) this.change(item);
-      else this.io.stdout(renderData(eventViewList(items), this.options.output));
+      else
+        this.io.stdout(
+          renderData(
+            eventObjectList(
+              stored?.objects ?? items.map((v) => eventObjectOf(v)),
+              stored?.resourceVersion,
+            ),
+            this.options.output,
+          ),
+        );
       return;
     }
     const grouped = groupEvents(items);
@@ -260,11 +280,11 @@ class Printer {
 
   change(item: EventView): void {
     if (this.options.output === 'json') {
-      this.io.stdout(`${JSON.stringify(item, null, 2)}\n`);
+      this.io.stdout(`${JSON.stringify(eventObjectOf(item), null, 2)}\n`);
       return;
     }
     if (this.options.output === 'yaml') {
-      this.io.stdout(`---\n${renderData(item, 'yaml')}`);
+      this.io.stdout(`---\n${renderData(eventObjectOf(item), 'yaml')}`);
       return;
     }
     const row = eventRow(item, this.table);
@@ -376,9 +396,14 @@ async function cluster(
   } catch (e) {
     throw new EventsError(await describeListError(e, serverOf(kc)));
   }
+  const kept = listed.items.map((v, i) => [v, listed.objects[i]] as const).filter(([v]) => keep(v));
   printer.list(
-    listed.items.filter(keep),
+    kept.map(([v]) => v),
     query.namespace === undefined ? '' : ` in ${query.namespace} namespace`,
+    {
+      objects: kept.map(([v, o]) => o ?? eventObjectOf(v)),
+      resourceVersion: listed.resourceVersion,
+    },
   );
   if (!options.watch) return;
   await watchOurEvents(

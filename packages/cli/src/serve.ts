@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
+  AcceptedLog,
   Controller,
   CONTROLLER_NAME,
   EventRecorder,
@@ -214,6 +215,7 @@ export async function startServe(
   const source =
     cluster?.source ?? new SnapshotTap(new FileSource({ paths: options.manifests ?? [] }));
   const api: Record<string, () => unknown> = {};
+  const accepted = new AcceptedLog();
   const proxy = createProxy({
     cookieKey: loadCookieKey(options.cookieKeyFile),
     http: listen,
@@ -240,15 +242,23 @@ export async function startServe(
       controllerName: CONTROLLER_NAME,
       serveAll: options.manifests !== undefined,
     },
-    listeners: [diagnosticLogger(logger), ...(cluster?.listeners ?? [])],
+    listeners: [
+      diagnosticLogger(logger),
+      // A fixed configuration gives the Normal Accepted item a cluster's recorder writes.
+      (result, problems) =>
+        accepted.observe([...problems, ...result.diagnostics], source.directory(), new Date()),
+      ...(cluster?.listeners ?? []),
+    ],
     log: (level, message, fields) => logger[level](fields ?? {}, message),
   });
   api['/api/policies'] = () => policiesView(controller);
-  api['/api/events'] = () =>
-    localEventsFromDiagnostics(controller.diagnostics, {
+  api['/api/events'] = () => {
+    const current = localEventsFromDiagnostics(controller.diagnostics, {
       now: new Date(),
       directory: source.directory(),
     });
+    return { ...current, items: [...current.items, ...accepted.items] };
+  };
   const addresses = await proxy.start();
   try {
     await controller.startSource();

@@ -12,15 +12,28 @@ import type * as K8s from '@kubernetes/client-node' with { 'resolution-mode': 'i
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { analyze, type KubeObject } from '@tether/dialects';
 import type { Diagnostic } from '@tether/model';
-import {
-  directoryOf,
-  EventRecorder,
-  localEventsFromDiagnostics,
-  type EventViewList,
-} from '@tether/controller';
+import { directoryOf, EventRecorder, localEventsFromDiagnostics } from '@tether/controller';
 import { run, type Io } from '@tether/cli';
 import { runEvents } from '../../../packages/cli/src/events';
 import { startApiServer, type StandInApiServer } from '@tether/testkit';
+
+/** The parts of an events.k8s.io/v1 EventList the tests read. */
+interface StoredEventList {
+  apiVersion: string;
+  kind: string;
+  items: {
+    apiVersion: string;
+    kind: string;
+    metadata: { name?: string; annotations?: Record<string, string> };
+    reason: string;
+    type: string;
+    action?: string;
+    eventTime?: string;
+    reportingController?: string;
+    reportingInstance?: string;
+    regarding: { kind: string; namespace?: string; name: string };
+  }[];
+}
 
 let k8s: typeof K8s;
 let server: StandInApiServer;
@@ -153,19 +166,24 @@ describe('tether events from the cluster', () => {
     );
   });
 
-  it('prints JSON and YAML in the local API shape', async () => {
+  it('prints JSON and YAML as an events.k8s.io/v1 EventList of the Events as stored', async () => {
     const json = capture();
     expect(await run(['events', '--kubeconfig', kubeconfig, '-o', 'json'], json)).toBe(0);
-    const list = JSON.parse(json.out()) as EventViewList;
-    expect(list.kind).toBe('EventList');
-    expect(list.reportingController).toBe('tether.dev/ingress-controller');
+    const list = JSON.parse(json.out()) as StoredEventList;
+    expect(list).toMatchObject({ apiVersion: 'events.k8s.io/v1', kind: 'EventList' });
+    expect(list.items.every((i) => i.apiVersion === 'events.k8s.io/v1' && i.kind === 'Event')).toBe(
+      true,
+    );
     const conflict = list.items.find((i) => i.reason === 'ConflictingPersistence');
     expect(conflict).toMatchObject({
       type: 'Warning',
-      object: { kind: 'Ingress', namespace: 'cli', name: 'shop' },
+      action: 'Reconcile',
+      reportingController: 'tether.dev/ingress-controller',
       reportingInstance: 'tether-0',
+      regarding: { kind: 'Ingress', namespace: 'cli', name: 'shop' },
     });
-    expect(Date.parse(conflict!.lastSeen!)).not.toBeNaN();
+    expect(conflict?.metadata.name).toBeTruthy();
+    expect(Date.parse(String(conflict?.eventTime))).not.toBeNaN();
     const yaml = capture();
     expect(await run(['events', '--kubeconfig', kubeconfig, '-o', 'yaml'], yaml)).toBe(0);
     expect(parseYaml(yaml.out())).toEqual(list);
@@ -288,14 +306,19 @@ describe('tether events from a local tether serve', () => {
         yaml,
       ),
     ).toBe(0);
-    const list = parseYaml(yaml.out()) as EventViewList;
+    const list = parseYaml(yaml.out()) as StoredEventList;
+    expect(list).toMatchObject({ apiVersion: 'events.k8s.io/v1', kind: 'EventList' });
     expect(list.items.map((i) => i.reason).sort()).toEqual([
       'ConflictingPersistence',
       'DefaultOverridden',
       'IneffectiveSetting',
     ]);
     expect(list.items.find((i) => i.reason === 'DefaultOverridden')?.type).toBe('Normal');
-    expect(list.items.every((i) => i.severity !== undefined)).toBe(true);
+    // A local run's own facts ride in annotations, as kubectl shows them.
+    expect(
+      list.items.every((i) => i.metadata.annotations?.['tether.dev/severity'] !== undefined),
+    ).toBe(true);
+    expect(list.items.every((i) => i.regarding.kind === 'Ingress')).toBe(true);
   });
 
   it('shows problems that appear while watching', async () => {

@@ -9,3 +9,4 @@ export * from './tap';
 export * from './view';
 export * from './query';
 export { describeApiError, networkCodeOf, networkText } from './client';
+export * from './accepted-log';

@@ -1,7 +1,7 @@
 /** Reading our Events from the cluster, for `tether events`. */
 import { REPORTING_CONTROLLER } from './classify';
 import { apiClient, describeApiError, loadClientNode, type K8s } from './client';
-import { eventViewOf, type EventView } from './view';
+import { eventViewOf, storedEventObject, type EventObject, type EventView } from './view';
 
 export interface EventQuery {
   /** One namespace; undefined for every namespace. */
@@ -35,6 +35,8 @@ function collectionPath(query: EventQuery): string {
 
 export interface ListedEvents {
   items: EventView[];
+  /** The same Events as the API stores them, in the same order. */
+  objects: EventObject[];
   /** The list's version, to watch from. */
   resourceVersion?: string;
 }
@@ -48,6 +50,7 @@ export async function listOurEvents(
   const k8s = await loadClientNode();
   const api = apiClient(k8s, kubeConfig, k8s.EventsV1Api, timeoutMs);
   const items: EventView[] = [];
+  const objects: EventObject[] = [];
   let resourceVersion: string | undefined;
   let page: string | undefined;
   do {
@@ -62,11 +65,14 @@ export async function listOurEvents(
     resourceVersion ??= list.metadata?.resourceVersion;
     for (const ev of list.items) {
       const view = matches(ev, query) ? eventViewOf(ev) : undefined;
-      if (view) items.push(view);
+      if (view) {
+        items.push(view);
+        objects.push(storedEventObject(ev));
+      }
     }
     page = list.metadata?._continue || undefined;
   } while (page);
-  return { items, resourceVersion };
+  return { items, objects, resourceVersion };
 }
 
 export interface WatchHandlers {

@@ -132,3 +132,67 @@ export function groupEvents(items: readonly EventView[]): EventView[] {
     })
     .map(({ item }) => item);
 }
+
+/** An `events.k8s.io/v1` Event, as JSON. */
+export type EventObject = Record<string, unknown>;
+
+/** `events.k8s.io/v1` EventList: what `kubectl events -o json` prints, so scripts read ours alike. */
+export function eventObjectList(items: EventObject[], resourceVersion?: string): EventObject {
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'EventList',
+    metadata: resourceVersion ? { resourceVersion } : {},
+    items,
+  };
+}
+
+/** An Event as the API stores it, from a client object (dates become RFC 3339 text). */
+export function storedEventObject(ev: K8s.EventsV1Event): EventObject {
+  return {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    ...(JSON.parse(JSON.stringify(ev)) as EventObject),
+  };
+}
+
+/**
+ * A view (a local run's current diagnostic) in the shape the recorder writes in a cluster:
+ * same reason, type, note, regarding, reportingController and action; a local run's own
+ * fields (severity, location) go to annotations, where kubectl shows them and scripts can skip them.
+ */
+export function eventObjectOf(view: EventView, reportingInstance = 'local'): EventObject {
+  const { kind, namespace, name } = view.object;
+  const time = view.lastSeen ?? view.firstSeen;
+  const annotations: Record<string, string> = {};
+  if (view.severity) annotations['tether.dev/severity'] = view.severity;
+  if (view.location) annotations['tether.dev/location'] = view.location;
+  const event: EventObject = {
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: {
+      name: view.name ?? `${name}.${eventSuffix(view)}`,
+      ...(namespace ? { namespace } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    reportingController: REPORTING_CONTROLLER,
+    reportingInstance: view.reportingInstance ?? reportingInstance,
+    action: 'Reconcile',
+    reason: view.reason,
+    type: view.type,
+    note: view.note,
+    regarding: { kind, ...(namespace ? { namespace } : {}), name },
+  };
+  if (view.firstSeen ?? time) event.eventTime = view.firstSeen ?? time;
+  if (view.count > 1 && time) event.series = { count: view.count, lastObservedTime: time };
+  return event;
+}
+
+/** A stable name suffix for a local item: the hash of what identifies it. */
+function eventSuffix(view: EventView): string {
+  let h = 0x811c9dc5;
+  for (const ch of `${view.object.kind}/${view.object.name}|${view.type}|${view.reason}|${view.note}`) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
