@@ -177,12 +177,18 @@ export class Exchange implements UpstreamHandler {
     this.#armBodyTimer();
     const length = facts.contentLength;
     if (length === undefined || length > this.host.bodyBufferBytes) {
+      // Streamed: the upstream client reads the body (onBodyProgress refreshes the timer). No
+      // reader of ours may start it flowing before that client listens, or bytes are lost
+      // while the request waits for a connection.
       this.send();
       return;
     }
     const chunks: Buffer[] = [];
     const req = this.req;
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      this.#bodyTimer?.refresh();
+    });
     req.once('end', () =>
       this.#guard('request body', () => {
         this.#stopBodyTimer();
@@ -223,14 +229,12 @@ export class Exchange implements UpstreamHandler {
     );
     timer.unref();
     this.#bodyTimer = timer;
-    const refresh = (): void => {
-      timer.refresh();
-    };
-    this.req.on('data', refresh);
-    this.req.once('end', () => {
-      this.req.off('data', refresh);
-      this.#stopBodyTimer();
-    });
+    // 'end' does not start the stream flowing; 'data' would.
+    this.req.once('end', () => this.#stopBodyTimer());
+  }
+
+  onBodyProgress(): void {
+    this.#bodyTimer?.refresh();
   }
 
   /** The endpoint stops counting this exchange as active (once). */

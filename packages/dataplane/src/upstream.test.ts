@@ -107,6 +107,7 @@ function send(
         return true;
       },
       onFlush: () => undefined,
+      onBodyProgress: () => undefined,
       onComplete: () => resolve(result),
       onError(err) {
         result.error = (err as NodeJS.ErrnoException).code;
@@ -308,6 +309,7 @@ describe('upstream client', () => {
         onHeaders: (_s, _h, _r, text) => (statusText = text),
         onData: () => true,
         onFlush: () => undefined,
+        onBodyProgress: () => undefined,
         onComplete: () => resolve('complete'),
         onError: (err) => resolve(err.message),
       };
@@ -344,6 +346,7 @@ describe('upstream client', () => {
         onHeaders: () => seen.push('head'),
         onData: (c) => (seen.push(c.toString()), true),
         onFlush: () => seen.push('flush'),
+        onBodyProgress: () => undefined,
         onComplete: () => resolve(),
         onError: () => resolve(),
       });
@@ -380,6 +383,7 @@ describe('upstream client', () => {
         },
         onData: () => true,
         onFlush: () => undefined,
+        onBodyProgress: () => undefined,
         onComplete: () => resolve('complete'),
         onError: (err) => resolve((err as NodeJS.ErrnoException).code ?? ''),
       });

@@ -43,6 +43,8 @@ export interface UpstreamHandler {
   onHeaders(status: number, headers: string[], resume: () => void, statusText: string): void;
   /** Return false to pause until `resume` is called. */
   onData(chunk: Buffer): boolean;
+  /** A piece of a streamed request body went upstream. */
+  onBodyProgress(): void;
   /** The bytes that arrived so far have been handed over and more may take a while: pass them on. */
   onFlush(): void;
   onComplete(): void;
@@ -192,6 +194,7 @@ class Connection implements ResponseSink {
       data: (chunk: Buffer): void => {
         if (this.#dead) return;
         progress();
+        this.#handler?.onBodyProgress();
         let ok: boolean;
         if (chunked) {
           if (chunk.length === 0) return;

@@ -332,6 +332,22 @@ describe('no client holds the upstream connections of others', () => {
   }, 30_000);
 });
 
+describe('streamed request bodies', () => {
+  it('a body that waits in the queue for a connection arrives whole', async () => {
+    const { port } = await proxyToEcho({
+      limits: { upstreamConnections: 1, bodyBufferBytes: 16 },
+    });
+    // The one connection is busy for a while with a slow GET.
+    const slow = call(port, '/?delay=400');
+    await sleep(50);
+    const body = Buffer.alloc(100_000, 'b');
+    const r = await call(port, '/', { method: 'POST', body });
+    expect(r.status).toBe(200);
+    expect(echoOf(r.body).bodyBytes).toBe(body.length);
+    expect((await slow).status).toBe(200);
+  }, 30_000);
+});
+
 describe('streaming', () => {
   it('passes on the head and every chunk as it arrives (server-sent events)', async () => {
     const b = await rawBackend((_h, socket) => {
