@@ -344,6 +344,14 @@ export function decide(set: SetRuntime, facts: RequestFacts, ctx: AffinityContex
 }
 
 /**
+ * Whether a pinned session stays on its endpoint when that endpoint fails (`fail`, and
+ * `retryPinned` while the endpoint is listed): the request answers 502, nothing moves.
+ */
+export function staysPinnedOnFailure(policy: PersistencePolicy): boolean {
+  return policy.onFailure === 'fail' || policy.onFailure === 'retryPinned';
+}
+
+/**
  * After `failed` refused the connection: another endpoint for the same request, or undefined
  * when the policy forbids moving (a pinned session under `fail`) or nothing else can take it.
  */
@@ -354,8 +362,7 @@ export function redecide(
   d: Decision,
   failed: EndpointRuntime,
 ): Decision | undefined {
-  const onFailure = set.policy.onFailure;
-  if (d.pinned && (onFailure === 'fail' || onFailure === 'retryPinned')) return undefined;
+  if (d.pinned && staysPinnedOnFailure(set.policy)) return undefined;
   const ep =
     fresh(set, facts, ctx, d.canary, failed) ??
     (d.canary ? fresh(set, facts, ctx, false, failed) : undefined);

@@ -19,7 +19,13 @@
  * before the response starts, a reset after), is counted and logged, and nothing else.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { redecide, newToken, type AffinityContext, type Decision } from './affinity';
+import {
+  newToken,
+  redecide,
+  staysPinnedOnFailure,
+  type AffinityContext,
+  type Decision,
+} from './affinity';
 import { deleteCookieValue, parseSetCookie, setCookieValue } from './cookies';
 import type { IncomingFacts } from './headers';
 import type { UpstreamHandler, UpstreamPool } from './upstream';
@@ -191,7 +197,6 @@ export class Exchange implements UpstreamHandler {
     });
     req.once('end', () =>
       this.#guard('request body', () => {
-        this.#stopBodyTimer();
         this.#body = Buffer.concat(chunks);
         if (!this.#done) this.send();
       }),
@@ -524,12 +529,7 @@ export class Exchange implements UpstreamHandler {
       this.#done = true;
       this.#stopBodyTimer();
       const status = TIMEOUT_ERRORS.has(code) ? 504 : BUSY_ERRORS.has(code) ? 503 : 502;
-      const onFailure = this.set.policy.onFailure;
-      if (
-        status === 502 &&
-        this.#decision.pinned &&
-        (onFailure === 'fail' || onFailure === 'retryPinned')
-      )
+      if (status === 502 && this.#decision.pinned && staysPinnedOnFailure(this.set.policy))
         this.host.session(this.set, 'failed');
       plainResponse(
         this.res,

@@ -11,7 +11,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { redecide, type AffinityContext, type Decision } from './affinity';
+import { redecide, staysPinnedOnFailure, type AffinityContext, type Decision } from './affinity';
 import { setCookieValue } from './cookies';
 import { isHopByHop, type IncomingFacts } from './headers';
 import { parseResponseHead, ResponseParser } from './response-parser';
@@ -131,9 +131,7 @@ export function proxyUpgrade(
         proxyUpgrade(host, set, facts, method, client, head, next, next.endpoint, attempt + 1);
         return;
       }
-      const onFailure = set.policy.onFailure;
-      if (decision.pinned && (onFailure === 'fail' || onFailure === 'retryPinned'))
-        host.session(set, 'failed');
+      if (decision.pinned && staysPinnedOnFailure(set.policy)) host.session(set, 'failed');
       rawResponse(client, 502, 'Bad Gateway');
     }),
   );

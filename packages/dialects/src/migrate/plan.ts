@@ -38,6 +38,13 @@ const FOLDED_CANARY_LOSSES: ReadonlySet<string> = new Set([
   'canaryBehavior',
 ]);
 
+/** Whether a diagnostic is about the named object. */
+function names(d: Diagnostic, name: ObjectName): boolean {
+  return d.sources.some(
+    (s) => s.kind === name.kind && s.namespace === name.namespace && s.name === name.name,
+  );
+}
+
 /** An entry point's host and path, to find the canaries of a primary. */
 function placeOf(e: ResolvedEntry): string {
   return `${e.entry.host ?? '*'} ${e.entry.path ?? '/'}`;
@@ -248,13 +255,7 @@ class Migration {
     const refused = entries.filter((e) => !e.accepted);
     if (refused.length > 0) {
       report.diagnostics.push(
-        ...this.before.diagnostics.filter(
-          (d) =>
-            d.severity === 'error' &&
-            d.sources.some(
-              (s) => s.kind === name.kind && s.namespace === name.namespace && s.name === name.name,
-            ),
-        ),
+        ...this.before.diagnostics.filter((d) => d.severity === 'error' && names(d, name)),
       );
       return this.refuse(
         report,
@@ -265,12 +266,7 @@ class Migration {
     // carries what they meant there (the default), so they are named here, not dropped unseen.
     report.diagnostics.push(
       ...this.before.diagnostics.filter(
-        (d) =>
-          d.severity === 'warning' &&
-          INVALID_VALUE_REASONS.has(d.reason) &&
-          d.sources.some(
-            (s) => s.kind === name.kind && s.namespace === name.namespace && s.name === name.name,
-          ),
+        (d) => d.severity === 'warning' && INVALID_VALUE_REASONS.has(d.reason) && names(d, name),
       ),
     );
     const removal = removalEdits(o, sources);
