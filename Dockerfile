@@ -15,14 +15,16 @@ WORKDIR /src
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY packages/model/package.json packages/model/
 COPY packages/dialects/package.json packages/dialects/
+COPY packages/migrate/package.json packages/migrate/
 COPY packages/dataplane/package.json packages/dataplane/
+COPY packages/echo/package.json packages/echo/
 COPY packages/testkit/package.json packages/testkit/
 COPY packages/controller/package.json packages/controller/
 COPY packages/cli/package.json packages/cli/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY packages/ packages/
 RUN npx tsc -b packages/cli \
-  && find packages -path '*/dist/*' \( -name '*.test.js' -o -name '*.d.ts' -o -name '*.map' \) -delete
+  && find packages -path '*/dist/*' \( -name '*.d.ts' -o -name '*.map' \) -delete
 
 # Production dependencies only, installed from the same lock file.
 FROM ${NODE_IMAGE} AS deps
@@ -30,13 +32,16 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/model/package.json packages/model/
 COPY packages/dialects/package.json packages/dialects/
+COPY packages/migrate/package.json packages/migrate/
 COPY packages/dataplane/package.json packages/dataplane/
+COPY packages/echo/package.json packages/echo/
 COPY packages/testkit/package.json packages/testkit/
 COPY packages/controller/package.json packages/controller/
 COPY packages/cli/package.json packages/cli/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-# Run: no shell, no package manager; node_modules/@tether/* link to packages/*.
+# Run: no shell, no package manager; node_modules/@tether/* link to packages/* (the stand-ins
+# of testkit are for tests and stay out).
 FROM ${RUNTIME_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
@@ -46,10 +51,12 @@ COPY --from=build /src/packages/model/package.json packages/model/
 COPY --from=build /src/packages/model/dist packages/model/dist/
 COPY --from=build /src/packages/dialects/package.json packages/dialects/
 COPY --from=build /src/packages/dialects/dist packages/dialects/dist/
+COPY --from=build /src/packages/migrate/package.json packages/migrate/
+COPY --from=build /src/packages/migrate/dist packages/migrate/dist/
 COPY --from=build /src/packages/dataplane/package.json packages/dataplane/
 COPY --from=build /src/packages/dataplane/dist packages/dataplane/dist/
-COPY --from=build /src/packages/testkit/package.json packages/testkit/
-COPY --from=build /src/packages/testkit/dist packages/testkit/dist/
+COPY --from=build /src/packages/echo/package.json packages/echo/
+COPY --from=build /src/packages/echo/dist packages/echo/dist/
 COPY --from=build /src/packages/controller/package.json packages/controller/
 COPY --from=build /src/packages/controller/dist packages/controller/dist/
 COPY --from=build /src/packages/cli/package.json packages/cli/

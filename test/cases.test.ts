@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { analyze, DIALECTS } from '@tether/dialects';
-import { flattenPolicy } from '@tether/model';
+import { reconcile, ParseCache } from '@tether/controller';
+import { backendKey, entryKey, flattenPolicy, type ResolvedEntry } from '@tether/model';
 import {
   listCases,
   normaliseDiagnostics,
@@ -44,6 +45,43 @@ describe('shared cases: every input of a case resolves to the case golden', () =
         });
       }
     });
+  }
+});
+
+/** Entry points with their policies, in one order whichever pipeline listed them. */
+function byEntry(entries: readonly ResolvedEntry[]): [string, ResolvedEntry][] {
+  return entries
+    .map((e): [string, ResolvedEntry] => [`${entryKey(e.entry)} ${backendKey(e.backend)}`, e])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** What only a server finds: a certificate it cannot load, a Service with no endpoints. */
+const SERVING_REASONS: ReadonlySet<string> = new Set(['TlsSecretNotFound', 'BackendNotFound']);
+
+/** The controller serves everything a manifest holds, as `tether serve -f` does. */
+const SERVE_ALL = {
+  ingressClass: 'tether',
+  controllerName: 'tether.dev/controller',
+  serveAll: true,
+};
+
+describe('shared cases: the controller reaches the same answer as the CLI', () => {
+  for (const c of cases) {
+    for (const input of c.inputs) {
+      it(`${c.name} ${input.stem}`, () => {
+        const analysis = analyze(input.objects);
+        const snapshot = { generation: 1, objects: input.objects };
+        const full = reconcile(snapshot, undefined, SERVE_ALL);
+        const cached = reconcile(snapshot, undefined, { ...SERVE_ALL, cache: new ParseCache() });
+        for (const result of [full, cached]) {
+          expect(byEntry(result.entries)).toEqual(byEntry(analysis.entries));
+          const analysed = result.diagnostics.filter((d) => !SERVING_REASONS.has(d.reason));
+          expect(normaliseDiagnostics(analysed)).toEqual(
+            normaliseDiagnostics(analysis.diagnostics),
+          );
+        }
+      });
+    }
   }
 });
 

@@ -2,7 +2,7 @@
  * Migration benchmark: 1,000 manifest files (an ingress-nginx Ingress and its Service each,
  * with comments) migrated to OCI native ingress, then to Gateway API. Goal: under 2 s each.
  */
-import { migrate } from '@tether/dialects';
+import { migrate } from '@tether/migrate';
 import type { DialectId } from '@tether/model';
 
 const COUNT = 1_000;

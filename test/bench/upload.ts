@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { startEcho } from '@tether/testkit';
+import { startEcho } from '@tether/echo';
 
 const TOTAL = 1024 * 1024 * 1024;
 const PROXY_PORT = 18196;

@@ -4,13 +4,8 @@ import { existsSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import {
-  startApiServer,
-  startEcho,
-  type EchoServer,
-  type JsonObject,
-  type StandInApiServer,
-} from '@tether/testkit';
+import { startApiServer, type JsonObject, type StandInApiServer } from '@tether/testkit';
+import { startEcho, type EchoServer } from '@tether/echo';
 import { kubectl } from '../support/kubectl';
 
 /**

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderMigrationReport, unifiedDiff } from '@tether/cli';
-import { DIALECTS, migrate } from '@tether/dialects';
+import { DIALECTS } from '@tether/dialects';
+import { migrate } from '@tether/migrate';
 import { listCases } from '../support/cases';
 
 /**

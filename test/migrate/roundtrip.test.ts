@@ -1,11 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  DIALECTS,
-  analyze,
-  migrate,
-  readManifestText,
-  type MigrationResult,
-} from '@tether/dialects';
+import { DIALECTS, analyze, readManifestText } from '@tether/dialects';
+import { migrate, type MigrationResult } from '@tether/migrate';
 import { flattenPolicy, type DialectId, type ResolvedEntry } from '@tether/model';
 import { listCases } from '../support/cases';
 

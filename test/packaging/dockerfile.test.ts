@@ -63,6 +63,18 @@ const stage = (name: string): Stage => {
   return found;
 };
 const runtime = dockerfile.stages.at(-1)!;
+
+/** A workspace package and every @tether package it depends on, by folder name. */
+function tetherPackagesOf(name: string, seen = new Set<string>()): string[] {
+  if (seen.has(name)) return [...seen];
+  seen.add(name);
+  const manifest = JSON.parse(
+    readFileSync(join(ROOT, 'packages', name, 'package.json'), 'utf8'),
+  ) as { dependencies?: Record<string, string> };
+  for (const dependency of Object.keys(manifest.dependencies ?? {}))
+    if (dependency.startsWith('@tether/')) tetherPackagesOf(dependency.slice(8), seen);
+  return [...seen];
+}
 const ops = (s: Stage, op: string): string[] =>
   s.instructions.filter((i) => i.op === op).map((i) => i.args);
 
@@ -86,11 +98,16 @@ describe('Dockerfile', () => {
     expect(ops(runtime, 'RUN')).toEqual([]);
   });
 
-  it('copies every workspace package in, and ships only its package.json and dist (and the cli launcher)', () => {
+  it('copies every workspace package in, and ships only package.json and dist of what the cli runs on', () => {
     for (const workspace of rootPackage.workspaces) {
       const manifest = `COPY ${workspace}/package.json ${workspace}/`;
       expect(ops(stage('build'), 'COPY')).toContain(manifest.slice(5));
       expect(ops(stage('deps'), 'COPY')).toContain(manifest.slice(5));
+    }
+    const shipped = tetherPackagesOf('cli');
+    expect(shipped).not.toContain('testkit');
+    for (const name of shipped) {
+      const workspace = `packages/${name}`;
       expect(ops(runtime, 'COPY')).toEqual(
         expect.arrayContaining([
           `--from=build /src/${workspace}/package.json ${workspace}/`,
@@ -99,6 +116,8 @@ describe('Dockerfile', () => {
       );
     }
     for (const copy of ops(runtime, 'COPY')) {
+      const name = /packages\/([a-z]+)\//.exec(copy)?.[1];
+      if (name) expect(shipped).toContain(name);
       expect(copy).toMatch(
         /^--from=(deps \/app\/(package\.json|node_modules) |build \/src\/packages\/([a-z]+\/(package\.json|dist)|cli\/bin) )/,
       );

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join, basename } from 'node:path';
-import { analyze, readManifestText, type Analysis, type KubeObject } from '@tether/dialects';
+import { analyze, readManifestText, type KubeObject } from '@tether/dialects';
 import type { Diagnostic, ResolvedEntry } from '@tether/model';
 
 export const CASES_DIR = join(__dirname, '..', 'cases');
@@ -80,7 +80,7 @@ export function loadCase(dir: string): Case {
   return { name: basename(dir), dir, golden, inputs };
 }
 
-export function normaliseEntries(analysis: Analysis): ExpectedEntry[] {
+export function normaliseEntries(analysis: { entries: readonly ResolvedEntry[] }): ExpectedEntry[] {
   return analysis.entries.map((e) => ({
     accepted: e.accepted,
     policy: e.policy,

@@ -1,4 +1,5 @@
-import { DIALECTS, carryTableMarkdown } from '@tether/dialects';
+import { DIALECTS } from '@tether/dialects';
+import { carryTableMarkdown } from '@tether/migrate';
 
 /** Tables of the README that are generated from the code, between `<!-- NAME:start -->` and `<!-- NAME:end -->`. */
 export const GENERATED_SECTIONS = {

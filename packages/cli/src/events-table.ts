@@ -1,9 +1,8 @@
 /** The table of `tether events`: kubectl's columns plus COUNT, repeats grouped. */
 import { groupEvents, oneLine, type EventView } from '@tether/controller';
-import { humanDuration } from '@tether/testkit';
+import { humanDuration } from '@tether/model';
 
 // Ages as kubectl prints them: the same function the stand-in API server uses for its tables.
-export { humanDuration };
 
 export interface TableOptions {
   /** Add a NAMESPACE column (for every namespace at once). */

@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { DIALECTS, migrate, type MigrationResult, type ObjectReport } from '@tether/dialects';
+import { DIALECTS } from '@tether/dialects';
+import { migrate, type MigrationResult, type ObjectReport } from '@tether/migrate';
 import { DialectId, quote, type SourceRef } from '@tether/model';
 import { unifiedDiff } from './diff';
 import { formatDiagnosticLine } from './explain';

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { FileSource } from '@tether/controller';
 import type { KubeObject } from '@tether/dialects';
-import { startEcho, type EchoServer } from '@tether/testkit';
+import { startEcho, type EchoServer } from '@tether/echo';
 import { formatAddress } from './address';
 import { startServe, type Running, type ServeOptions } from './serve';
 

@@ -2,8 +2,8 @@
  * Updating the previous reconcile's result in place for a few changed, added or removed
  * objects, with the same result as a full reconcile (see parse-cache.test.ts).
  */
-import type { KubeObject, ParseContext } from '@tether/dialects';
-import { Diagnostic } from '@tether/model';
+import { parseContext, type KubeObject } from '@tether/dialects';
+import { Diagnostic, blamedObjects } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { overridden } from './overlay-map';
 import {
@@ -25,7 +25,6 @@ import {
   type Component,
   crossCheck,
   type Placement,
-  blamedObjects,
   dedupe,
   type ComponentResult,
   reconcileComponent,
@@ -371,7 +370,7 @@ export function reconcileChanges(
   }
   // Check every change before updating what the parse results feed.
   const parses: ServedChange[] = [];
-  const context: ParseContext = { objects, findService: state.parsed.findService };
+  const context = parseContext(objects, state.parsed.services);
   const components = state.parsed.components;
   for (const change of served) {
     const key = objectKey((change.after ?? change.before)!);

@@ -3,13 +3,19 @@
  * the previous result in place (reconcile-in-place.ts): parsing the snapshot, resolving and
  * placing each entry object's entry points, and what is kept from one reconcile to the next.
  */
-import { DIALECTS, type KubeObject, type ParseContext, type ParsedObject } from '@tether/dialects';
+import {
+  crossCheck as crossCheckAll,
+  parseContext,
+  type KubeObject,
+  type ParsedObject,
+} from '@tether/dialects';
 import {
   Diagnostic,
   Fragment,
   ResolvedEntry,
   backendKey,
   entryKey,
+  refusedEntry,
   resolve,
   warning,
   type BackendFragment,
@@ -80,10 +86,8 @@ function union(a: readonly string[], b: readonly string[]): string[] {
 export function parseAll(objects: readonly KubeObject[], cache: ParseCache): ParsedSnapshot {
   const services = new Map<string, KubeObject>();
   for (const o of objects) if (o.kind === 'Service') services.set(serviceKeyOf(o), o);
-  const context: ParseContext = {
-    objects,
-    findService: (namespace, name) => services.get(pathKey(namespace, name)),
-  };
+  // The same context the CLI's analysis builds; `services` is kept up to date in place.
+  const context = parseContext(objects, services);
   const out: ParsedSnapshot = {
     findService: context.findService,
     services,
@@ -135,20 +139,14 @@ export function parseAll(objects: readonly KubeObject[], cache: ParseCache): Par
   return out;
 }
 
-/** The diagnostics of every dialect's cross-object check, memoised on what it read. */
+/** The dialects' cross-object checks (the pipeline's own step), memoised on what each read. */
 export function crossCheck(
   byDialect: ReadonlyMap<string, ParsedObject[]>,
   cache: ParseCache,
 ): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const dialect of DIALECTS) {
-    const check = dialect.crossCheck;
-    if (!check) continue;
-    const input = byDialect.get(dialect.id) ?? [];
-    const found = cache.memo('crossCheck', dialect.id, [input], () => check(input));
-    for (const d of found) out.push(d);
-  }
-  return out;
+  return crossCheckAll(byDialect, (dialect, check, input) =>
+    cache.memo('crossCheck', dialect.id, [input], () => check(input)),
+  );
 }
 
 /**
@@ -258,11 +256,7 @@ function servedEntries(
   key: string,
 ): readonly ResolvedEntry[] {
   if (!refused) return resolution.entries;
-  return cache.memo('refused', key, [resolution], () =>
-    resolution.entries.map((e) =>
-      e.accepted ? { ...e, accepted: false, policy: null, loadBalancing: null, route: {} } : e,
-    ),
-  );
+  return cache.memo('refused', key, [resolution], () => resolution.entries.map(refusedEntry));
 }
 
 interface Derived {
@@ -288,16 +282,6 @@ function derivedOf(entries: readonly ResolvedEntry[]): Derived {
     derived.set(entries, d);
   }
   return d;
-}
-
-/** Objects named by an error: their entry points are refused (see refuseEntriesWithErrors). */
-export function blamedObjects(diagnostics: readonly Diagnostic[]): Set<string> {
-  const blamed = new Set<string>();
-  for (const d of diagnostics) {
-    if (d.severity !== 'error') continue;
-    for (const s of d.sources) blamed.add(`${s.kind}/${s.namespace}/${s.name}`);
-  }
-  return blamed;
 }
 
 const dedupeKeys = new WeakMap<Diagnostic, string>();

@@ -1,4 +1,4 @@
-import { Diagnostic, ResolvedEntry } from '@tether/model';
+import { Diagnostic, ResolvedEntry, blamedObjects } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { buildTable, type Candidate, type TableLayout } from './route-layout';
 import { ParseCache } from './parse-cache';
@@ -10,7 +10,6 @@ import {
   type ReconcileResult,
   type ReconcileOptions,
   parseAll,
-  blamedObjects,
   dedupe,
   type ComponentResult,
   reconcileComponent,

@@ -7,7 +7,7 @@ import {
   type RouteTable,
   type WeightedBackend,
 } from './table';
-import { compileContext, plainSet } from './test-support';
+import { compileContext, plainSet } from '../../../test/support/dataplane';
 
 /** A table with one host per set, made the way the proxy receives it (checked and frozen). */
 function table(version: string, sets: BackendSet[]): RouteTable {

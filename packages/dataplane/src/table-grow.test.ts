@@ -9,7 +9,7 @@ import {
   type HostRoutes,
   type RouteTable,
 } from './table';
-import { compileContext, plainSet, problemsOf } from './test-support';
+import { compileContext, plainSet, problemsOf } from '../../../test/support/dataplane';
 
 /*
  * Tables with hosts added or removed are checked by their changes: these tests hold such a

@@ -6,7 +6,7 @@ import {
   type HostRoutes,
   type RouteTable,
 } from './table';
-import { plainSet, problemsOf } from './test-support';
+import { plainSet, problemsOf } from '../../../test/support/dataplane';
 
 function host(name: string, s: BackendSet, path = '/'): HostRoutes {
   return { host: name, paths: [{ path, pathType: 'Prefix', backendSet: s }] };

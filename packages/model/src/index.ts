@@ -6,3 +6,4 @@ export * from './fragment';
 export * from './assemble';
 export * from './resolve';
 export * from './flatten';
+export * from './duration';

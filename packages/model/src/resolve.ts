@@ -346,24 +346,35 @@ export function resolve(fragments: readonly Fragment[]): ResolveResult {
   return { entries, diagnostics: dedupeDiagnostics(diagnostics) };
 }
 
-/**
- * Refuses every entry point of an object that an error names: an invalid setting must not
- * silently serve a policy without it. The entry keeps its sources; its policy becomes null.
- */
-export function refuseEntriesWithErrors(
-  entries: readonly ResolvedEntry[],
-  diagnostics: readonly Diagnostic[],
-): ResolvedEntry[] {
+/** `Kind/namespace/name` of every object an error names. */
+export function blamedObjects(diagnostics: readonly Diagnostic[]): Set<string> {
   const blamed = new Set<string>();
   for (const d of diagnostics) {
     if (d.severity !== 'error') continue;
     for (const s of d.sources) blamed.add(`${s.kind}/${s.namespace}/${s.name}`);
   }
+  return blamed;
+}
+
+/** An entry point refused: it keeps its sources; its policy becomes null. */
+export function refusedEntry(e: ResolvedEntry): ResolvedEntry {
+  return e.accepted
+    ? { ...e, accepted: false, policy: null, loadBalancing: null, route: NO_ROUTE_SETTINGS }
+    : e;
+}
+
+/**
+ * Refuses every entry point of an object that an error names: an invalid setting must not
+ * silently serve a policy without it.
+ */
+export function refuseEntriesWithErrors(
+  entries: readonly ResolvedEntry[],
+  diagnostics: readonly Diagnostic[],
+): ResolvedEntry[] {
+  const blamed = blamedObjects(diagnostics);
   if (blamed.size === 0) return [...entries];
   return entries.map((e) =>
-    e.accepted && blamed.has(`${e.entry.kind}/${e.entry.namespace}/${e.entry.name}`)
-      ? { ...e, accepted: false, policy: null, loadBalancing: null, route: NO_ROUTE_SETTINGS }
-      : e,
+    blamed.has(`${e.entry.kind}/${e.entry.namespace}/${e.entry.name}`) ? refusedEntry(e) : e,
   );
 }
 

@@ -1,3 +1,3 @@
 export * from './certificate';
-export * from './echo';
+
 export * from './apiserver';

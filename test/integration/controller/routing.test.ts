@@ -3,12 +3,8 @@
  * its routing within one second.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import {
-  startApiServer,
-  startEchoes,
-  type EchoServer,
-  type StandInApiServer,
-} from '@tether/testkit';
+import { startApiServer, type StandInApiServer } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import { get, routedWithin, startStack, type Stack } from './proxy';
 import {
   NS,

@@ -2,7 +2,7 @@
  * Load balancing of requests that no session pins.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEcho, startEchoes, type EchoServer } from '@tether/testkit';
+import { startEcho, startEchoes, type EchoServer } from '@tether/echo';
 import type { LoadBalancing, PersistencePolicy } from '@tether/model';
 import type { Proxy, WeightedBackend } from '@tether/dataplane';
 import { backend, backendSet, call, endpointOf, simpleTable, spread, startProxy } from './support';

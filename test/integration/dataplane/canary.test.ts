@@ -2,7 +2,7 @@
  * ingress-nginx canaries: by weight, header and cookie, with sticky and legacy affinity.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEchoes, type EchoServer } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import type { PersistencePolicy } from '@tether/model';
 import type { CanaryRules, Proxy } from '@tether/dataplane';
 import {

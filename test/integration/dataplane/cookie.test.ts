@@ -3,7 +3,7 @@
  * and two proxy instances sharing a key.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEchoes, type EchoServer } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import type { Proxy } from '@tether/dataplane';
 import {
   backend,

@@ -2,7 +2,7 @@
  * Scaling, endpoint failure, drain: what happens to existing sessions.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { startEcho, startEchoes, type EchoServer } from '@tether/testkit';
+import { startEcho, startEchoes, type EchoServer } from '@tether/echo';
 import type { PersistencePolicy } from '@tether/model';
 import type { Endpoint, Proxy } from '@tether/dataplane';
 import {

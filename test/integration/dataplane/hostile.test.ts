@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
-import { startEchoes, type EchoReply, type EchoServer } from '@tether/testkit';
+import { startEchoes, type EchoReply, type EchoServer } from '@tether/echo';
 import type { RouteTable } from '@tether/dataplane';
 import {
   backend,

@@ -2,7 +2,7 @@
  * Application-cookie, source-IP and header persistence.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEchoes, type EchoServer } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import type { PersistencePolicy } from '@tether/model';
 import type { Proxy } from '@tether/dataplane';
 import {

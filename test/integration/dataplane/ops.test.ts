@@ -3,7 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Writable } from 'node:stream';
-import { startEchoes, type EchoServer } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import { createLogger, RouteTableError, type Proxy, type RouteTable } from '@tether/dataplane';
 import {
   backend,

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
-import { startEchoes, type EchoServer } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import type { RouteTable } from '@tether/dataplane';
 import {
   backend,

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
-import { selfSignedCertificate, startEchoes, type EchoServer, type PemPair } from '@tether/testkit';
+import { selfSignedCertificate, type PemPair } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import type { Proxy } from '@tether/dataplane';
 import {
   backend,

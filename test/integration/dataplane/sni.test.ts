@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, type ConnectionOptions } from 'node:tls';
-import { selfSignedCertificate, startEchoes, type EchoServer } from '@tether/testkit';
+import { selfSignedCertificate } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import { createRouteTable, type Proxy, type TlsCertificate } from '@tether/dataplane';
 import { backend, backendSet, call, simpleTable, startProxy } from './support';
 

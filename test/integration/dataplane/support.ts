@@ -22,7 +22,7 @@ import {
   type RouteTable,
   type WeightedBackend,
 } from '@tether/dataplane';
-import type { EchoServer } from '@tether/testkit';
+import type { EchoServer } from '@tether/echo';
 
 export const KEY = Buffer.from('0123456789abcdef0123456789abcdef');
 

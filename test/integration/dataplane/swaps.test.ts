@@ -4,7 +4,7 @@
  * reuses or rebuilds, sessions, balancing state and source-IP memory carry on.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startEchoes, type EchoServer } from '@tether/testkit';
+import { startEchoes, type EchoServer } from '@tether/echo';
 import { RouteTableError, type BackendSet, type RouteTable } from '@tether/dataplane';
 import {
   backend,

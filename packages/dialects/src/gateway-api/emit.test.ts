@@ -12,8 +12,7 @@ import {
 } from '@tether/model';
 import { analyze } from '../index';
 import { httpRouteEntries, readHTTPRoute } from '../kube';
-import { migrate } from '../migrate';
-import { applyToObject } from '../migrate/apply';
+import { applyToObject } from '../edits';
 import type { KubeObject, SpecEdit } from '../types';
 import { emit, ownedSpec } from './emit';
 import { gatewayApi } from './index';
@@ -339,64 +338,6 @@ describe('gateway-api ownedSpec', () => {
       expect(ownedSpec(object)).toEqual([]);
     });
   }
-});
-
-describe('gateway-api: migrating to it', () => {
-  const N = 'nginx.ingress.kubernetes.io/';
-  const ingress = `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: shop
-  namespace: shop
-  annotations:
-    ${N}affinity: cookie
-    ${N}session-cookie-max-age: "5400"
-    ${N}session-cookie-domain: .example.com
-spec:
-  rules:
-    - host: shop.example.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service:
-                name: web
-                port:
-                  number: 80
-          - path: /api
-            pathType: Prefix
-            backend:
-              service:
-                name: api
-                port:
-                  number: 80
-`;
-
-  it('writes a session per rule, gives the second Service its own name, and names each loss', () => {
-    const result = migrate([{ file: 'shop.yaml', text: ingress }], { to: 'gateway-api' });
-    const text = result.texts.get('shop.yaml') ?? '';
-    expect(text).toContain(
-      [
-        '      sessionPersistence:',
-        '        sessionName: INGRESSCOOKIE',
-        '        absoluteTimeout: 1h30m',
-        '        cookieConfig:',
-        '          lifetimeType: Permanent',
-      ].join('\n'),
-    );
-    expect(text.match(/sessionName/g)).toHaveLength(1);
-    expect(result.exitCode).toBe(3);
-    const [report] = result.reports;
-    const lost = (field: string) =>
-      report?.diagnostics
-        .filter((d) => d.message.startsWith(`${field} `))
-        .flatMap((d) => d.sources.map((s) => s.field));
-    expect(lost('cookie.domain')).toEqual([`${N}session-cookie-domain`]);
-    expect(lost('cookie.name')).toEqual([`${N}session-cookie-name`]);
-    const after = analyze(result.objects);
-    expect(after.entries.every((e) => e.accepted)).toBe(true);
-  });
 });
 
 /** Token characters, as sessionName must be sent as a cookie or header name. */

@@ -6,7 +6,7 @@ import {
 } from '@tether/model';
 import { isPlainObject } from '../helpers';
 import { namespaceOf } from '../kube';
-import { applyToObject } from '../migrate/apply';
+import { applyToObject } from '../edits';
 import type { EmitInput, EmitOutput, KubeObject, SpecEdit } from '../types';
 import { SESSION_NAME_MAX, TOKEN_PATTERN } from './annotations';
 import { formatDuration } from './duration';

@@ -2,8 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { flattenPolicy, type FlatValues, type ResolvedEntry } from '@tether/model';
 import { analyze } from '../index';
-import { migrate } from '../migrate';
-import { applyToObject } from '../migrate/apply';
+import { applyToObject } from '../edits';
 import type { EmitOutput, KubeObject } from '../types';
 import {
   anyPolicy,
@@ -14,7 +13,7 @@ import {
   sourceKey,
   tweak,
   type SourcePolicy,
-} from './emit-test-support';
+} from '../../../../test/support/dialects/huawei-cce-emit';
 import { huaweiCce } from './index';
 
 const MODE = 'kubernetes.io/elb.session-affinity-mode';
@@ -510,56 +509,5 @@ describe('huawei-cce emit: properties', () => {
       ),
       { numRuns: 400 },
     );
-  });
-});
-
-describe('huawei-cce as a migration target', () => {
-  it('rewrites a Service ClientIP into SOURCE_IP in place, keeping the rest of the file', () => {
-    const text = [
-      '# shop front',
-      'apiVersion: v1',
-      'kind: Service',
-      'metadata:',
-      '  name: shop',
-      '  namespace: shop',
-      '  annotations:',
-      '    team: web # owner',
-      'spec:',
-      '  type: LoadBalancer',
-      '  sessionAffinity: ClientIP',
-      '  sessionAffinityConfig:',
-      '    clientIP:',
-      '      timeoutSeconds: 1800',
-      '  ports:',
-      '    - port: 80',
-      '',
-    ].join('\n');
-    const result = migrate([{ file: 'svc.yaml', text }], { to: 'huawei-cce' });
-    expect(result.texts.get('svc.yaml')).toBe(
-      [
-        '# shop front',
-        'apiVersion: v1',
-        'kind: Service',
-        'metadata:',
-        '  name: shop',
-        '  namespace: shop',
-        '  annotations:',
-        '    team: web # owner',
-        '    kubernetes.io/elb.session-affinity-mode: SOURCE_IP',
-        `    kubernetes.io/elb.session-affinity-option: '{"persistence_timeout": "30"}'`,
-        'spec:',
-        '  type: LoadBalancer',
-        '  ports:',
-        '    - port: 80',
-        '',
-      ].join('\n'),
-    );
-    const [report] = result.reports;
-    // Only the idle semantics of kube-proxy's window are lost, and said once, with its source.
-    expect(report?.lost.map((l) => l.field)).toEqual(['idleTimeoutSeconds']);
-    expect(report?.diagnostics.map((d) => d.sources.map((s) => s.field))).toEqual([
-      ['spec.sessionAffinityConfig.clientIP.timeoutSeconds'],
-    ]);
-    expect(result.exitCode).toBe(3);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { KubeObject, ParsedObject } from '../types';
 import { crossCheck } from './cross-check';
 import { parse } from './parse';
-import { IngressOptions, ingress } from './test-support';
+import { IngressOptions, ingress } from '../../../../test/support/dialects/ingress-nginx';
 
 function parsed(...objects: KubeObject[]): ParsedObject[] {
   return objects.map((object) => ({ object, dialect: 'ingress-nginx', result: parse(object) }));

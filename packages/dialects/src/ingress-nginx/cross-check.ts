@@ -3,7 +3,8 @@ import { entriesOf, namespaceOf, sourceOf } from '../kube';
 import type { KubeObject, ParsedObject } from '../types';
 import { DEFAULT_COOKIE_NAME, DEFAULT_SUBSET_SIZE, KEY, NginxKey } from './annotations';
 import { DIALECT } from './reader';
-import { NginxSettings, settingsOf } from './settings';
+import { settingsOf } from './settings';
+import type { NginxSettings } from './settings-shape';
 
 /** One Ingress that sends traffic to an upstream. */
 interface Member {

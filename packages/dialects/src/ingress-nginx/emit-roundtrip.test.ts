@@ -7,8 +7,14 @@ import type {
   PolicyField,
   RouteSettings,
 } from '@tether/model';
-import { EntryParts, NO_POLICY, cookiePolicy, flat, roundTrip } from './emit-test-support';
-import { ingress } from './test-support';
+import {
+  EntryParts,
+  NO_POLICY,
+  cookiePolicy,
+  flat,
+  roundTrip,
+} from '../../../../test/support/dialects/ingress-nginx-emit';
+import { ingress } from '../../../../test/support/dialects/ingress-nginx';
 
 // Text inside the controller's character classes (annotations.ts), never empty.
 const basic = fc.stringMatching(/^[A-Za-z0-9\-._~/:]{1,24}$/);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PolicyField } from '@tether/model';
-import { migrate } from '../migrate';
 import { KEY } from './annotations';
 import { emit } from './emit';
 import {
@@ -13,9 +12,9 @@ import {
   roundTrip,
   shortAnnotations,
   sourceFor,
-} from './emit-test-support';
+} from '../../../../test/support/dialects/ingress-nginx-emit';
 import { ingressNginx } from './index';
-import { ingress } from './test-support';
+import { ingress } from '../../../../test/support/dialects/ingress-nginx';
 
 interface CanonicalCase {
   name: string;
@@ -546,66 +545,5 @@ describe('emit: hostile input', () => {
       expect(out.annotations).not.toHaveProperty(KEY.cookieDomain);
       expect(out.diagnostics.filter((d) => d.reason === 'UnsupportedByTarget')).toHaveLength(2);
     }
-  });
-});
-
-const OCI_INGRESS = `apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: shop
-  namespace: shop
-  annotations:
-    # the team's note stays
-    oci-native-ingress.oraclecloud.com/policy: ROUND_ROBIN
-    oci-native-ingress.oraclecloud.com/lb-cookie-session-persistence-config: '{"cookieName": "Shop", "path": "/", "maxAgeInSeconds": 3600, "isSecure": true, "isHttpOnly": true, "disableFallback": true}'
-spec:
-  tls:
-    - hosts: [shop.example.com]
-      secretName: shop-tls
-  rules:
-    - host: shop.example.com
-      http:
-        paths:
-          - path: /
-            pathType: Prefix
-            backend:
-              service:
-                name: web
-                port:
-                  number: 80
-`;
-
-describe('emit through tether migrate', () => {
-  it('rewrites an OCI Ingress and reports disableFallback against its annotation', () => {
-    const result = migrate([{ file: 'shop.yaml', text: OCI_INGRESS }], { to: 'ingress-nginx' });
-    const text = result.texts.get('shop.yaml') ?? '';
-    expect(text).toContain("# the team's note stays");
-    expect(text).not.toContain('oci-native-ingress.oraclecloud.com/');
-    for (const line of [
-      'nginx.ingress.kubernetes.io/affinity: cookie',
-      'nginx.ingress.kubernetes.io/affinity-mode: persistent',
-      'nginx.ingress.kubernetes.io/session-cookie-name: Shop',
-      'nginx.ingress.kubernetes.io/session-cookie-secure: "true"',
-      'nginx.ingress.kubernetes.io/session-cookie-max-age: "3600"',
-    ])
-      expect(text).toContain(line);
-    const [report] = result.reports;
-    const lostFields = report?.lost.map((l) => l.field) ?? [];
-    expect(lostFields).toContain('onFailure');
-    const fallback = report?.diagnostics.filter(
-      (d) => d.reason === 'UnsupportedByTarget' && /fail closed/.test(d.message),
-    );
-    expect(fallback?.[0]?.sources[0]?.field).toBe(
-      'oci-native-ingress.oraclecloud.com/lb-cookie-session-persistence-config',
-    );
-    for (const field of [
-      'mode',
-      'cookie.name',
-      'cookie.secure',
-      'cookie.maxAgeSeconds',
-      'rebalance',
-    ])
-      expect(report?.carried.map((c) => c.field)).toContain(field);
-    expect(result.exitCode).toBe(3);
   });
 });

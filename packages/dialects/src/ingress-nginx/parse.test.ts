@@ -4,7 +4,7 @@ import { Fragment, PersistencePolicy } from '@tether/model';
 import { KEY, KEYS, SPEC, TABLE } from './annotations';
 import { ingressNginx } from './index';
 import { parse } from './parse';
-import { ingress, run, summary } from './test-support';
+import { ingress, run, summary } from '../../../../test/support/dialects/ingress-nginx';
 
 /** The policy of `affinity: cookie` and nothing else, on the path `/`. */
 const DEFAULT_POLICY: PersistencePolicy = {

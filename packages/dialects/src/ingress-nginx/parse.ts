@@ -4,7 +4,8 @@ import { EntryBackend, entriesOf, sourceOf } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { DEFAULT_CANARY_WEIGHT_TOTAL, DEFAULT_COOKIE_NAME, KEY } from './annotations';
 import { AnnotationReader, DIALECT } from './reader';
-import { NginxSettings, readSettings } from './settings';
+import { readSettings } from './settings';
+import type { NginxSettings } from './settings-shape';
 import { MAX_ATTRIBUTE_LENGTH, isHeaderSafe } from './values';
 
 /** The spec path of an Ingress entry's path, for sources: `rules[0].paths[1]` → `spec.rules[0].http.paths[1].path`. */

@@ -1,7 +1,7 @@
 import { error, info, quote, warning } from '@tether/model';
 import { KEY, NginxKey } from './annotations';
 import type { AnnotationReader } from './reader';
-import type { NginxSettings } from './settings';
+import type { NginxSettings } from './settings-shape';
 
 const BALANCING_KEYS: readonly NginxKey[] = [
   KEY.loadBalance,

@@ -9,14 +9,11 @@ import {
   sourceKey,
   tweak,
   type SourcePolicy,
-} from '../huawei-cce/emit-test-support';
+} from '../../../../test/support/dialects/huawei-cce-emit';
 import { analyze } from '../index';
-import { migrate } from '../migrate';
-import { applyToObject } from '../migrate/apply';
+import { applyToObject } from '../edits';
 import type { EmitOutput, KubeObject, SpecEdit } from '../types';
 import { kubeService } from './index';
-
-const TIMEOUT = 'spec.sessionAffinityConfig.clientIP.timeoutSeconds';
 
 function service(spec: Record<string, unknown> = {}, ports: readonly number[] = [80]): KubeObject {
   const object = loadBalancerService({}, ports);
@@ -338,91 +335,5 @@ describe('kube-service emit: properties', () => {
       }),
       { numRuns: 400 },
     );
-  });
-});
-
-describe('kube-service as a migration source and target', () => {
-  const huawei = [
-    'apiVersion: v1',
-    'kind: Service',
-    'metadata:',
-    '  name: shop',
-    '  namespace: shop',
-    '  annotations:',
-    '    kubernetes.io/elb.session-affinity-mode: "SOURCE_IP"',
-    `    kubernetes.io/elb.session-affinity-option: '{"persistence_timeout": "30"}'`,
-    'spec:',
-    '  type: LoadBalancer # public',
-    '  ports:',
-    '    - port: 80',
-    '',
-  ].join('\n');
-
-  it('writes Huawei SOURCE_IP as ClientIP and reads it back the same after the round trip', () => {
-    const there = migrate([{ file: 'a.yaml', text: huawei }], { to: 'kube-service' });
-    const text = there.texts.get('a.yaml') ?? '';
-    expect(text).toBe(
-      [
-        'apiVersion: v1',
-        'kind: Service',
-        'metadata:',
-        '  name: shop',
-        '  namespace: shop',
-        'spec:',
-        '  type: LoadBalancer # public',
-        '  ports:',
-        '    - port: 80',
-        '  sessionAffinity: ClientIP',
-        '  sessionAffinityConfig:',
-        '    clientIP:',
-        '      timeoutSeconds: 1800',
-        '',
-      ].join('\n'),
-    );
-    // kube-proxy's window is idle-style: that is the one difference, reported with its source.
-    expect(there.reports[0]?.lost.map((l) => [l.field, l.after])).toEqual([
-      ['idleTimeoutSeconds', 1800],
-    ]);
-    const back = migrate([{ file: 'a.yaml', text }], { to: 'huawei-cce' });
-    expect(back.texts.get('a.yaml')).toContain(
-      `kubernetes.io/elb.session-affinity-option: '{"persistence_timeout": "30"}'`,
-    );
-    expect(back.texts.get('a.yaml')).not.toContain('sessionAffinity');
-  });
-
-  it('leaves ClientIP on a ClusterIP Service alone when moving elsewhere', () => {
-    const text = [
-      'apiVersion: v1',
-      'kind: Service',
-      'metadata: {name: shop, namespace: shop}',
-      'spec:',
-      '  sessionAffinity: ClientIP',
-      '  ports: [{port: 80}]',
-      '',
-    ].join('\n');
-    const result = migrate([{ file: 'b.yaml', text }], { to: 'huawei-cce' });
-    expect(result.texts.get('b.yaml')).toBe(text);
-    expect(result.reports[0]?.lost).toEqual([]);
-  });
-
-  it('removes the fields of a LoadBalancer Service it moves away from', () => {
-    const text = [
-      'apiVersion: v1',
-      'kind: Service',
-      'metadata: {name: shop, namespace: shop}',
-      'spec:',
-      '  type: LoadBalancer',
-      '  sessionAffinity: ClientIP',
-      '  sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}',
-      '  ports: [{port: 80}]',
-      '',
-    ].join('\n');
-    const result = migrate([{ file: 'c.yaml', text }], { to: 'huawei-cce' });
-    const out = result.texts.get('c.yaml') ?? '';
-    expect(out).not.toContain('sessionAffinity');
-    expect(out).toContain(`'{"persistence_timeout": "10"}'`);
-    expect(result.reports[0]?.diagnostics.flatMap((d) => d.sources.map((s) => s.field))).toEqual([
-      TIMEOUT,
-    ]);
   });
 });

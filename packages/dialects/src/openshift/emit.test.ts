@@ -12,7 +12,7 @@ import {
 } from '@tether/model';
 import { analyze } from '../index';
 import { readRoute, routeEntries } from '../kube';
-import { applyToObject } from '../migrate/apply';
+import { applyToObject } from '../edits';
 import type { KubeObject } from '../types';
 import { BALANCE, COOKIE_NAME, COOKIE_SAME_SITE, DISABLE_COOKIES } from './annotations';
 import { emit } from './emit';

@@ -1,5 +1,5 @@
 import { quote, type BalancingAlgorithm, type FlatValues, type PolicyField } from '@tether/model';
-import { applyToObject } from '../migrate/apply';
+import { applyToObject } from '../edits';
 import { annotationsOf, namespaceOf, readRoute, type RouteSpec } from '../kube';
 import type { EmitInput, EmitOutput, KubeObject } from '../types';
 import {

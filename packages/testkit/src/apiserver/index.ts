@@ -9,4 +9,3 @@ export {
 export { OPTIONAL_GROUPS, type OptionalGroup } from './resource';
 export type { Status, StatusCause } from './status';
 export type { Json, JsonObject } from './types';
-export { humanDuration } from './time';

@@ -1,0 +1,299 @@
+import type { Conversion } from './conversion';
+import { httpRouteToRoutes, ingressToRoutes } from './convert-to-route';
+import {
+  namespaceOf,
+  readHTTPRoute,
+  readIngress,
+  readRoute,
+  type KubeObject,
+} from '@tether/dialects';
+
+export interface ConvertOptions {
+  /** The Gateway new HTTPRoutes attach to. */
+  gateway: string;
+  /** The IngressClass new Ingresses name; absent leaves the cluster default. */
+  ingressClass?: string;
+  /** Rules of the source whose path is a regular expression (ingress-nginx `use-regex`). */
+  regexRules?: ReadonlySet<string>;
+  /** Canaries that serve a rule's host and path (ingress-nginx), by the source rule. */
+  canaries?: ReadonlyMap<string, CanaryBackend>;
+}
+
+/** An ingress-nginx canary folded into its primary's rule as a weighted backend. */
+export interface CanaryBackend {
+  service: string;
+  port: number;
+  /** Share of the canary, out of `total` (canary-weight, canary-weight-total). */
+  weight: number;
+  total: number;
+}
+
+/**
+ * backendRefs for a primary and its canary: the canary gets its weight and the primary the
+ * rest of the total, as ingress-nginx splits them; a weight above the total is capped.
+ */
+function weighted(
+  primary: { name: string; port: number },
+  canary: CanaryBackend,
+  notes: string[],
+): unknown[] {
+  let weight = canary.weight;
+  if (weight > canary.total) {
+    notes.push(
+      `canary-weight ${weight} is above canary-weight-total ${canary.total}; capped at ${canary.total}`,
+    );
+    weight = canary.total;
+  }
+  return [
+    { ...primary, weight: canary.total - weight },
+    { name: canary.service, port: canary.port, weight },
+  ];
+}
+
+/**
+ * An ingress-nginx regex path as a Gateway API RegularExpression value: anchored at the start,
+ * as nginx writes its `location ~* "^<path>"`.
+ */
+function anchored(path: string): string {
+  return path.startsWith('^') ? path : `^${path}`;
+}
+
+type PathType = 'Exact' | 'Prefix' | 'ImplementationSpecific' | 'RegularExpression';
+
+function baseMetadata(object: KubeObject, name: string): KubeObject['metadata'] {
+  const metadata: KubeObject['metadata'] = { name, namespace: namespaceOf(object) };
+  if (object.metadata.labels) metadata.labels = { ...object.metadata.labels };
+  return metadata;
+}
+
+function gatewayPathType(type: PathType | undefined): string {
+  if (type === 'Exact') return 'Exact';
+  if (type === 'RegularExpression') return 'RegularExpression';
+  return 'PathPrefix';
+}
+
+function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readIngress(object);
+  if (!spec) return undefined;
+  const out: Conversion = { objects: [], ruleMap: new Map(), notes: [] };
+  const rules = spec.rules ?? [];
+  const hosts = [...new Set(rules.map((r) => r.host ?? ''))];
+  let regexPaths = 0;
+  hosts.forEach((host, h) => {
+    const name = hosts.length === 1 ? object.metadata.name : `${object.metadata.name}-${h}`;
+    const routeRules: unknown[] = [];
+    rules.forEach((rule, i) => {
+      if ((rule.host ?? '') !== host) return;
+      (rule.http?.paths ?? []).forEach((p, j) => {
+        const svc = p.backend.service;
+        if (!svc) return;
+        const ruleId = `rules[${i}].paths[${j}]`;
+        out.ruleMap.set(`${name}#rules[${routeRules.length}]`, ruleId);
+        const regex = options.regexRules?.has(ruleId) === true && p.pathType !== 'Exact';
+        if (regex) regexPaths++;
+        const primary = { name: svc.name, port: svc.port?.number ?? 80 };
+        const canary = options.canaries?.get(ruleId);
+        routeRules.push({
+          matches: [
+            {
+              path: regex
+                ? { type: 'RegularExpression', value: anchored(p.path ?? '/') }
+                : { type: gatewayPathType(p.pathType as PathType), value: p.path ?? '/' },
+            },
+          ],
+          backendRefs: canary ? weighted(primary, canary, out.notes) : [primary],
+        });
+        if (svc.port?.name !== undefined)
+          out.notes.push(
+            `${svc.name}: HTTPRoute backends need a port number; port "${svc.port.name}" was written as 80, check it`,
+          );
+      });
+    });
+    const routeSpec: Record<string, unknown> = {
+      parentRefs: [{ name: options.gateway }],
+      rules: routeRules,
+    };
+    if (host) routeSpec.hostnames = [host];
+    out.objects.push({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: baseMetadata(object, name),
+      spec: routeSpec,
+    });
+  });
+  if (spec.defaultBackend?.service)
+    out.notes.push(
+      'the Ingress default backend has no HTTPRoute equivalent here; add a catch-all rule by hand',
+    );
+  if ((spec.tls ?? []).length > 0)
+    out.notes.push('TLS moves to the Gateway listener: configure the certificate there');
+  if (regexPaths > 0)
+    out.notes.push(
+      'regex paths became RegularExpression matches anchored at the start; ingress-nginx matched them as case-insensitive prefixes (~*), and Gateway API implementations may match the whole path and case: check each pattern',
+    );
+  return out;
+}
+
+function routeToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readRoute(object);
+  if (!spec) return undefined;
+  const notes: string[] = [];
+  const port = spec.port?.targetPort;
+  const servicePort =
+    typeof port === 'number'
+      ? { number: port }
+      : typeof port === 'string'
+        ? { name: port }
+        : { number: 80 };
+  if (port === undefined)
+    notes.push('the Route names no target port; port 80 was written, check it');
+  if ((spec.alternateBackends ?? []).length > 0)
+    notes.push('alternateBackends (weighted split) have no Ingress equivalent and were left out');
+  const ingressSpec: Record<string, unknown> = {
+    rules: [
+      {
+        ...(spec.host ? { host: spec.host } : {}),
+        http: {
+          paths: [
+            {
+              path: spec.path ?? '/',
+              pathType: 'Prefix',
+              backend: { service: { name: spec.to.name, port: servicePort } },
+            },
+          ],
+        },
+      },
+    ],
+  };
+  if (options.ingressClass) ingressSpec.ingressClassName = options.ingressClass;
+  const termination = spec.tls?.termination?.toLowerCase();
+  if (termination === 'edge' || termination === 'reencrypt') {
+    ingressSpec.tls = [
+      { hosts: spec.host ? [spec.host] : [], secretName: `${object.metadata.name}-tls` },
+    ];
+    notes.push(
+      `the Route's inline certificate must be stored in Secret ${object.metadata.name}-tls`,
+    );
+  }
+  if (termination === 'passthrough') notes.push('TLS passthrough has no Ingress equivalent');
+  return {
+    objects: [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: ingressSpec,
+      },
+    ],
+    ruleMap: new Map([[`${object.metadata.name}#rules[0].paths[0]`, 'route']]),
+    notes,
+  };
+}
+
+function routeToHTTPRoute(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readRoute(object);
+  if (!spec) return undefined;
+  const port = typeof spec.port?.targetPort === 'number' ? spec.port.targetPort : 80;
+  const backends = [spec.to, ...(spec.alternateBackends ?? [])].map((b) => ({
+    name: b.name,
+    port,
+    ...(b.weight !== undefined ? { weight: b.weight } : {}),
+  }));
+  const routeSpec: Record<string, unknown> = {
+    parentRefs: [{ name: options.gateway }],
+    rules: [
+      {
+        matches: [{ path: { type: 'PathPrefix', value: spec.path ?? '/' } }],
+        backendRefs: backends,
+      },
+    ],
+  };
+  if (spec.host) routeSpec.hostnames = [spec.host];
+  const notes =
+    typeof spec.port?.targetPort === 'string'
+      ? [
+          `the Route's target port "${spec.port.targetPort}" is a name; HTTPRoute needs a number, 80 was written`,
+        ]
+      : [];
+  return {
+    objects: [
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: routeSpec,
+      },
+    ],
+    ruleMap: new Map([[`${object.metadata.name}#rules[0]`, 'route']]),
+    notes,
+  };
+}
+
+function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readHTTPRoute(object);
+  if (!spec) return undefined;
+  const notes: string[] = [];
+  const paths: unknown[] = [];
+  const ruleMap = new Map<string, string>();
+  (spec.rules ?? []).forEach((rule, i) => {
+    const ref = rule.backendRefs?.[0];
+    if (!ref) return;
+    if ((rule.backendRefs ?? []).length > 1)
+      notes.push(
+        `rules[${i}]: only the first of ${(rule.backendRefs ?? []).length} weighted backends can be written on an Ingress`,
+      );
+    const match = rule.matches?.[0]?.path;
+    const pathType =
+      match?.type === 'Exact'
+        ? 'Exact'
+        : match?.type === 'RegularExpression'
+          ? 'ImplementationSpecific'
+          : 'Prefix';
+    ruleMap.set(`${object.metadata.name}#rules[0].paths[${paths.length}]`, `rules[${i}]`);
+    paths.push({
+      path: match?.value ?? '/',
+      pathType,
+      backend: { service: { name: ref.name, port: { number: ref.port ?? 80 } } },
+    });
+  });
+  const hosts = spec.hostnames ?? [];
+  if (hosts.length > 1) notes.push(`only the first of ${hosts.length} hostnames was written`);
+  const ingressSpec: Record<string, unknown> = {
+    rules: [{ ...(hosts[0] ? { host: hosts[0] } : {}), http: { paths } }],
+  };
+  if (options.ingressClass) ingressSpec.ingressClassName = options.ingressClass;
+  return {
+    objects: [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: ingressSpec,
+      },
+    ],
+    ruleMap,
+    notes,
+  };
+}
+
+const CONVERSIONS: Record<
+  string,
+  Record<string, (o: KubeObject, options: ConvertOptions) => Conversion | undefined>
+> = {
+  Ingress: { HTTPRoute: ingressToHTTPRoutes, Route: ingressToRoutes },
+  Route: { Ingress: routeToIngress, HTTPRoute: routeToHTTPRoute },
+  HTTPRoute: { Ingress: httpRouteToIngress, Route: httpRouteToRoutes },
+};
+
+/** Converts an object to the first of `kinds` that a conversion exists for. */
+export function convert(
+  object: KubeObject,
+  kinds: readonly string[],
+  options: ConvertOptions,
+): Conversion | undefined {
+  for (const kind of kinds) {
+    const conversion = CONVERSIONS[object.kind]?.[kind];
+    if (conversion) return conversion(object, options);
+  }
+  return undefined;
+}
