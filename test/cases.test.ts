@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { analyze, DIALECTS } from '@tether/dialects';
-import { reconcile, ParseCache } from '@tether/controller';
+import { reconcile, ReconcileState } from '@tether/controller';
 import { backendKey, entryKey, flattenPolicy, type ResolvedEntry } from '@tether/model';
 import {
   listCases,
@@ -72,7 +72,10 @@ describe('shared cases: the controller reaches the same answer as the CLI', () =
         const analysis = analyze(input.objects);
         const snapshot = { generation: 1, objects: input.objects };
         const full = reconcile(snapshot, undefined, SERVE_ALL);
-        const cached = reconcile(snapshot, undefined, { ...SERVE_ALL, cache: new ParseCache() });
+        const cached = reconcile(snapshot, undefined, {
+          ...SERVE_ALL,
+          state: new ReconcileState(),
+        });
         for (const result of [full, cached]) {
           expect(byEntry(result.entries)).toEqual(byEntry(analysis.entries));
           const analysed = result.diagnostics.filter((d) => !SERVING_REASONS.has(d.reason));

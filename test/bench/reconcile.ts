@@ -19,7 +19,7 @@ import {
   CONTROLLER_NAME,
   Controller,
   KubeSource,
-  ParseCache,
+  ReconcileState,
   reconcile,
   type ReconcileOptions,
   type ReconcileResult,
@@ -433,12 +433,12 @@ function breakdown(): number {
   };
   for (let i = 0; i < COUNT; i++)
     objects.push(stored(service(i)), stored(slice(i)), stored(ingress(i)));
-  const cache = new ParseCache();
+  const state = new ReconcileState();
   const options: ReconcileOptions = {
     ingressClass: 'tether',
     controllerName: CONTROLLER_NAME,
     serveAll: false,
-    cache,
+    state,
   };
   const heapOf = () => {
     collect();
@@ -480,7 +480,7 @@ function breakdown(): number {
   console.log(line('reconcile', 'reconcile'));
   console.log(line('proxy: createRouteTable', 'validate'));
   console.log(line('proxy: compile and install', 'compile'));
-  const growth = soak(objects, result, { ...options, cache }, proxy, stored, heapOf);
+  const growth = soak(objects, result, { ...options, state }, proxy, stored, heapOf);
   void proxy.stop();
   return growth;
 }
@@ -493,12 +493,12 @@ function breakdown(): number {
 function soak(
   objects: KubeObject[],
   first: ReconcileResult,
-  options: ReconcileOptions & { cache: ParseCache },
+  options: ReconcileOptions & { state: ReconcileState },
   proxy: ReturnType<typeof createProxy>,
   stored: (o: JsonObject) => KubeObject,
   heapOf: () => number,
 ): number {
-  const cache = options.cache;
+  const cache = options.state.cache;
   const before = heapOf();
   const patchedBefore = cache.patched;
   const added: KubeObject[] = [];

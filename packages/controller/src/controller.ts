@@ -1,7 +1,7 @@
 import { error, type Diagnostic } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
-import { ParseCache } from './parse-cache';
-import { reconcile, type ReconcileResult } from './reconcile';
+import { ReconcileState } from './reconcile/state';
+import { reconcile, type ReconcileResult } from './reconcile/reconcile';
 import type { ServingOptions } from './serving';
 import type { Snapshot } from './snapshot';
 import type { Source } from './sources/source';
@@ -51,7 +51,7 @@ export class Controller {
   private scheduled = false;
   private firstTable: Promise<void>;
   private resolveFirst!: () => void;
-  private readonly cache = new ParseCache();
+  private readonly state = new ReconcileState();
   readonly stats: ControllerStats = {
     reconciles: 0,
     lastReconcileMs: 0,
@@ -117,7 +117,7 @@ export class Controller {
     try {
       result = reconcile(job.snapshot, this.latestResult, {
         ...this.options.serving,
-        cache: this.cache,
+        state: this.state,
       });
     } catch (e) {
       this.options.log?.('error', 'reconcile failed; the previous table stays in force', {
@@ -148,9 +148,9 @@ export class Controller {
     }
     this.stats.reconciles++;
     this.stats.lastReconcileMs = Number(process.hrtime.bigint() - started) / 1e6;
-    this.stats.parseCacheHits = this.cache.hits;
-    this.stats.parseCacheMisses = this.cache.misses;
-    this.stats.updatedInPlace = this.cache.patched;
+    this.stats.parseCacheHits = this.state.cache.hits;
+    this.stats.parseCacheMisses = this.state.cache.misses;
+    this.stats.updatedInPlace = this.state.cache.patched;
     this.latestResult = result;
     this.problems = job.problems;
     this.resolveFirst();

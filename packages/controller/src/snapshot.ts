@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { namespaceOf, type KubeObject } from '@tether/dialects';
-import { pathKey } from './kept';
+import { pathKey } from './reconcile/kept';
 
 /** Every object the controller knows, as one immutable value per change. */
 export interface Snapshot {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '@tether/dialects';
 import type { ResolvedEntry } from '@tether/model';
-import type { ReconcileResult } from './reconcile';
+import type { ReconcileResult } from './reconcile/reconcile';
 import { CONTROLLER_NAME } from './serving';
 import {
   desiredParents,

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { namespaceOf, type KubeObject } from '@tether/dialects';
 import type { Diagnostic } from '@tether/model';
-import type { ReconcileResult } from './reconcile';
+import type { ReconcileResult } from './reconcile/reconcile';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 

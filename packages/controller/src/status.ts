@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '@tether/dialects';
 import type { ReconcileListener } from './controller';
-import type { ReconcileResult } from './reconcile';
+import type { ReconcileResult } from './reconcile/reconcile';
 import { CONTROLLER_NAME } from './serving';
 import { backoffDelay } from './sources/kube-backoff';
 import type { LogFunction } from './sources/kube';

@@ -1,9 +1,53 @@
-export * from './refs';
-export * from './policy';
-export * from './fields';
-export * from './diagnostics';
-export * from './fragment';
-export * from './assemble';
-export * from './resolve';
-export * from './flatten';
-export * from './duration';
+// The schemas, reasons and resolve() every other package builds on.
+export { assemble, type MergedValues } from './assemble';
+export {
+  Diagnostic,
+  error,
+  formatDiagnostic,
+  info,
+  quote,
+  Severity,
+  warning,
+  type Reason,
+} from './diagnostics';
+export { humanDuration } from './duration';
+export type { FieldValue, PolicyField } from './fields';
+export { flattenPolicy, type FlatValues } from './flatten';
+export {
+  BackendFragment,
+  EntryFragment,
+  Fragment,
+  PRECEDENCE,
+  setField,
+  type FieldValues,
+} from './fragment';
+export {
+  BalancingAlgorithm,
+  CookieSpec,
+  LoadBalancing,
+  PersistenceMode,
+  PersistencePolicy,
+  RouteSettings,
+  SameSite,
+} from './policy';
+export {
+  backendKey,
+  BackendRef,
+  describeSource,
+  DialectId,
+  entryKey,
+  EntryRef,
+  Listener,
+  Origin,
+  PathMatchType,
+  SourceRef,
+} from './refs';
+export {
+  blamedObjects,
+  dedupeDiagnostics,
+  refusedEntry,
+  refuseEntriesWithErrors,
+  resolve,
+  type ResolvedEntry,
+  type ResolveResult,
+} from './resolve';

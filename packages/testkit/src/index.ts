@@ -1,3 +1,9 @@
-export * from './certificate';
-
-export * from './apiserver';
+// Test stand-ins: the Kubernetes API server and self-signed certificates.
+export {
+  StandInApiServer,
+  startApiServer,
+  type ApiServerOptions,
+  type ObjectChange,
+} from './apiserver/server';
+export type { Json, JsonObject } from './apiserver/types';
+export { selfSignedCertificate, type PemPair } from './certificate';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { KubeObject } from '@tether/dialects';
 import { createRouteTable, type BackendSet, type RouteTable } from '@tether/dataplane';
-import { ParseCache } from './parse-cache';
+import { ReconcileState } from './state';
 import { reconcile, type ReconcileResult } from './reconcile';
-import { CONTROLLER_NAME, type ServingOptions } from './serving';
+import { CONTROLLER_NAME, type ServingOptions } from '../serving';
 
 const serving: ServingOptions = {
   ingressClass: 'tether',
@@ -264,14 +264,15 @@ describe('reconcile', () => {
   });
 
   it('parses again only the objects that changed', () => {
-    const cache = new ParseCache();
+    const state = new ReconcileState();
+    const cache = state.cache;
     const objects = [
       service('web'),
       slice('web', ['10.0.0.1']),
       ingress('a', sticky, { host: 'a.example' }),
       ingress('b', sticky, { host: 'b.example' }),
     ];
-    reconcile({ generation: 1, objects }, undefined, { ...serving, cache });
+    reconcile({ generation: 1, objects }, undefined, { ...serving, state });
     const misses = cache.misses;
     const changed = objects.map((o) =>
       o.metadata.name === 'b'
@@ -287,7 +288,7 @@ describe('reconcile', () => {
           }
         : o,
     );
-    const result = reconcile({ generation: 2, objects: changed }, undefined, { ...serving, cache });
+    const result = reconcile({ generation: 2, objects: changed }, undefined, { ...serving, state });
     expect(cache.misses - misses).toBe(1);
     expect(sets(result.table).find((r) => r.host === 'b.example')?.set.policy.cookie?.name).toBe(
       'other',

@@ -14,7 +14,7 @@ import {
   type EntryFragment,
 } from '@tether/model';
 import { NONE, kept, pathKey } from './kept';
-import { SERVICE_NAME_LABEL, objectKey, objectVersion, serviceKeyOf } from './snapshot';
+import { SERVICE_NAME_LABEL, objectKey, objectVersion, serviceKeyOf } from '../snapshot';
 
 /** The dialects with a cross-object check. */
 const CROSS_CHECKED: ReadonlySet<DialectId> = new Set(

@@ -1,6 +1,6 @@
 /**
  * The steps of a reconcile, shared by the full one (reconcile.ts) and the one that updates
- * the previous result in place (reconcile-in-place.ts): parsing the snapshot, resolving and
+ * the previous result in place (in-place.ts): parsing the snapshot, resolving and
  * placing each entry object's entry points, and what is kept from one reconcile to the next.
  */
 import {
@@ -27,8 +27,8 @@ import { EndpointIndex } from './endpoints';
 import { NONE, pathKey } from './kept';
 import { placesOf, type Candidate, type TableLayout } from './route-layout';
 import { ParseCache } from './parse-cache';
-import type { ServingOptions } from './serving';
-import { serviceKeyOf } from './snapshot';
+import type { ServingOptions } from '../serving';
+import { serviceKeyOf } from '../snapshot';
 
 /** The policy part of a backend set, kept so a refused configuration can keep its last good one. */
 export type GoodPolicy = Pick<BackendSet, 'policy' | 'loadBalancing' | 'route'>;
@@ -42,11 +42,6 @@ export interface ReconcileResult {
   served: string[];
   /** The policy in force per backend set id, carried into the next reconcile. */
   lastGood: ReadonlyMap<string, GoodPolicy>;
-}
-
-export interface ReconcileOptions extends ServingOptions {
-  /** Reuses parse results of unchanged objects; same results with or without it. */
-  cache?: ParseCache;
 }
 
 export const SERVED_KINDS = new Set(['Ingress', 'HTTPRoute', 'Route', 'Service']);
@@ -364,8 +359,6 @@ export interface Retained {
   assembled: Assembled;
   result: ReconcileResult;
 }
-
-export const retained = new WeakMap<ParseCache, Retained>();
 
 export const CLASS_KINDS = new Set(['IngressClass', 'GatewayClass', 'Gateway']);
 

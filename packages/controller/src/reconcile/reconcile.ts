@@ -2,33 +2,33 @@ import { Diagnostic, ResolvedEntry, blamedObjects } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { buildTable, type Candidate, type TableLayout } from './route-layout';
 import { ParseCache } from './parse-cache';
-import { servedObjects } from './serving';
-import type { Snapshot } from './snapshot';
+import type { ReconcileOptions, ReconcileState } from './state';
+import { servedObjects } from '../serving';
+import type { Snapshot } from '../snapshot';
 import { tlsCertificates } from './tls-certificates';
 import {
   type GoodPolicy,
   type ReconcileResult,
-  type ReconcileOptions,
   parseAll,
   dedupe,
   type ComponentResult,
   reconcileComponent,
-  retained,
   CLASS_KINDS,
   servingKey,
   type Assembled,
-} from './reconcile-steps';
-import { reconcileChanges } from './reconcile-in-place';
+} from './steps';
+import { reconcileChanges } from './in-place';
 
-export type { GoodPolicy, ReconcileOptions, ReconcileResult } from './reconcile-steps';
+export type { GoodPolicy, ReconcileResult } from './steps';
+export type { ReconcileOptions } from './state';
 
 /**
  * Snapshot → route table and diagnostics. Refused entry points keep the policy they last had
- * (from `previous`); one that never had a good policy is not served. With a cache that made
+ * (from `previous`); one that never had a good policy is not served. With the state that made
  * `previous`, a snapshot that differs from the previous one in a few Ingresses,
  * EndpointSlices or Services, changed, added or removed (found by object identity, so no
  * promise of the source is trusted), is reconciled by updating only what they touch (see
- * reconcile-in-place.ts); anything else is rebuilt in full. Both give
+ * in-place.ts); anything else is rebuilt in full. Both give
  * the same table, entries, served keys and last good policies, and the same set of
  * diagnostics.
  */
@@ -37,28 +37,29 @@ export function reconcile(
   previous: ReconcileResult | undefined,
   options: ReconcileOptions,
 ): ReconcileResult {
-  const cache = options.cache ?? new ParseCache();
-  const state = options.cache ? retained.get(cache) : undefined;
-  if (state && state.result === previous) {
+  const state = options.state;
+  const retained = state?.retained;
+  if (state && retained && retained.result === previous) {
     let updated: ReconcileResult | undefined;
     try {
-      updated = reconcileChanges(snapshot, previous, options, cache, state);
+      updated = reconcileChanges(snapshot, previous, options, state.cache, retained);
     } catch (e) {
       // What is retained may be half updated: the next reconcile starts afresh.
-      retained.delete(cache);
+      state.retained = undefined;
       throw e;
     }
     if (updated) return updated;
   }
-  return reconcileAll(snapshot, previous, options, cache);
+  return reconcileAll(snapshot, previous, options, state);
 }
 
 function reconcileAll(
   snapshot: Snapshot,
   previous: ReconcileResult | undefined,
   options: ReconcileOptions,
-  cache: ParseCache,
+  state: ReconcileState | undefined,
 ): ReconcileResult {
+  const cache = state?.cache ?? new ParseCache();
   const objects = servedObjects(snapshot.objects, options);
   cache.beginPass(objects);
   const parsed = parseAll(objects, cache);
@@ -89,8 +90,8 @@ function reconcileAll(
     layout,
     tls.diagnostics,
   );
-  if (options.cache)
-    retained.set(cache, {
+  if (state)
+    state.retained = {
       raw: snapshot.objects,
       objects,
       classes: snapshot.objects.filter((o) => CLASS_KINDS.has(o.kind)),
@@ -103,7 +104,7 @@ function reconcileAll(
       tlsDiagnostics: tls.diagnostics,
       assembled,
       result,
-    });
+    };
   return result;
 }
 

@@ -1,5 +1,5 @@
 import type { KubeObject } from '@tether/dialects';
-import { objectKey } from './snapshot';
+import { objectKey } from '../snapshot';
 
 /** One object added (no `before`), removed (no `after`) or changed (both, same key). */
 export interface ObjectChange {

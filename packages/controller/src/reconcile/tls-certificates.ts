@@ -4,7 +4,7 @@ import { quote, warning, type Diagnostic } from '@tether/model';
 import type { TlsCertificate } from '@tether/dataplane';
 import { codeUnitOrder, pathKey } from './kept';
 import type { ParseCache } from './parse-cache';
-import { objectKey, objectVersion } from './snapshot';
+import { objectKey, objectVersion } from '../snapshot';
 
 /**
  * The certificates the HTTPS listener serves by SNI, from the `spec.tls` of the served

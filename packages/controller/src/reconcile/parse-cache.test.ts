@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject } from '@tether/dialects';
-import { ParseCache } from './parse-cache';
+import { ReconcileState } from './state';
 import { reconcile, type ReconcileResult } from './reconcile';
-import { CONTROLLER_NAME, type ServingOptions } from './serving';
+import { CONTROLLER_NAME, type ServingOptions } from '../serving';
 
 const serving: ServingOptions = {
   ingressClass: 'tether',
@@ -208,28 +208,29 @@ function comparable(r: ReconcileResult) {
 
 describe('reconcile with a cache', () => {
   it('gives the same result as without one, step after step', () => {
-    const cache = new ParseCache();
+    const state = new ReconcileState();
     let cached: ReconcileResult | undefined;
     let fresh: ReconcileResult | undefined;
     history().forEach(({ label, objects }, i) => {
       const snapshot = { generation: i + 1, objects };
-      cached = reconcile(snapshot, cached, { ...serving, cache });
+      cached = reconcile(snapshot, cached, { ...serving, state });
       fresh = reconcile(snapshot, fresh, serving);
       expect({ label, ...comparable(cached) }).toEqual({ label, ...comparable(fresh) });
     });
   });
 
   it('parses and resolves again only what a change touches', () => {
-    const cache = new ParseCache();
+    const state = new ReconcileState();
+    const cache = state.cache;
     const steps = history();
     let result = reconcile({ generation: 1, objects: steps[0]!.objects }, undefined, {
       ...serving,
-      cache,
+      state,
     });
     const counts = (label: string) => {
       const step = steps.find((s) => s.label === label)!;
       const before = { misses: cache.misses, recomputed: cache.recomputed };
-      result = reconcile({ generation: 2, objects: step.objects }, result, { ...serving, cache });
+      result = reconcile({ generation: 2, objects: step.objects }, result, { ...serving, state });
       return {
         misses: cache.misses - before.misses,
         recomputed: cache.recomputed - before.recomputed,
@@ -464,14 +465,15 @@ describe('reconcile with a cache', () => {
       objects.filter((o) => o.metadata.name !== 'g'),
     );
 
-    const cache = new ParseCache();
+    const state = new ReconcileState();
+    const cache = state.cache;
     let cached: ReconcileResult | undefined;
     let fresh: ReconcileResult | undefined;
     steps.forEach(({ label, objects, patched }, i) => {
       const snapshot = { generation: i + 1, objects };
       const before = cache.patched;
       const previousTable = cached?.table;
-      cached = reconcile(snapshot, cached, { ...serving, cache });
+      cached = reconcile(snapshot, cached, { ...serving, state });
       fresh = reconcile(snapshot, fresh, serving);
       expect({ label, ...comparable(cached) }).toEqual({ label, ...comparable(fresh) });
       expect({ label, patched: cache.patched > before }).toEqual({ label, patched });
@@ -525,7 +527,8 @@ describe('reconcile with a cache', () => {
       fresh(),
       fresh(),
     ];
-    const cache = new ParseCache();
+    const state = new ReconcileState();
+    const cache = state.cache;
     let cached: ReconcileResult | undefined;
     let rebuilt: ReconcileResult | undefined;
     for (let step = 0; step < 400; step++) {
@@ -577,7 +580,7 @@ describe('reconcile with a cache', () => {
         );
       }
       const snapshot = { generation: step + 1, objects };
-      cached = reconcile(snapshot, cached, { ...serving, cache });
+      cached = reconcile(snapshot, cached, { ...serving, state });
       rebuilt = reconcile(snapshot, rebuilt, serving);
       expect({ step, ...comparable(cached) }).toEqual({ step, ...comparable(rebuilt) });
     }
@@ -587,7 +590,8 @@ describe('reconcile with a cache', () => {
   });
 
   it('sorts incrementally to the same order as a full sort', () => {
-    const cache = new ParseCache();
+    const state = new ReconcileState();
+    const cache = state.cache;
     const compare = (a: { n: number }, b: { n: number }) => a.n - b.n;
     let items = Array.from({ length: 300 }, (_, i) => ({ n: (i * 7919) % 1000 }));
     for (let round = 0; round < 20; round++) {

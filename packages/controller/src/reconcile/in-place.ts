@@ -14,13 +14,12 @@ import {
   type TableLayout,
 } from './route-layout';
 import { ParseCache, type CachedParse } from './parse-cache';
-import { servedObjects } from './serving';
-import { SERVICE_NAME_LABEL, objectKey, serviceKeyOf, type Snapshot } from './snapshot';
+import { servedObjects } from '../serving';
+import { SERVICE_NAME_LABEL, objectKey, serviceKeyOf, type Snapshot } from '../snapshot';
 import { diffSnapshots, type ObjectChange } from './snapshot-diff';
 import {
   type GoodPolicy,
   type ReconcileResult,
-  type ReconcileOptions,
   SERVED_KINDS,
   type Component,
   crossCheck,
@@ -31,7 +30,8 @@ import {
   type Retained,
   servingKey,
   appendLists,
-} from './reconcile-steps';
+} from './steps';
+import type { ReconcileOptions } from './state';
 
 function sameIds(a: Placement, b: Placement): boolean {
   return (

@@ -1,7 +1,7 @@
 import { namespaceOf, readService, type KubeObject } from '@tether/dialects';
 import type { BackendRef } from '@tether/model';
 import type { Endpoint } from '@tether/dataplane';
-import { SERVICE_NAME_LABEL, serviceKeyOf } from './snapshot';
+import { SERVICE_NAME_LABEL, serviceKeyOf } from '../snapshot';
 
 interface SlicePort {
   name?: string;

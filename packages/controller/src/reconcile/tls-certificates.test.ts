@@ -3,8 +3,9 @@ import type { KubeObject } from '@tether/dialects';
 import type { Diagnostic } from '@tether/model';
 import { selfSignedCertificate, type PemPair } from '@tether/testkit';
 import { ParseCache } from './parse-cache';
+import { ReconcileState } from './state';
 import { reconcile } from './reconcile';
-import { CONTROLLER_NAME } from './serving';
+import { CONTROLLER_NAME } from '../serving';
 import { tlsCertificates } from './tls-certificates';
 
 let a: PemPair;
@@ -234,7 +235,8 @@ describe('tlsCertificates', () => {
   });
 
   it('hands out the same objects while the Secret version and the hosts stay', () => {
-    const cache = new ParseCache();
+    const state = new ReconcileState();
+    const cache = state.cache;
     const tls = [{ hosts: ['shop.example.com'], secretName: 'a' }];
     const first = tlsCertificates([ingress('shop', tls), secret('a', a, { version: '1' })], cache);
     // Listed again: new objects, same versions.
@@ -272,26 +274,26 @@ describe('reconcile with TLS Secrets', () => {
   ];
 
   it('puts the certificates in the table, follows a Secret change and reuses them otherwise', () => {
-    const cache = new ParseCache();
+    const state = new ReconcileState();
     const first = reconcile({ generation: 1, objects: objects(a, '1') }, undefined, {
       ...serving,
-      cache,
+      state,
     });
     expect(first.table.certificates).toEqual([{ hosts: ['www.example.com'], ...a }]);
     const same = reconcile({ generation: 2, objects: objects(a, '1') }, first, {
       ...serving,
-      cache,
+      state,
     });
     expect(same.table.certificates).toBe(first.table.certificates);
     const changed = reconcile({ generation: 3, objects: objects(b, '2') }, same, {
       ...serving,
-      cache,
+      state,
     });
     expect(changed.table.certificates).toEqual([{ hosts: ['www.example.com'], ...b }]);
     const gone = reconcile(
       { generation: 4, objects: objects(b, '2').filter((o) => o.kind !== 'Secret') },
       changed,
-      { ...serving, cache },
+      { ...serving, state },
     );
     expect(gone.table.certificates).toBeUndefined();
     expect(gone.diagnostics.map((d) => d.reason)).toContain('TlsSecretNotFound');
