@@ -16,7 +16,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { IncomingFacts } from '../../packages/dataplane/src/headers';
 import { ResponseParser, type ResponseHead } from '../../packages/dataplane/src/response-parser';
-import { requestHead } from '../../packages/dataplane/src/upstream';
+import { requestHead } from '../../packages/dataplane/src/upstream/request';
 import { llhttp, type LlhttpMessage } from '../support/llhttp';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 20_000);

@@ -1,6 +1,6 @@
 /** Builders shared by the data plane's table and runtime tests. */
 import { EndpointStats, type CompileContext } from '../../packages/dataplane/src/runtime';
-import { RouteTableError, type BackendSet } from '../../packages/dataplane/src/table';
+import { RouteTableError, type BackendSet } from '../../packages/dataplane/src/table/types';
 import { TokenCodec } from '../../packages/dataplane/src/token';
 
 /** What compiling a table needs: a fixed cookie key, and counters made on first use. */

@@ -15,7 +15,7 @@
  * - New sessions go to endpoints that take new sessions (ready, weight > 0), never to draining
  *   ones; canary rules pick the side first.
  * - `appCookie` issues no token on the way in: the proxy issues the companion cookie when the
- *   backend's response sets the application cookie (see `proxy.ts`).
+ *   backend's response sets the application cookie (see `proxy/proxy.ts`).
  */
 import type { PersistencePolicy } from '@tether/model';
 import { pickEndpoint } from './balancer';

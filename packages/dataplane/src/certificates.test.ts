@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { selfSignedCertificate, type PemPair } from '@tether/testkit';
 import { CertificateStore } from './certificates';
-import type { TlsCertificate } from './table';
+import type { TlsCertificate } from './table/types';
 
 let pem: PemPair;
 

@@ -9,7 +9,7 @@
  * for certificates that are new.
  */
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { TlsCertificate } from './table';
+import type { TlsCertificate } from './table/types';
 
 /** Why a certificate of a table was left out (it is then served by no name). */
 export interface SkippedCertificate {

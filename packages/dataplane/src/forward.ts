@@ -28,7 +28,8 @@ import {
 } from './affinity';
 import { deleteCookieValue, parseSetCookie, setCookieValue } from './cookies';
 import type { IncomingFacts } from './headers';
-import type { UpstreamHandler, UpstreamPool } from './upstream';
+import type { UpstreamHandler } from './upstream/request';
+import type { UpstreamPool } from './upstream/pool';
 import { HOP_BY_HOP_NAMES, isHopByHop } from './headers';
 import { hostPortOf, type EndpointRuntime, type SetRuntime } from './runtime';
 import type { SessionToken } from './token';

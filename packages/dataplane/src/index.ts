@@ -7,13 +7,13 @@
  *   ...
  *   await proxy.stop();
  */
+export { createRouteTable, emptyRouteTable } from './table/create';
+export { checkRouteTable } from './table/check';
 export {
-  createRouteTable,
-  checkRouteTable,
-  emptyRouteTable,
   acceptsNewSessions,
   servesExistingSessions,
   RouteTableError,
+  type AcceptedRouteTable,
   type RouteTable,
   type ListenerRoutes,
   type HostRoutes,
@@ -25,18 +25,16 @@ export {
   type Endpoint,
   type ListenerProtocolName,
   type TlsCertificate,
-} from './table';
+} from './table/types';
+export { createProxy, stopOnSignals, Proxy } from './proxy/proxy';
 export {
-  createProxy,
-  stopOnSignals,
-  Proxy,
   DEFAULT_LIMITS,
   type ProxyOptions,
   type ProxyLimits,
   type ProxyAddresses,
   type ListenOptions,
   type HttpsListenOptions,
-} from './proxy';
+} from './proxy/options';
 export { loadCookieKey, COOKIE_KEY_ENV } from './key';
 export { createLogger, REDACTED_PATHS, type Logger } from './logger';
 export { rendezvous, rendezvousScore, hashString, type RendezvousNode } from './hash';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { HostMatcher, normaliseHost } from './matcher';
-import type { HostRoutes, PathKind } from './table';
-import type { BackendSet } from './table';
+import type { HostRoutes, PathKind } from './table/types';
+import type { BackendSet } from './table/types';
 
 function host(
   name: string,

@@ -1,8 +1,8 @@
 /**
- * Precompiled host and path matching (rules documented in `table.ts`). Built once per table
+ * Precompiled host and path matching (rules documented in `table/types.ts`). Built once per table
  * swap; a lookup is a few map reads and string comparisons.
  */
-import type { HostRoutes, PathRoute } from './table';
+import type { HostRoutes, PathRoute } from './table/types';
 
 interface Prefix<T> {
   /** The prefix without a trailing slash; empty for `/`. */

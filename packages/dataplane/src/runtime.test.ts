@@ -1,16 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { CompiledTable, countOrigins, endpointById, hostPortOf } from './runtime';
+import { createRouteTable } from './table/create';
 import {
-  createRouteTable,
+  type AcceptedRouteTable,
   type BackendSet,
   type HostRoutes,
   type RouteTable,
   type WeightedBackend,
-} from './table';
+} from './table/types';
 import { compileContext, plainSet } from '../../../test/support/dataplane';
 
 /** A table with one host per set, made the way the proxy receives it (checked and frozen). */
-function table(version: string, sets: BackendSet[]): RouteTable {
+function table(version: string, sets: BackendSet[]): AcceptedRouteTable {
   return createRouteTable({
     version,
     listeners: [

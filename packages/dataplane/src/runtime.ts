@@ -12,14 +12,13 @@ import {
   servesExistingSessions,
   type BackendSet,
   type CanaryRules,
-  tableDerivation,
-  tableIds,
-  type HostChange,
   type ListenerProtocolName,
   type ListenerRoutes,
   type PathRoute,
-  type RouteTable,
-} from './table';
+  type AcceptedRouteTable,
+} from './table/types';
+import { tableDerivation, tableIds } from './table/create';
+import { type HostChange } from './table/diff';
 import type { TokenCodec } from './token';
 import { compileHashKey, type HashKeyFn } from './hashkey';
 
@@ -304,7 +303,7 @@ export class CompiledTable {
   #retired = false;
 
   constructor(
-    readonly table: RouteTable,
+    readonly table: AcceptedRouteTable,
     ctx: CompileContext,
     previous?: CompiledTable,
   ) {
@@ -384,7 +383,7 @@ export class CompiledTable {
   };
 
   /** Positions of the listeners that serve a matcher key (`protocol:port`). */
-  static #listenersOf(table: RouteTable, key: string): number[] {
+  static #listenersOf(table: AcceptedRouteTable, key: string): number[] {
     const out: number[] = [];
     table.listeners.forEach((l, i) => {
       if (
@@ -417,7 +416,7 @@ export class CompiledTable {
   #patchMatcher(
     key: string,
     m: HostMatcher<SetRuntime>,
-    before: RouteTable,
+    before: AcceptedRouteTable,
     changes: readonly HostChange[],
   ): HostMatcher<SetRuntime> {
     const now = CompiledTable.#listenersOf(this.table, key);

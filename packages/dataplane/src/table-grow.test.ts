@@ -1,14 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { CompiledTable } from './runtime';
+import { checkRouteTable } from './table/check';
+import { createRouteTable, tableDerivation, tableIds } from './table/create';
 import {
-  checkRouteTable,
-  createRouteTable,
-  tableDerivation,
-  tableIds,
+  type AcceptedRouteTable,
   type BackendSet,
   type HostRoutes,
   type RouteTable,
-} from './table';
+} from './table/types';
 import { compileContext, plainSet, problemsOf } from '../../../test/support/dataplane';
 
 /*
@@ -104,7 +103,7 @@ const base = (): HostRoutes[] => [
 /** A proxy-like line of swaps: accepted tables compiled against the one before, matchers built. */
 class Line {
   readonly ctx = compileContext();
-  table: RouteTable;
+  table: AcceptedRouteTable;
   compiled: CompiledTable;
   constructor(first: RouteTable) {
     this.table = createRouteTable(first);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
+import { createRouteTable, tableDerivation } from './table/create';
 import {
-  createRouteTable,
-  tableDerivation,
+  type AcceptedRouteTable,
   type BackendSet,
   type HostRoutes,
   type RouteTable,
-} from './table';
+} from './table/types';
 import { plainSet, problemsOf } from '../../../test/support/dataplane';
 
 function host(name: string, s: BackendSet, path = '/'): HostRoutes {
@@ -38,7 +38,7 @@ function patched(
   };
 }
 
-function accepted(n: number): RouteTable {
+function accepted(n: number): AcceptedRouteTable {
   return createRouteTable(
     table(
       '1',

@@ -1,11 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  checkRouteTable,
-  createRouteTable,
-  RouteTableError,
-  type BackendSet,
-  type RouteTable,
-} from './table';
+import { checkRouteTable } from './table/check';
+import { createRouteTable } from './table/create';
+import { RouteTableError, type BackendSet, type RouteTable } from './table/types';
 
 const set: BackendSet = {
   id: 'Ingress/default/web#rules[0].paths[0]',

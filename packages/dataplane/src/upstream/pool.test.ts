@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { UpstreamPool, type UpstreamHandler, type UpstreamRequest } from './upstream';
+import { UpstreamPool } from './pool';
+import { type UpstreamHandler, type UpstreamRequest } from './request';
 
 interface Result {
   status: number;

@@ -1,6 +1,6 @@
 /**
  * The proxy: HTTP and HTTPS listeners on `node:http`/`node:https`, a connection pool per
- * upstream origin (`upstream.ts`), the admin listener, and the current route table behind
+ * upstream origin (`upstream/pool.ts`, through `proxy/pools.ts`), the admin listener, and the current route table behind
  * one reference.
  *
  * `swap(table)` compiles the new table and replaces the reference in one assignment. A
@@ -15,153 +15,31 @@
  * (see test/bench/README.md).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  STATUS_CODES,
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CertificateStore } from './certificates';
-import { decide, SourceIpSessions, type AffinityContext, type Decision } from './affinity';
-import { createAdmin, createApi, type ApiRoutes } from './admin';
-import { Exchange, plainResponse, type ForwardHost } from './forward';
-import { IncomingFacts } from './headers';
-import { createLogger, type Logger } from './logger';
-import { ProxyMetrics } from './metrics';
-import { UpstreamPool } from './upstream';
+import { CertificateStore } from '../certificates';
+import { decide, SourceIpSessions, type AffinityContext, type Decision } from '../affinity';
+import { createAdmin, createApi } from '../admin';
+import { Exchange, plainResponse, type ForwardHost } from '../forward';
+import { IncomingFacts } from '../headers';
+import { createLogger, type Logger } from '../logger';
+import { ProxyMetrics } from '../metrics';
+import { UpstreamPool } from '../upstream/pool';
+import { CompiledTable, type EndpointRuntime, type SetRuntime } from '../runtime';
+import { createRouteTable, tableDerivation } from '../table/create';
+import { type AcceptedRouteTable, type RouteTable } from '../table/types';
+import { TokenCodec, type SessionToken } from '../token';
+import { proxyUpgrade, rawResponse, type UpgradeHost } from '../upgrade';
+import { listen, makeListener, type ListenerHandlers, type ListenerState } from './listeners';
 import {
-  CompiledTable,
-  countOrigins,
-  EndpointStats,
-  type EndpointRuntime,
-  type SetRuntime,
-} from './runtime';
-import {
-  createRouteTable,
-  tableDerivation,
-  type ListenerProtocolName,
-  type RouteTable,
-} from './table';
-import { TokenCodec, type SessionToken } from './token';
-import { proxyUpgrade, rawResponse, type UpgradeHost } from './upgrade';
-
-export interface ListenOptions {
-  /** Address to bind; default 127.0.0.1. */
-  host?: string;
-  /** Port to bind; 0 picks a free one. */
-  port: number;
-  /** The port clients see (for listener `port` matching and HTTPS redirects); default: the bound port. */
-  publicPort?: number;
-}
-
-export interface HttpsListenOptions extends ListenOptions {
-  /**
-   * The default certificate: served to clients that send no SNI name, and for names none
-   * of the table's `certificates` lists.
-   */
-  cert: string | Buffer;
-  key: string | Buffer;
-}
-
-export interface ProxyLimits {
-  /** Longest request target accepted; longer → 414. */
-  maxUrlBytes: number;
-  /** Largest request head (request line and headers) accepted; larger → 431. */
-  maxHeaderBytes: number;
-  /** Most request header fields accepted; more → 431 (Node would drop the rest silently). */
-  maxHeaders: number;
-  /** Time a client has to send its request head. */
-  headersTimeoutMs: number;
-  /** Time a client has to send a whole request (head and body). */
-  requestTimeoutMs: number;
-  /** Longest pause inside a request body; then 408. */
-  clientBodyTimeoutMs: number;
-  /** Request bodies with a Content-Length up to this are read whole before an upstream connection is taken. */
-  bodyBufferBytes: number;
-  keepAliveTimeoutMs: number;
-  upstreamConnectTimeoutMs: number;
-  /** Time an upstream has to start its response; then 504. */
-  upstreamHeadersTimeoutMs: number;
-  /** Longest pause inside an upstream response body. */
-  upstreamBodyTimeoutMs: number;
-  /** Connections per upstream origin. */
-  upstreamConnections: number;
-  /** Requests per origin that may wait for a connection beyond that; more → 503 at once. */
-  upstreamQueueLimit: number;
-  /** How long a request may wait for an upstream connection; then 503. */
-  upstreamQueueTimeoutMs: number;
-  /** How long an endpoint that refused a connection is left out. */
-  endpointDownMs: number;
-  /** How long `stop()` waits for requests in flight. */
-  shutdownTimeoutMs: number;
-}
-
-export const DEFAULT_LIMITS: ProxyLimits = {
-  maxUrlBytes: 8192,
-  maxHeaderBytes: 16384,
-  maxHeaders: 2000,
-  headersTimeoutMs: 20_000,
-  requestTimeoutMs: 300_000,
-  clientBodyTimeoutMs: 60_000,
-  bodyBufferBytes: 64 * 1024,
-  keepAliveTimeoutMs: 65_000,
-  upstreamConnectTimeoutMs: 5_000,
-  upstreamHeadersTimeoutMs: 60_000,
-  upstreamBodyTimeoutMs: 300_000,
-  upstreamConnections: 1024,
-  upstreamQueueLimit: 1024,
-  upstreamQueueTimeoutMs: 10_000,
-  endpointDownMs: 10_000,
-  shutdownTimeoutMs: 30_000,
-};
-
-export interface ProxyOptions {
-  /** HMAC key for session cookies, at least 16 bytes. Without one a random key is made and a warning logged. */
-  cookieKey?: Buffer;
-  http?: ListenOptions | false;
-  https?: HttpsListenOptions;
-  /** /healthz, /readyz and /metrics. */
-  admin?: ListenOptions | false;
-  /**
-   * The API listener for `apiRoutes`; its host defaults to 127.0.0.1. Only loopback peers
-   * without forwarding headers get an answer (see `admin.ts`).
-   */
-  api?: ListenOptions | false;
-  /** Read-only JSON routes of the API listener, by path (for example `/api/events`). */
-  apiRoutes?: ApiRoutes;
-  /** The first table; without one the proxy answers 503 and `/readyz` says not ready. */
-  table?: RouteTable;
-  limits?: Partial<ProxyLimits>;
-  logger?: Logger;
-  /** Milliseconds since the epoch; tests move time forward with it. */
-  clock?: () => number;
-  /** Register Node's default process metrics (default true). */
-  defaultMetrics?: boolean;
-  /** The text of the 404 for a request no route matches (`tether up` lists what it serves); default `no route`. */
-  notFoundText?: () => string;
-}
-
-export interface ProxyAddresses {
-  http?: AddressInfo;
-  https?: AddressInfo;
-  admin?: AddressInfo;
-  api?: AddressInfo;
-}
-
-interface ListenerState {
-  protocol: ListenerProtocolName;
-  secure: boolean;
-  server: Server;
-  options: ListenOptions;
-  publicPort: number;
-}
-
-/** Undici pools closed this long after their origin left the table (requests of the old table may still use them). */
-const POOL_GRACE_MS = 30_000;
+  DEFAULT_LIMITS,
+  type HttpsListenOptions,
+  type ListenOptions,
+  type ProxyAddresses,
+  type ProxyLimits,
+  type ProxyOptions,
+} from './options';
+import { OriginPools } from './pools';
 
 export class Proxy implements ForwardHost, UpgradeHost {
   readonly limits: ProxyLimits;
@@ -176,10 +54,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #codec: TokenCodec;
   readonly #clock: () => number;
   readonly #listeners: ListenerState[] = [];
-  readonly #pools = new Map<string, UpstreamPool>();
-  readonly #poolTimers = new Map<string, NodeJS.Timeout>();
-  /** Counters per origin, shared by the endpoints of every set that leads there. */
-  readonly #stats = new Map<string, EndpointStats>();
+  readonly #pools: OriginPools;
   readonly #upgraded = new Set<Duplex>();
   readonly #options: ProxyOptions;
   /** The table's certificates by SNI name, for the HTTPS listener. */
@@ -212,6 +87,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     this.handshakeTimeoutMs = this.limits.upstreamHeadersTimeoutMs;
     this.bodyBufferBytes = this.limits.bodyBufferBytes;
     this.clientBodyTimeoutMs = this.limits.clientBodyTimeoutMs;
+    this.#pools = new OriginPools(this.limits, (where, err) => this.internalError(where, err));
     if (options.table) this.swap(options.table);
   }
 
@@ -220,7 +96,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
   }
 
   /** The table in force, or undefined before the first swap. */
-  get table(): RouteTable | undefined {
+  get table(): AcceptedRouteTable | undefined {
     return this.#current?.table;
   }
 
@@ -247,7 +123,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     const table = createRouteTable(input, previous?.table);
     const compiled = new CompiledTable(
       table,
-      { codec: this.#codec, stats: (origin) => this.#statsFor(origin) },
+      { codec: this.#codec, stats: (origin) => this.#pools.statsFor(origin) },
       previous,
     );
     this.#current = compiled;
@@ -255,7 +131,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     this.metrics.tableLoaded.set(1);
     this.metrics.swaps.inc();
     this.affinity.sourceIp.retain(compiled.sets);
-    this.#countOrigins(compiled);
+    this.#pools.countOrigins(compiled);
     this.logger.info(
       {
         version: table.version,
@@ -267,7 +143,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
   }
 
   /** Loads the certificates of a table that brings another list than the one in force. */
-  #takeCertificates(table: RouteTable): void {
+  #takeCertificates(table: AcceptedRouteTable): void {
     const skipped = this.#certificates.update(table.certificates);
     if (skipped === undefined) return;
     for (const { index, reason } of skipped)
@@ -306,64 +182,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
     return c ? { total: c.sets.size, compiled: c.compiledSets } : undefined;
   }
 
-  #statsFor(origin: string): EndpointStats {
-    let s = this.#stats.get(origin);
-    if (!s) {
-      s = new EndpointStats(origin);
-      this.#stats.set(origin, s);
-    }
-    return s;
-  }
-
-  /**
-   * Counts the endpoints per origin (see {@link countOrigins}). An origin nobody uses any more
-   * has its pool closed after a grace period (requests of the old table may still use it);
-   * one that comes back in time keeps it.
-   */
-  #countOrigins(compiled: CompiledTable): void {
-    countOrigins(
-      compiled,
-      (origin) => {
-        const timer = this.#poolTimers.get(origin);
-        if (timer) {
-          clearTimeout(timer);
-          this.#poolTimers.delete(origin);
-        }
-      },
-      (origin) => {
-        if (!this.#poolTimers.has(origin)) this.#retireLater(origin);
-      },
-    );
-  }
-
-  #retireLater(origin: string): void {
-    const timer = setTimeout(() => {
-      this.#poolTimers.delete(origin);
-      const pool = this.#pools.get(origin);
-      this.#pools.delete(origin);
-      this.#stats.delete(origin);
-      pool?.close();
-    }, POOL_GRACE_MS);
-    timer.unref();
-    this.#poolTimers.set(origin, timer);
-  }
-
   pool(ep: EndpointRuntime): UpstreamPool {
-    let p = this.#pools.get(ep.origin);
-    if (!p) {
-      p = new UpstreamPool(ep.address, ep.port, {
-        connections: this.limits.upstreamConnections,
-        connectTimeout: this.limits.upstreamConnectTimeoutMs,
-        headersTimeout: this.limits.upstreamHeadersTimeoutMs,
-        bodyTimeout: this.limits.upstreamBodyTimeoutMs,
-        keepAliveTimeout: 30_000,
-        queueLimit: this.limits.upstreamQueueLimit,
-        queueTimeout: this.limits.upstreamQueueTimeoutMs,
-        internalError: (where, err) => this.internalError(where, err),
-      });
-      this.#pools.set(ep.origin, p);
-    }
-    return p;
+    return this.#pools.pool(ep);
   }
 
   encodeToken(set: SetRuntime, token: SessionToken): string {
@@ -520,84 +340,12 @@ export class Proxy implements ForwardHost, UpgradeHost {
     proxyUpgrade(this, set, facts, req.method ?? 'GET', socket, head, d, d.endpoint);
   }
 
-  #makeServer(secure: boolean, options: ListenOptions | HttpsListenOptions): ListenerState {
-    const serverOptions = {
-      maxHeaderSize: this.limits.maxHeaderBytes,
-      requestTimeout: this.limits.requestTimeoutMs,
-      headersTimeout: this.limits.headersTimeoutMs,
-      keepAliveTimeout: this.limits.keepAliveTimeoutMs,
-      // How often Node looks for clients past their header/request deadline (default 30 s).
-      connectionsCheckingInterval: Math.max(
-        100,
-        Math.min(5000, Math.floor(this.limits.headersTimeoutMs / 4)),
-      ),
-      noDelay: true,
-    };
-    const server: Server = secure
-      ? createHttpsServer({
-          ...serverOptions,
-          cert: (options as HttpsListenOptions).cert,
-          key: (options as HttpsListenOptions).key,
-          // Undefined → the default certificate above. Node does not call it without a name.
-          SNICallback: (servername, done) => done(null, this.#certificates.select(servername)),
-        })
-      : createHttpServer(serverOptions);
-    const state: ListenerState = {
-      protocol: secure ? 'HTTPS' : 'HTTP',
-      secure,
-      server,
-      options,
-      publicPort: options.publicPort ?? options.port,
-    };
-    // Node drops header fields past this count without a word; one more than our limit lets
-    // `#refusal` see that the request was cut and refuse it instead.
-    server.maxHeadersCount = this.limits.maxHeaders + 1;
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      try {
-        this.#onRequest(state, req, res);
-      } catch (err) {
-        this.internalError('request', err);
-        try {
-          plainResponse(res, 500, 'internal error', true);
-        } catch {
-          res.destroy();
-        }
-      }
-    });
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      try {
-        this.#onUpgrade(state, req, socket, head);
-      } catch (err) {
-        this.internalError('upgrade', err);
-        socket.destroy();
-      }
-    });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      try {
-        this.#onClientError(err, socket);
-      } catch (again) {
-        this.internalError('client error', again);
-        socket.destroy();
-      }
-    });
-    server.on('tlsClientError', () => undefined);
-    return state;
-  }
-
-  /** A request Node could not parse, or a client too slow: a short answer, or a cut connection. */
-  #onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    if (!socket.writable || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
-      socket.destroy();
-      return;
-    }
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? 431
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? 408
-          : 400;
-    rawResponse(socket, status, STATUS_CODES[status] ?? 'Bad Request');
-  }
+  readonly #handlers: ListenerHandlers = {
+    request: (listener, req, res) => this.#onRequest(listener, req, res),
+    upgrade: (listener, req, socket, head) => this.#onUpgrade(listener, req, socket, head),
+    certificate: (servername) => this.#certificates.select(servername),
+    internalError: (where, err) => this.internalError(where, err),
+  };
 
   /** Opens the listeners. Resolves with the bound addresses. */
   async start(): Promise<ProxyAddresses> {
@@ -606,7 +354,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     if (o.http !== false) plans.push({ secure: false, options: o.http ?? { port: 8080 } });
     if (o.https) plans.push({ secure: true, options: o.https });
     for (const plan of plans) {
-      const state = this.#makeServer(plan.secure, plan.options);
+      const state = makeListener(plan.secure, plan.options, this.limits, this.#handlers);
       const address = await listen(state.server, plan.options);
       state.publicPort = plan.options.publicPort ?? address.port;
       this.#listeners.push(state);
@@ -652,10 +400,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     for (const l of this.#listeners) l.server.closeAllConnections();
     for (const s of this.#upgraded) s.destroy();
     await Promise.all(closed);
-    for (const t of this.#poolTimers.values()) clearTimeout(t);
-    this.#poolTimers.clear();
-    for (const p of this.#pools.values()) p.destroy();
-    this.#pools.clear();
+    this.#pools.destroy();
     for (const server of [this.#admin, this.#api]) {
       if (!server) continue;
       const done = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -663,18 +408,6 @@ export class Proxy implements ForwardHost, UpgradeHost {
       await done;
     }
   }
-}
-
-function listen(server: Server, options: ListenOptions): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      const address = server.address();
-      if (address && typeof address === 'object') resolve(address);
-      else reject(new Error('listener has no address'));
-    });
-  });
 }
 
 export function createProxy(options: ProxyOptions = {}): Proxy {

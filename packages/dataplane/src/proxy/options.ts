@@ -1,0 +1,108 @@
+/** What a proxy is started with: listeners, limits, the admin and API listeners. */
+import type { AddressInfo } from 'node:net';
+import type { ApiRoutes } from '../admin';
+import type { Logger } from '../logger';
+import type { RouteTable } from '../table/types';
+
+export interface ListenOptions {
+  /** Address to bind; default 127.0.0.1. */
+  host?: string;
+  /** Port to bind; 0 picks a free one. */
+  port: number;
+  /** The port clients see (for listener `port` matching and HTTPS redirects); default: the bound port. */
+  publicPort?: number;
+}
+
+export interface HttpsListenOptions extends ListenOptions {
+  /**
+   * The default certificate: served to clients that send no SNI name, and for names none
+   * of the table's `certificates` lists.
+   */
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface ProxyLimits {
+  /** Longest request target accepted; longer → 414. */
+  maxUrlBytes: number;
+  /** Largest request head (request line and headers) accepted; larger → 431. */
+  maxHeaderBytes: number;
+  /** Most request header fields accepted; more → 431 (Node would drop the rest silently). */
+  maxHeaders: number;
+  /** Time a client has to send its request head. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request (head and body). */
+  requestTimeoutMs: number;
+  /** Longest pause inside a request body; then 408. */
+  clientBodyTimeoutMs: number;
+  /** Request bodies with a Content-Length up to this are read whole before an upstream connection is taken. */
+  bodyBufferBytes: number;
+  keepAliveTimeoutMs: number;
+  upstreamConnectTimeoutMs: number;
+  /** Time an upstream has to start its response; then 504. */
+  upstreamHeadersTimeoutMs: number;
+  /** Longest pause inside an upstream response body. */
+  upstreamBodyTimeoutMs: number;
+  /** Connections per upstream origin. */
+  upstreamConnections: number;
+  /** Requests per origin that may wait for a connection beyond that; more → 503 at once. */
+  upstreamQueueLimit: number;
+  /** How long a request may wait for an upstream connection; then 503. */
+  upstreamQueueTimeoutMs: number;
+  /** How long an endpoint that refused a connection is left out. */
+  endpointDownMs: number;
+  /** How long `stop()` waits for requests in flight. */
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = {
+  maxUrlBytes: 8192,
+  maxHeaderBytes: 16384,
+  maxHeaders: 2000,
+  headersTimeoutMs: 20_000,
+  requestTimeoutMs: 300_000,
+  clientBodyTimeoutMs: 60_000,
+  bodyBufferBytes: 64 * 1024,
+  keepAliveTimeoutMs: 65_000,
+  upstreamConnectTimeoutMs: 5_000,
+  upstreamHeadersTimeoutMs: 60_000,
+  upstreamBodyTimeoutMs: 300_000,
+  upstreamConnections: 1024,
+  upstreamQueueLimit: 1024,
+  upstreamQueueTimeoutMs: 10_000,
+  endpointDownMs: 10_000,
+  shutdownTimeoutMs: 30_000,
+};
+
+export interface ProxyOptions {
+  /** HMAC key for session cookies, at least 16 bytes. Without one a random key is made and a warning logged. */
+  cookieKey?: Buffer;
+  http?: ListenOptions | false;
+  https?: HttpsListenOptions;
+  /** /healthz, /readyz and /metrics. */
+  admin?: ListenOptions | false;
+  /**
+   * The API listener for `apiRoutes`; its host defaults to 127.0.0.1. Only loopback peers
+   * without forwarding headers get an answer (see `admin.ts`).
+   */
+  api?: ListenOptions | false;
+  /** Read-only JSON routes of the API listener, by path (for example `/api/events`). */
+  apiRoutes?: ApiRoutes;
+  /** The first table; without one the proxy answers 503 and `/readyz` says not ready. */
+  table?: RouteTable;
+  limits?: Partial<ProxyLimits>;
+  logger?: Logger;
+  /** Milliseconds since the epoch; tests move time forward with it. */
+  clock?: () => number;
+  /** Register Node's default process metrics (default true). */
+  defaultMetrics?: boolean;
+  /** The text of the 404 for a request no route matches (`tether up` lists what it serves); default `no route`. */
+  notFoundText?: () => string;
+}
+
+export interface ProxyAddresses {
+  http?: AddressInfo;
+  https?: AddressInfo;
+  admin?: AddressInfo;
+  api?: AddressInfo;
+}
