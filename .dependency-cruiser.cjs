@@ -17,7 +17,7 @@ const MAY_IMPORT = {
   dialects: { tether: ['model'], npm: ['yaml', 'zod'] },
   migrate: { tether: ['model', 'dialects'], npm: ['yaml'] },
   dataplane: { tether: ['model'], npm: ['pino', 'prom-client'] },
-  testkit: { tether: ['model'], npm: ['ws'] },
+  testkit: { tether: ['model'], npm: ['json-merge-patch', 'rfc6902'] },
   controller: {
     tether: ['model', 'dialects', 'dataplane'],
     npm: ['@kubernetes/client-node', 'yaml'],

@@ -1,8 +1,10 @@
 /**
  * Cookie text: reading one cookie from a `Cookie` header, removing it before the request goes
  * upstream, writing `Set-Cookie` values for the balancer's cookie, and reading the backend's
- * `Set-Cookie` headers in application-cookie mode. Hand-written scanners: the hot path reads
- * one cookie per request and must not split the whole header into objects.
+ * `Set-Cookie` headers in application-cookie mode. Hand-written scanners, kept for speed:
+ * the hot path reads one cookie per request and must not split the whole header into objects
+ * as general cookie parsers do. `npm run bench` measures the proxy's CPU per request against
+ * HAProxy and Fastify; cookies.test.ts pins the edge cases.
  */
 import type { CookieSpec } from '@tether/model';
 

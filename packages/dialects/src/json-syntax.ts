@@ -3,6 +3,12 @@
  * the position for some errors only ("Unexpected token" has none), so JSON annotations are
  * checked with this scanner to give every error a line and column. Iterative: no nesting
  * depth can overflow the stack.
+ *
+ * Kept rather than jsonc-parser: in strict mode that parser agrees with JSON.parse on which
+ * texts are valid (20,000 generated near-JSON texts), but it points at the start of a bad
+ * token rather than the bad character (`[nullK]` → the `n`, `1.#5` → the `1`), for about a
+ * third of those texts, and names no found character; users read these positions to fix an
+ * annotation by hand.
  */
 
 export interface JsonSyntaxError {

@@ -8,183 +8,53 @@
  *   is replaced, as the real server does for lists without a merge strategy.
  * Every function returns an error string instead of throwing.
  */
+import { apply as applyMergePatch } from 'json-merge-patch';
+import { applyPatch, type Operation } from 'rfc6902';
 import { clone, isObject, jsonEqual, type Json, type JsonObject, removeKey } from './types';
 
 export type PatchResult = { ok: true; value: Json } | { ok: false; error: string };
 
+/** RFC 7386, by the `json-merge-patch` library, on a copy: the inputs are left as they are. */
 export function mergePatch(target: Json | undefined, patch: Json): Json {
-  if (!isObject(patch)) return clone(patch);
-  const result: JsonObject = isObject(target) ? { ...target } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) removeKey(result, key);
-    else result[key] = mergePatch(result[key], value);
-  }
-  return result;
+  return applyMergePatch(target === undefined ? null : clone(target), clone(patch)) as Json;
 }
 
-function decodePointer(pointer: string): string[] | undefined {
-  if (pointer === '') return [];
-  if (!pointer.startsWith('/')) return undefined;
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
-
-function arrayIndex(token: string, length: number, forInsert: boolean): number | undefined {
-  if (forInsert && token === '-') return length;
-  if (!/^(0|[1-9]\d*)$/.test(token)) return undefined;
-  const index = Number(token);
-  const limit = forInsert ? length : length - 1;
-  return index <= limit ? index : undefined;
-}
-
-/** Returns the parent container and last token, or an error. */
-function locate(
-  document: Json,
-  path: string[],
-): { ok: true; parent: JsonObject | Json[]; token: string } | { ok: false; error: string } {
-  let current: Json = document;
-  for (const token of path.slice(0, -1)) {
-    if (Array.isArray(current)) {
-      const index = arrayIndex(token, current.length, false);
-      if (index === undefined) return { ok: false, error: `index ${token} out of range` };
-      current = current[index]!;
-    } else if (isObject(current)) {
-      if (!Object.hasOwn(current, token))
-        return { ok: false, error: `missing path element "${token}"` };
-      current = current[token]!;
-    } else {
-      return { ok: false, error: `cannot descend into a scalar at "${token}"` };
-    }
-  }
-  if (!Array.isArray(current) && !isObject(current))
-    return { ok: false, error: 'target parent is not a container' };
-  return { ok: true, parent: current, token: path[path.length - 1]! };
-}
-
-function getAt(document: Json, path: string[]): Json | undefined {
-  let current: Json | undefined = document;
-  for (const token of path) {
-    if (Array.isArray(current)) {
-      const index = arrayIndex(token, current.length, false);
-      current = index === undefined ? undefined : current[index];
-    } else if (isObject(current)) {
-      current = Object.hasOwn(current, token) ? current[token] : undefined;
-    } else {
-      return undefined;
-    }
-  }
-  return current;
-}
-
-function removeAt(
-  document: Json,
-  path: string[],
-): { ok: true; removed: Json } | { ok: false; error: string } {
-  const found = locate(document, path);
-  if (!found.ok) return found;
-  const { parent, token } = found;
-  if (Array.isArray(parent)) {
-    const index = arrayIndex(token, parent.length, false);
-    if (index === undefined) return { ok: false, error: `index ${token} out of range` };
-    return { ok: true, removed: parent.splice(index, 1)[0]! };
-  }
-  if (!Object.hasOwn(parent, token)) return { ok: false, error: `missing key "${token}"` };
-  const removed = parent[token]!;
-  removeKey(parent, token);
-  return { ok: true, removed };
-}
-
-function addAt(
-  document: Json,
-  path: string[],
-  value: Json,
-  replace: boolean,
-): { ok: true } | { ok: false; error: string } {
-  const found = locate(document, path);
-  if (!found.ok) return found;
-  const { parent, token } = found;
-  if (Array.isArray(parent)) {
-    const index = arrayIndex(token, parent.length, !replace);
-    if (index === undefined) return { ok: false, error: `index ${token} out of range` };
-    if (replace) parent[index] = value;
-    else parent.splice(index, 0, value);
-    return { ok: true };
-  }
-  if (replace && !Object.hasOwn(parent, token))
-    return { ok: false, error: `missing key "${token}"` };
-  parent[token] = value;
-  return { ok: true };
-}
-
+/**
+ * RFC 6902, applied by the `rfc6902` library to a private copy: the real server applies a
+ * JSON patch all or nothing, so any failed operation refuses the whole patch and leaves the
+ * stored object untouched. Operations are checked for shape first, as the library assumes
+ * well-formed ones.
+ */
 export function jsonPatch(target: Json, operations: Json): PatchResult {
   if (!Array.isArray(operations))
     return { ok: false, error: 'a JSON patch must be an array of operations' };
-  // Operations apply to a private copy: a failing operation leaves the stored object untouched.
-  let document = clone(target);
   for (const operation of operations) {
     if (
       !isObject(operation) ||
       typeof operation.op !== 'string' ||
       typeof operation.path !== 'string'
-    ) {
+    )
       return { ok: false, error: 'every JSON patch operation needs string "op" and "path"' };
-    }
-    const path = decodePointer(operation.path);
-    if (path === undefined) return { ok: false, error: `invalid JSON pointer "${operation.path}"` };
-    const needsValue = ['add', 'replace', 'test'].includes(operation.op);
-    if (needsValue && !Object.hasOwn(operation, 'value')) {
+    if (operation.path !== '' && !operation.path.startsWith('/'))
+      return { ok: false, error: `invalid JSON pointer "${operation.path}"` };
+    if (['add', 'replace', 'test'].includes(operation.op) && !Object.hasOwn(operation, 'value'))
       return { ok: false, error: `operation "${operation.op}" needs a "value"` };
-    }
-    const value = operation.value ?? null;
-    let outcome: { ok: true } | { ok: false; error: string } = { ok: true };
-    switch (operation.op) {
-      case 'add':
-        if (path.length === 0) document = clone(value);
-        else outcome = addAt(document, path, clone(value), false);
-        break;
-      case 'replace':
-        if (path.length === 0) document = clone(value);
-        else outcome = addAt(document, path, clone(value), true);
-        break;
-      case 'remove':
-        outcome =
-          path.length === 0
-            ? { ok: false, error: 'cannot remove the whole document' }
-            : removeAt(document, path);
-        break;
-      case 'test': {
-        const actual = getAt(document, path);
-        if (actual === undefined || !jsonEqual(actual, value)) {
-          outcome = { ok: false, error: `testing value ${operation.path} failed` };
-        }
-        break;
-      }
-      case 'move':
-      case 'copy': {
-        if (typeof operation.from !== 'string')
-          return { ok: false, error: `operation "${operation.op}" needs "from"` };
-        const from = decodePointer(operation.from);
-        if (from === undefined)
-          return { ok: false, error: `invalid JSON pointer "${operation.from}"` };
-        const source = getAt(document, from);
-        if (source === undefined)
-          return { ok: false, error: `missing value at "${operation.from}"` };
-        if (operation.op === 'move') {
-          const removed = removeAt(document, from);
-          if (!removed.ok) return removed;
-        }
-        outcome = path.length === 0 ? { ok: true } : addAt(document, path, clone(source), false);
-        if (path.length === 0) document = clone(source);
-        break;
-      }
-      default:
-        return { ok: false, error: `unknown JSON patch operation "${operation.op}"` };
-    }
-    if (!outcome.ok) return outcome;
+    if (operation.op === 'remove' && operation.path === '')
+      return { ok: false, error: 'cannot remove the whole document' };
+    if (['move', 'copy'].includes(operation.op) && typeof operation.from !== 'string')
+      return { ok: false, error: `operation "${operation.op}" needs "from"` };
   }
-  return { ok: true, value: document };
+  // The library changes the document in place; the root is wrapped so that an operation on
+  // the whole document ("" path) replaces a member rather than the object itself.
+  const box: JsonObject = { document: clone(target) };
+  const rooted = (operations as JsonObject[]).map((o) => ({
+    ...o,
+    path: `/document${o.path as string}`,
+    ...(typeof o.from === 'string' ? { from: `/document${o.from}` } : {}),
+  }));
+  const failed = applyPatch(box, rooted as Operation[]).find((e) => e !== null);
+  if (failed) return { ok: false, error: failed.message };
+  return { ok: true, value: box.document ?? null };
 }
 
 /**
