@@ -23,8 +23,10 @@ import { isPlainObject } from '../helpers';
 import { entriesOf } from '../kube';
 import type { EmitInput, EmitOutput, KubeObject } from '../types';
 import { KEY, KEYS, NginxKey, PREFIX } from './annotations';
-import { IngressFacts, expressPersistence } from './express-persistence';
-import { expressBalancing, expressRoute } from './express-routing';
+import { IngressFacts, expressPersistence } from './features/affinity';
+import { expressBalancing } from './features/balancing';
+import { expressCanary } from './features/canary';
+import { expressRoute } from './features/routing';
 import { Expression } from './expression';
 import { AnnotationReader, bool } from './reader';
 
@@ -55,6 +57,7 @@ export function express(entry: ResolvedEntry, facts: IngressFacts): Expression |
   expressPersistence(x, policy, facts);
   expressBalancing(x, policy.mode, entry.loadBalancing ?? { algorithm: 'roundRobin' }, facts);
   expressRoute(x, entry.route);
+  if (entry.route.canary !== undefined) expressCanary(x, entry.route.canary);
   return x;
 }
 

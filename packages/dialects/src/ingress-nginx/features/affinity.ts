@@ -1,7 +1,249 @@
-import { CookieSpec, EntryRef, PersistencePolicy, PolicyField, quote } from '@tether/model';
-import { DEFAULT_COOKIE_NAME, KEY } from './annotations';
-import type { Expression } from './expression';
-import { MAX_ATTRIBUTE_LENGTH, isHeaderSafe } from './values';
+/**
+ * Cookie affinity: `affinity: cookie` and the session-cookie-* keys, `affinity-mode`,
+ * `affinity-canary-behavior` — how they are read, checked together, turned into policy
+ * fields, and written back from a policy (with what the other persistence modes lose).
+ */
+import {
+  CookieSpec,
+  Diagnostic,
+  EntryRef,
+  PersistencePolicy,
+  PolicyField,
+  error,
+  info,
+  quote,
+  warning,
+} from '@tether/model';
+import type { FieldCollector } from '../../helpers';
+import { sourceOf } from '../../kube';
+import {
+  BASIC_CHARS,
+  DEFAULT_COOKIE_NAME,
+  KEY,
+  NginxKey,
+  SECONDS_CHECK,
+  URL_CHARS,
+} from '../annotations';
+import type { Expression } from '../expression';
+import { AnnotationReader, DIALECT, Interpreter, bool, oneOf, token } from '../reader';
+import type { NginxSettings, SameSiteSetting } from '../settings-shape';
+import { MAX_ATTRIBUTE_LENGTH, isHeaderSafe } from '../values';
+
+/** The cookie attributes, which the controller reads only when affinity is "cookie". */
+export const COOKIE_KEYS: readonly NginxKey[] = [
+  KEY.affinityMode,
+  KEY.cookieName,
+  KEY.cookiePath,
+  KEY.cookieDomain,
+  KEY.cookieSecure,
+  KEY.cookieSameSite,
+  KEY.cookieConditionalSameSiteNone,
+  KEY.cookieMaxAge,
+  KEY.cookieExpires,
+  KEY.cookieChangeOnFailure,
+];
+
+const sameSiteText: Interpreter<SameSiteSetting> = (text, key) => {
+  const found = oneOf(['Strict', 'Lax', 'None'] as const, false)(text, key);
+  return 'value' in found ? { value: { value: found.value, written: text.normalized } } : found;
+};
+
+/**
+ * Max-Age and Expires. The controller checks the text again after trimming and drops it when
+ * that check fails; what passes goes to nginx as text, where only a whole number works.
+ */
+const seconds: Interpreter<number> = ({ normalized }, key) => {
+  const what = key === KEY.cookieMaxAge ? 'Max-Age' : 'Expires';
+  if (!SECONDS_CHECK.test(normalized)) {
+    return {
+      message: `is not a number of seconds; ingress-nginx would silently leave ${what} out`,
+    };
+  }
+  const value = /^-?\d+$/.test(normalized) ? Number(normalized) : undefined;
+  if (value === undefined || !Number.isSafeInteger(value)) {
+    return {
+      message: `is not a whole number of seconds Tether can hold; it gets past ingress-nginx's check (anchored at one end only) but nginx could not make a valid ${what} of it; Tether will leave ${what} out`,
+    };
+  }
+  return { value };
+};
+
+function readCookie(reader: AnnotationReader, settings: NginxSettings): void {
+  settings.affinityMode = reader.read(KEY.affinityMode, oneOf(['balanced', 'persistent']));
+  settings.cookieName = reader.read(KEY.cookieName, token(BASIC_CHARS));
+  settings.cookiePath = reader.read(KEY.cookiePath, token(URL_CHARS));
+  settings.cookieDomain = reader.read(KEY.cookieDomain, token(BASIC_CHARS));
+  settings.cookieSecure = reader.read(KEY.cookieSecure, bool);
+  settings.sameSite = reader.read(KEY.cookieSameSite, sameSiteText);
+  settings.conditionalSameSiteNone = reader.read(KEY.cookieConditionalSameSiteNone, bool);
+  settings.maxAgeSeconds = reader.read(KEY.cookieMaxAge, seconds);
+  settings.expiresSeconds = reader.read(KEY.cookieExpires, seconds);
+  settings.changeOnFailure = reader.read(KEY.cookieChangeOnFailure, bool);
+}
+
+function warnCookieKeysWithoutAffinity(reader: AnnotationReader): void {
+  for (const key of COOKIE_KEYS) {
+    if (!reader.has(key)) continue;
+    reader.diagnostics.push(
+      warning(
+        'IneffectiveSetting',
+        `${key} has no effect: ingress-nginx reads the cookie settings only when ${KEY.affinity} is "cookie"`,
+        reader.source(key),
+        ...reader.sources(KEY.affinity),
+      ),
+    );
+  }
+}
+
+/** Reads cookie affinity, its cookie (only when affinity is "cookie") and the canary behaviour. */
+export function readAffinity(reader: AnnotationReader, settings: NginxSettings): void {
+  settings.affinity = reader.read(KEY.affinity, oneOf(['cookie'])) === 'cookie';
+  if (settings.affinity) readCookie(reader, settings);
+  else warnCookieKeysWithoutAffinity(reader);
+  settings.canaryBehavior = reader.read(KEY.affinityCanaryBehavior, oneOf(['sticky', 'legacy']));
+}
+
+function cookieRules(r: AnnotationReader, s: NginxSettings): void {
+  if (s.sameSite && s.sameSite.written !== s.sameSite.value) {
+    r.diagnostics.push(
+      info(
+        'ValueNormalised',
+        `${KEY.cookieSameSite}: ingress-nginx sends ${quote(s.sameSite.written)} as written; browsers read SameSite without regard to case, so Tether uses ${s.sameSite.value}`,
+        r.source(KEY.cookieSameSite),
+      ),
+    );
+  }
+  if (s.conditionalSameSiteNone === true && s.sameSite?.written !== 'None') {
+    r.diagnostics.push(
+      warning(
+        'IneffectiveSetting',
+        `${KEY.cookieConditionalSameSiteNone} takes effect only when ${KEY.cookieSameSite} is exactly "None" (${s.sameSite ? `it is ${quote(s.sameSite.written)}` : 'it is not set'}); ingress-nginx would never leave SameSite out`,
+        r.source(KEY.cookieConditionalSameSiteNone),
+        ...r.sources(KEY.cookieSameSite),
+      ),
+    );
+  }
+  for (const [key, value] of [
+    [KEY.cookieMaxAge, s.maxAgeSeconds],
+    [KEY.cookieExpires, s.expiresSeconds],
+  ] as const) {
+    if (value === undefined || value > 0) continue;
+    r.diagnostics.push(
+      warning(
+        'InvalidAnnotation',
+        `${key}: ${value} seconds makes browsers discard the cookie at once, so sessions never stick; ingress-nginx sends it anyway, and so does Tether`,
+        r.source(key),
+      ),
+    );
+  }
+  // Row 18: with regular-expression paths the cookie Path would be the expression's text.
+  if (s.useRegex === true && s.cookiePath === undefined) {
+    r.diagnostics.push(
+      warning(
+        'CookiePathIsRegex',
+        `${KEY.useRegex} is "true" and no valid ${KEY.cookiePath} is set, so the cookie Path is the text of each path's regular expression, which browsers compare literally; set ${KEY.cookiePath}`,
+        ...r.sources(KEY.useRegex, KEY.affinity, KEY.cookiePath),
+      ),
+    );
+  }
+}
+
+/** The affinity rules that look at several annotations together. */
+export function checkAffinity(r: AnnotationReader, s: NginxSettings): void {
+  if (s.affinity) cookieRules(r, s);
+  // Row 20: with service-upstream there is one upstream address, so nothing can be pinned.
+  if (s.affinity && s.serviceUpstream === true) {
+    s.refused = true;
+    r.diagnostics.push(
+      error(
+        'IncompatibleSettings',
+        `${KEY.affinity} "cookie" cannot work with ${KEY.serviceUpstream} "true": ingress-nginx would proxy to the Service's ClusterIP alone and sessions would silently not stick; Tether refuses the Ingress`,
+        r.source(KEY.affinity),
+        r.source(KEY.serviceUpstream),
+      ),
+    );
+  }
+}
+
+/** The spec path of an Ingress entry's path, for sources: `rules[0].paths[1]` → `spec.rules[0].http.paths[1].path`. */
+function pathField(entry: EntryRef): string {
+  return entry.rule === 'defaultBackend'
+    ? 'spec.defaultBackend'
+    : `spec.${entry.rule.replace('.paths', '.http.paths')}.path`;
+}
+
+function cookieFields(
+  c: FieldCollector,
+  s: NginxSettings,
+  entry: EntryRef,
+  diagnostics: Diagnostic[],
+): void {
+  c.set('mode', 'cookie', KEY.affinity);
+  if (s.cookieName !== undefined) c.set('cookie.name', s.cookieName, KEY.cookieName);
+  else c.setDefault('cookie.name', DEFAULT_COOKIE_NAME, KEY.cookieName);
+  if (s.cookiePath !== undefined) c.set('cookie.path', s.cookiePath, KEY.cookiePath);
+  else if (entry.path !== undefined) {
+    // The controller's default Path is the Ingress path exactly as written.
+    if (isHeaderSafe(entry.path) && entry.path.length <= MAX_ATTRIBUTE_LENGTH) {
+      c.setDefault('cookie.path', entry.path, KEY.cookiePath);
+    } else {
+      diagnostics.push(
+        warning(
+          'InvalidObject',
+          `the path ${quote(entry.path)} would be the cookie Path, but it holds spaces, ";" or control characters that would break the cookie header; Tether sends the cookie without a Path (set ${KEY.cookiePath})`,
+          sourceOf(DIALECT, c.object, pathField(entry)),
+        ),
+      );
+    }
+  }
+  if (s.cookieDomain !== undefined) c.set('cookie.domain', s.cookieDomain, KEY.cookieDomain);
+  c.setDefault('cookie.httpOnly', true, KEY.affinity);
+  if (s.cookieSecure !== undefined) {
+    c.set('cookie.secure', s.cookieSecure ? 'always' : 'https', KEY.cookieSecure);
+  } else c.setDefault('cookie.secure', 'https', KEY.cookieSecure);
+  if (s.sameSite) c.set('cookie.sameSite', s.sameSite.value, KEY.cookieSameSite);
+  // The controller leaves SameSite out for old browsers only when it is written exactly "None".
+  const omitForOldClients = s.conditionalSameSiteNone === true && s.sameSite?.written === 'None';
+  if (s.conditionalSameSiteNone === false || omitForOldClients) {
+    c.set(
+      'cookie.omitSameSiteNoneForOldClients',
+      omitForOldClients,
+      KEY.cookieConditionalSameSiteNone,
+    );
+  } else {
+    c.setDefault('cookie.omitSameSiteNoneForOldClients', false, KEY.cookieConditionalSameSiteNone);
+  }
+  if (s.maxAgeSeconds !== undefined)
+    c.set('cookie.maxAgeSeconds', s.maxAgeSeconds, KEY.cookieMaxAge);
+  if (s.expiresSeconds !== undefined) {
+    c.set('cookie.expiresSeconds', s.expiresSeconds, KEY.cookieExpires);
+  }
+  c.setDefault('cookie.nocache', false, KEY.affinity);
+  if (s.affinityMode !== undefined) c.set('rebalance', s.affinityMode, KEY.affinityMode);
+  else c.setDefault('rebalance', 'balanced', KEY.affinityMode);
+  // false (the default): a pinned peer that fails is tried again while it is listed
+  // (sticky.lua picks a new one only when change_on_failure is true).
+  if (s.changeOnFailure !== undefined) {
+    c.set(
+      'onFailure',
+      s.changeOnFailure ? 'retryElsewhere' : 'retryPinned',
+      KEY.cookieChangeOnFailure,
+    );
+  } else c.setDefault('onFailure', 'retryPinned', KEY.cookieChangeOnFailure);
+}
+
+/** The persistence fields of one entry point. */
+export function affinityFields(
+  c: FieldCollector,
+  s: NginxSettings,
+  entry: EntryRef,
+  diagnostics: Diagnostic[],
+): void {
+  if (s.affinity) cookieFields(c, s, entry, diagnostics);
+  if (s.canaryBehavior !== undefined) {
+    c.set('canaryBehavior', s.canaryBehavior, KEY.affinityCanaryBehavior);
+  } else if (s.affinity) c.setDefault('canaryBehavior', 'sticky', KEY.affinityCanaryBehavior);
+}
 
 /** What the Ingress itself says that decides what persistence can be written on it. */
 export interface IngressFacts {
@@ -22,7 +264,7 @@ function hasHttps(entry: EntryRef): boolean {
 }
 
 /** The policy fields of a cookie, as flat paths, for naming every source of a lost cookie. */
-function cookieFields(cookie: CookieSpec | undefined): PolicyField[] {
+function cookiePolicyFields(cookie: CookieSpec | undefined): PolicyField[] {
   return Object.keys(cookie ?? {}).map((k) => `cookie.${k}` as PolicyField);
 }
 
@@ -180,7 +422,7 @@ function otherModes(x: Expression, policy: PersistencePolicy): void {
         `ingress-nginx pins sessions only with a cookie of its own; it cannot follow the application's cookie ${quote(policy.appCookie?.name ?? '')}, so no persistence is written`,
         'mode',
         'appCookie.name',
-        ...cookieFields(policy.cookie),
+        ...cookiePolicyFields(policy.cookie),
       );
       break;
     case 'header':
@@ -246,7 +488,7 @@ export function expressPersistence(
       x.unsupported(
         `${KEY.serviceUpstream} is "true" on this Ingress: ingress-nginx proxies to the Service's ClusterIP alone and cannot pin sessions, so no cookie affinity is written (remove ${KEY.serviceUpstream} to keep it)`,
         'mode',
-        ...cookieFields(policy.cookie),
+        ...cookiePolicyFields(policy.cookie),
       );
     }
     otherModes(x, policy);
