@@ -11,9 +11,14 @@ import {
   type ElbClass,
 } from './annotations';
 import { flatOf } from '../emit-losses';
-import { expectedLosses } from './emit-losses';
-import { DEFAULT_MINUTES, LAYER_OF_KIND, planWrite, readBack, type CceWrite } from './emit-plan';
-import { whyCce } from './emit-reasons';
+import { expectedLosses, whyCce } from './emit-losses';
+import {
+  DEFAULT_MINUTES,
+  LAYER_OF_KIND,
+  planWrite,
+  readBack,
+  type CceWrite,
+} from './features/persistence';
 
 /**
  * Ingress first: CCE's cookie stickiness (HTTP_COOKIE, APP_COOKIE) lives on Ingress routes,

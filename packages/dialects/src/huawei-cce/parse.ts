@@ -1,8 +1,8 @@
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { annotationsOf } from '../kube';
 import { table } from './annotations';
-import { parseIngress } from './ingress';
-import { parseService } from './service';
+import { parseIngress } from './parse-ingress';
+import { parseService } from './parse-service';
 
 const KEYS = table.map((k) => k.key);
 

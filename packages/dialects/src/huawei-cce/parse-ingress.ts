@@ -3,9 +3,9 @@ import { FieldCollector } from '../helpers';
 import { ingressEntries, readIngress, sourceOf, type EntryBackend } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { ALGORITHM, CLASS, MODE, type ElbAlgorithm } from './annotations';
-import { applyPlan, planPersistence, type Plan } from './plan';
-import { DIALECT, readSettings, type ElbSettings } from './read';
-import { algorithmFields, serviceOverride } from './service';
+import { applyPlan, planPersistence, type Plan } from './features/persistence';
+import { DIALECT, readSettings, type ElbSettings } from './settings';
+import { algorithmFields, serviceOverride } from './parse-service';
 
 /** What one route keeps of the Ingress's own settings once the Service behind it had its say. */
 interface RouteSettings {

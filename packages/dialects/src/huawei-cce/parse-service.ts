@@ -10,8 +10,8 @@ import { FieldCollector } from '../helpers';
 import { namespaceOf, readService, serviceEntries, sourceOf, type ServiceSpec } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { ALGORITHM, ALGORITHMS, DEFAULT_ALGORITHM, MODE, type ElbAlgorithm } from './annotations';
-import { applyPlan, planPersistence, type Plan } from './plan';
-import { DIALECT, readSettings } from './read';
+import { applyPlan, planPersistence, type Plan } from './features/persistence';
+import { DIALECT, readSettings } from './settings';
 
 /** What a Service's annotations impose on the Ingress routes in front of it. */
 export interface ServiceOverride {
