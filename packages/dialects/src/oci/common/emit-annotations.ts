@@ -1,8 +1,8 @@
 import type { KubeObject } from '../../types';
 import { annotation, isBlank } from './annotations';
-import { appCookieJson, lbCookieJson } from './emit-json';
+import { appCookieJson, lbCookieJson } from './features/cookie';
 import type { OciWrite } from './emit-plan';
-import type { PersistenceKeys } from './persistence';
+import type { PersistenceKeys } from './features/persistence';
 
 /**
  * The annotations that make one OCI controller say `write`, as changes to the object: a key

@@ -7,7 +7,7 @@ import {
   isCookieDomain,
   isCookieName,
   unsafeInPath,
-} from './cookie-config';
+} from './features/cookie';
 import type { Notes } from '../../emit-losses';
 
 export type OciPolicyName = 'ROUND_ROBIN' | 'LEAST_CONNECTIONS' | 'IP_HASH';

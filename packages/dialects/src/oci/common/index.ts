@@ -1,13 +1,9 @@
-export * from './annotations';
-export * from './apply';
-export * from './cookie-config';
-export * from './emit-annotations';
-export * from './emit-json';
-export * from './emit-losses';
-export * from './emit-plan';
-export * from './go-struct';
-export * from './json-members';
-export * from './persistence';
-export * from './policy';
-export * from './suggest';
-export * from './cookie-persistence';
+// What the OCI load balancer and the OCI native ingress controller share.
+export { annotation, isBlank, presentKeys } from './annotations';
+export { ociAnnotations } from './emit-annotations';
+export { ociLosses } from './emit-losses';
+export { planPersistence, planWrite, readBack, type OciTarget } from './emit-plan';
+export { OCI_POLICY_NAMES, ociPolicyAlgorithm } from './features/balancing';
+export { applyAppCookie, checkCookieName, OCI_DEFAULT_COOKIE_NAME } from './features/cookie';
+export { applyCookiePersistence, isPlainHttpListener } from './features/persistence';
+export { suggestField } from './suggest';

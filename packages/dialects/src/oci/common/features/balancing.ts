@@ -1,3 +1,4 @@
+/** OCI load-balancer policies (ROUND_ROBIN, LEAST_CONNECTIONS, IP_HASH): what each one is in the model. */
 import type { BalancingAlgorithm } from '@tether/model';
 
 /** OCI load-balancer policies (names are matched exactly) and the algorithm each one is. */

@@ -1,14 +1,19 @@
+/**
+ * Which persistence model an object's two annotations choose (one per backend set), and the
+ * LB cookie applied as both OCI controllers apply it.
+ */
 import { Diagnostic, DialectId, Listener, entryKey, error } from '@tether/model';
-import { sourceOf } from '../../kube';
-import type { EntryBackend } from '../../kube';
-import type { KubeObject } from '../../types';
-import { annotation, isBlank } from './annotations';
+import type { FieldCollector } from '../../../helpers';
+import { sourceOf, type EntryBackend } from '../../../kube';
+import type { KubeObject } from '../../../types';
+import { annotation, isBlank, presentKeys } from '../annotations';
 import {
   AppCookieConfig,
   LbCookieConfig,
+  applyLbCookie,
   readAppCookieConfig,
   readLbCookieConfig,
-} from './cookie-config';
+} from './cookie';
 
 /** The two persistence annotations of one OCI controller. */
 export interface PersistenceKeys {
@@ -104,4 +109,38 @@ export function secureCookieOnHttp(
     sourceOf(dialect, object, lbCookieKey),
     ...listenerKeys.map((k) => sourceOf(dialect, object, k)),
   );
+}
+
+/**
+ * Reads an object's two persistence annotations. An LB cookie is applied the same way by both
+ * OCI controllers, refused when `isSecure` meets a plain-HTTP listener (the OCI API refuses
+ * it); an application cookie is returned for the controller's own rule (OKE keeps
+ * `disableFallback`, the native ingress controller drops it).
+ */
+export function applyCookiePersistence(
+  dialect: DialectId,
+  object: KubeObject,
+  c: FieldCollector,
+  served: readonly EntryBackend[],
+  keys: PersistenceKeys,
+  listenerKeys: readonly string[],
+): AppCookieConfig | undefined {
+  const persistence = readPersistence(dialect, object, keys, c.diagnostics);
+  if (persistence.kind === 'appCookie') return persistence.config;
+  if (persistence.kind !== 'lbCookie') return undefined;
+  if (persistence.config.isSecure === true) {
+    const refused = secureCookieOnHttp(
+      dialect,
+      object,
+      keys.lbCookie,
+      served,
+      presentKeys(object, [...listenerKeys]),
+    );
+    if (refused) {
+      c.diagnostics.push(refused);
+      return undefined;
+    }
+  }
+  applyLbCookie(c, persistence.config, keys.lbCookie);
+  return undefined;
 }

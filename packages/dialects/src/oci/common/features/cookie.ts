@@ -1,6 +1,13 @@
+/**
+ * The cookie configurations of OCI's two persistence models, as JSON annotation values:
+ * reading them as OCI's Go decoder does (LbCookieSessionPersistenceConfigurationDetails and
+ * SessionPersistenceConfigurationDetails), setting an LB cookie's policy fields with OCI's
+ * defaults, and writing them back in OCI's field order.
+ */
 import { Diagnostic, SourceRef, error, quote, warning } from '@tether/model';
-import { GoStruct, GoStructShape, decodeGoStruct } from './go-struct';
-import { suggestField } from './suggest';
+import { GoStruct, GoStructShape, decodeGoStruct } from '../go-struct';
+import { suggestField } from '../suggest';
+import type { FieldCollector } from '../../../helpers';
 
 /** The name OCI gives its own cookie when none is configured (LB cookie, and app-cookie companion). */
 export const OCI_DEFAULT_COOKIE_NAME = 'X-Oracle-BMC-LBS-Route';
@@ -209,4 +216,70 @@ export function readAppCookieConfig(text: string, ctx: ReadContext): AppCookieCo
   if (!decoded.ok) return undefined;
   if (decoded.isNull) nullWarning(ctx);
   return { ...decoded.values };
+}
+
+/**
+ * Sets LB-cookie persistence from OCI's configuration. Fields left out get OCI's defaults:
+ * the cookie name, Path `/`, no Secure, no HttpOnly, no Max-Age (a session cookie) and
+ * fallback to another backend when the pinned one is gone.
+ */
+export function applyLbCookie(c: FieldCollector, config: LbCookieConfig, key: string): void {
+  c.set('mode', 'cookie', key);
+  if (config.cookieName !== undefined) c.set('cookie.name', config.cookieName, key);
+  else c.setDefault('cookie.name', OCI_DEFAULT_COOKIE_NAME, key);
+  if (config.path !== undefined) c.set('cookie.path', config.path, key);
+  else c.setDefault('cookie.path', OCI_DEFAULT_COOKIE_PATH, key);
+  if (config.domain !== undefined) c.set('cookie.domain', config.domain, key);
+  if (config.maxAgeInSeconds !== undefined)
+    c.set('cookie.maxAgeSeconds', config.maxAgeInSeconds, key);
+  if (config.isSecure !== undefined)
+    c.set('cookie.secure', config.isSecure ? 'always' : 'never', key);
+  else c.setDefault('cookie.secure', 'never', key);
+  if (config.isHttpOnly !== undefined) c.set('cookie.httpOnly', config.isHttpOnly, key);
+  else c.setDefault('cookie.httpOnly', false, key);
+  applyFallback(c, config.disableFallback, key);
+}
+
+/**
+ * Sets application-cookie persistence: the balancer follows the backend's cookie `name`
+ * (`*` = any) and issues its own companion cookie under OCI's default name.
+ */
+export function applyAppCookie(
+  c: FieldCollector,
+  name: string,
+  disableFallback: AppCookieConfig['disableFallback'],
+  key: string,
+): void {
+  c.set('mode', 'appCookie', key);
+  c.set('appCookie.name', name, key);
+  c.setDefault('cookie.name', OCI_DEFAULT_COOKIE_NAME, key);
+  applyFallback(c, disableFallback, key);
+}
+
+/** disableFallback: OCI answers 502 while the pinned backend is gone instead of moving the client. */
+function applyFallback(c: FieldCollector, disableFallback: boolean | undefined, key: string): void {
+  if (disableFallback !== undefined)
+    c.set('onFailure', disableFallback ? 'fail' : 'rebalance', key);
+  else c.setDefault('onFailure', 'rebalance', key);
+}
+
+/**
+ * Compact JSON with OCI's field names in the order OCI's API documents them; fields left
+ * undefined are left out, so OCI's own defaults apply to them.
+ */
+function inShapeOrder(shape: Readonly<Record<string, string>>, config: object): string {
+  const values = config as Readonly<Record<string, unknown>>;
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(shape)) if (values[key] !== undefined) ordered[key] = values[key];
+  return JSON.stringify(ordered);
+}
+
+/** The LB-cookie annotation value: cookieName, disableFallback, domain, path, maxAgeInSeconds, isSecure, isHttpOnly. */
+export function lbCookieJson(config: LbCookieConfig): string {
+  return inShapeOrder(LB_COOKIE_SHAPE, config);
+}
+
+/** The application-cookie annotation value: cookieName, disableFallback. */
+export function appCookieJson(config: AppCookieConfig): string {
+  return inShapeOrder(APP_COOKIE_SHAPE, config);
 }

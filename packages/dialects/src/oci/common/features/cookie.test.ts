@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Diagnostic, SourceRef } from '@tether/model';
-import { readAppCookieConfig, readLbCookieConfig } from './cookie-config';
-import { suggestField } from './suggest';
+import { readAppCookieConfig, readLbCookieConfig } from './cookie';
+import { suggestField } from '../suggest';
 
 const source: SourceRef = {
   dialect: 'oci-native-ingress',
