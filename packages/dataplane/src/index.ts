@@ -7,11 +7,8 @@
  *   ...
  *   await proxy.stop();
  */
-export { createRouteTable, emptyRouteTable } from './table/create';
-export { checkRouteTable } from './table/check';
+export { createRouteTable } from './table/create';
 export {
-  acceptsNewSessions,
-  servesExistingSessions,
   RouteTableError,
   type AcceptedRouteTable,
   type RouteTable,
@@ -23,7 +20,6 @@ export {
   type WeightedBackend,
   type CanaryRules,
   type Endpoint,
-  type ListenerProtocolName,
   type TlsCertificate,
 } from './table/types';
 export { createProxy, stopOnSignals, Proxy } from './proxy/proxy';
@@ -32,10 +28,6 @@ export {
   type ProxyOptions,
   type ProxyLimits,
   type ProxyAddresses,
-  type ListenOptions,
-  type HttpsListenOptions,
 } from './proxy/options';
-export { loadCookieKey, COOKIE_KEY_ENV } from './key';
-export { createLogger, REDACTED_PATHS, type Logger } from './logger';
-export { rendezvous, rendezvousScore, hashString, type RendezvousNode } from './hash';
-export { TokenCodec, type SessionToken } from './token';
+export { loadCookieKey } from './key';
+export { createLogger, type Logger } from './logger';

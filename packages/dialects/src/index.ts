@@ -1,30 +1,8 @@
 // The public face of the dialects: the registry, the analysis pipeline, the readers of
 // Kubernetes objects and manifests that the migration, the controller and the CLI share.
 export { DIALECTS, findDialect } from './registry';
-export {
-  analyze,
-  crossCheck,
-  parseContext,
-  parseObject,
-  parseObjects,
-  serviceIndex,
-  serviceKey,
-  type Analysis,
-  type CheckRunner,
-  type ObjectParse,
-  type ParsedSnapshot,
-} from './pipeline';
-export type {
-  Dialect,
-  EmitInput,
-  EmitOutput,
-  KeySpec,
-  KubeObject,
-  ParseContext,
-  ParsedObject,
-  ParseResult,
-  SpecEdit,
-} from './types';
+export { analyze, crossCheck, parseContext, parseObject, type Analysis } from './pipeline';
+export type { Dialect, KubeObject, ParseContext, ParsedObject } from './types';
 export {
   annotationsOf,
   entriesOf,
@@ -36,12 +14,6 @@ export {
   readService,
   sourceOf,
 } from './kube';
-export {
-  indexLocated,
-  locateSource,
-  readManifestText,
-  type LocatedIndex,
-  type LocatedObject,
-} from './manifest';
+export { indexLocated, locateSource, readManifestText, type LocatedObject } from './manifest';
 export { applyToObject, emptyEdits, mergeEdits, type ObjectEdits } from './edits';
 export { flatOf } from './emit-losses';

@@ -1,3 +1,3 @@
 export { migrate } from './plan';
-export type { FieldOutcome, MigrateOptions, MigrationResult, ObjectReport } from './report';
+export type { MigrationResult, ObjectReport } from './report';
 export { carryTableMarkdown } from './carry';
