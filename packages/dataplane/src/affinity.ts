@@ -26,7 +26,7 @@ import { endpointById, type EndpointRuntime, type SetRuntime, type Side } from '
 import type { SessionToken, TokenCodec } from './token';
 
 /** The default `sourceIp` window: Kubernetes' default for `ClientIP` affinity (3 h). */
-const DEFAULT_SOURCE_IP_TIMEOUT_S = 10800;
+export const DEFAULT_SOURCE_IP_TIMEOUT_S = 10800;
 const SOURCE_IP_TABLE_LIMIT = 100000;
 
 export type SessionEvent = 'created' | 'rebalanced' | 'failed';

@@ -297,6 +297,8 @@ export class CompiledTable {
   readonly left: readonly SetRuntime[];
   /** Hosts whose path matchers this table built so far (those of kept hosts are shared). */
   matcherHosts = 0;
+  /** The sets of the layer-4 routes, by `TCP:port` / `UDP:port`. */
+  readonly streams: ReadonlyMap<string, SetRuntime>;
   readonly #matchers = new Map<string, HostMatcher<SetRuntime>>();
   #origins: Set<string> | undefined;
   /** Its set map and matchers were taken over by the next table: no longer for lookups. */
@@ -308,6 +310,7 @@ export class CompiledTable {
     previous?: CompiledTable,
   ) {
     const fresh: SetRuntime[] = [];
+    this.streams = CompiledTable.#compileStreams(table, ctx, previous, fresh);
     const derivation = tableDerivation(table);
     const ids = tableIds(table);
     if (previous && !previous.#retired && derivation?.previous === previous.table && ids) {
@@ -363,6 +366,33 @@ export class CompiledTable {
     for (const [id, set] of previous?.sets ?? []) if (this.sets.get(id) !== set) left.push(set);
     this.left = left;
     if (previous) for (const key of previous.#matchers.keys()) this.#build(key);
+  }
+
+  /** Stream sets of the table before that are the same objects are kept, others compiled. */
+  static #compileStreams(
+    table: AcceptedRouteTable,
+    ctx: CompileContext,
+    previous: CompiledTable | undefined,
+    fresh: SetRuntime[],
+  ): ReadonlyMap<string, SetRuntime> {
+    const out = new Map<string, SetRuntime>();
+    for (const s of table.streams ?? []) {
+      const key = `${s.protocol}:${s.port}`;
+      let set = previous?.streams.get(key);
+      if (set?.def !== s.backendSet) {
+        set = compileSet(s.backendSet, ctx);
+        fresh.push(set);
+      }
+      out.set(key, set);
+    }
+    return out;
+  }
+
+  /** Whether a set id is in this table, on a route or a stream. */
+  has(id: string): boolean {
+    if (this.sets.has(id)) return true;
+    for (const set of this.streams.values()) if (set.id === id) return true;
+    return false;
   }
 
   /** How many sets this table compiled. */

@@ -208,6 +208,8 @@ export interface ProcessOptions {
   limits?: Partial<ProxyLimits>;
   /** Calls of the proxy's clock that throw (see fixtures/proxy-process.cjs). */
   faultAtClockCalls?: number[];
+  /** Open the table's Service ports (see ProxyOptions.services). */
+  services?: { host?: string; portOffset?: number; udpIdleMs?: number };
 }
 
 /**
@@ -217,7 +219,11 @@ export interface ProcessOptions {
 export function startProxyProcess(
   table: RouteTable,
   o: ProcessOptions = {},
-): Promise<{ child: ChildProcess; port: number }> {
+): Promise<{
+  child: ChildProcess;
+  port: number;
+  services: Record<string, { address: string; port: number }>;
+}> {
   const child = spawn(
     process.execPath,
     [
@@ -227,6 +233,7 @@ export function startProxyProcess(
         key: (o.key ?? KEY).toString('hex'),
         limits: o.limits ?? {},
         faultAtClockCalls: o.faultAtClockCalls ?? [],
+        services: o.services,
       }),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -237,7 +244,13 @@ export function startProxyProcess(
       out += d.toString();
       const line = out.split('\n')[0];
       if (out.includes('\n') && line)
-        resolve({ child, port: (JSON.parse(line) as { port: number }).port });
+        resolve({
+          child,
+          ...(JSON.parse(line) as {
+            port: number;
+            services: Record<string, { address: string; port: number }>;
+          }),
+        });
     });
     child.once('exit', (code) => reject(new Error(`proxy process exited with ${code}`)));
   });

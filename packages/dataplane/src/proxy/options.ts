@@ -1,6 +1,7 @@
 /** What a proxy is started with: listeners, limits, the admin and API listeners. */
 import type { AddressInfo } from 'node:net';
 import type { ApiRoutes } from '../admin';
+import type { ServiceListenOptions } from './service-listeners';
 import type { Logger } from '../logger';
 import type { RouteTable } from '../table/types';
 
@@ -88,6 +89,11 @@ export interface ProxyOptions {
   api?: ListenOptions | false;
   /** Read-only JSON routes of the API listener, by path (for example `/api/events`). */
   apiRoutes?: ApiRoutes;
+  /**
+   * Listeners for the ports of LoadBalancer Services that the table names (its listeners
+   * with a `port` and its streams); without this option they are not opened.
+   */
+  services?: ServiceListenOptions;
   /** The first table; without one the proxy answers 503 and `/readyz` says not ready. */
   table?: RouteTable;
   limits?: Partial<ProxyLimits>;
@@ -105,4 +111,6 @@ export interface ProxyAddresses {
   https?: AddressInfo;
   admin?: AddressInfo;
   api?: AddressInfo;
+  /** Service ports open now, by `HTTP:80`, `TCP:5432`, `UDP:53` (the Service's own port). */
+  services?: Map<string, { address: string; port: number }>;
 }

@@ -40,6 +40,7 @@ import {
   type ProxyOptions,
 } from './options';
 import { OriginPools } from './pools';
+import { ServiceListeners } from './service-listeners';
 
 export class Proxy implements ForwardHost, UpgradeHost {
   readonly limits: ProxyLimits;
@@ -59,6 +60,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #options: ProxyOptions;
   /** The table's certificates by SNI name, for the HTTPS listener. */
   readonly #certificates = new CertificateStore();
+  #services: ServiceListeners | undefined;
   #admin: Server | undefined;
   #api: Server | undefined;
   #current: CompiledTable | undefined;
@@ -100,7 +102,13 @@ export class Proxy implements ForwardHost, UpgradeHost {
     return this.#current?.table;
   }
 
+  /** Resolves when the Service ports of the table in force are bound (or failed to bind). */
+  async serviceListenersSettled(): Promise<void> {
+    await this.#services?.settled();
+  }
+
   get addresses(): ProxyAddresses {
+    if (this.#services) this.#addresses.services = this.#services.addresses;
     return this.#addresses;
   }
 
@@ -130,7 +138,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
     if (this.#options.https) this.#takeCertificates(table);
     this.metrics.tableLoaded.set(1);
     this.metrics.swaps.inc();
-    this.affinity.sourceIp.retain(compiled.sets);
+    this.affinity.sourceIp.retain(compiled);
+    void this.#services?.sync(compiled);
     this.#pools.countOrigins(compiled);
     this.logger.info(
       {
@@ -361,6 +370,25 @@ export class Proxy implements ForwardHost, UpgradeHost {
       if (plan.secure) this.#addresses.https = address;
       else this.#addresses.http = address;
     }
+    if (o.services) {
+      const own = new Set(this.#listeners.map((l) => l.publicPort));
+      this.#services = new ServiceListeners(
+        {
+          limits: this.limits,
+          logger: this.logger,
+          handlers: this.#handlers,
+          current: () => this.#current,
+          choice: () => {
+            this.affinity.nowMs = this.now();
+            return this.affinity;
+          },
+          internalError: (where, err) => this.internalError(where, err),
+        },
+        o.services,
+        own,
+      );
+      if (this.#current) await this.#services.sync(this.#current);
+    }
     if (o.admin !== undefined && o.admin !== false) {
       const admin = createAdmin(this.metrics, {
         ready: () => this.ready,
@@ -374,7 +402,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
       this.#addresses.api = await listen(api, o.api);
       this.#api = api;
     }
-    return this.#addresses;
+    return this.addresses;
   }
 
   /**
@@ -398,6 +426,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
       });
     }
     for (const l of this.#listeners) l.server.closeAllConnections();
+    await this.#services?.stop();
     for (const s of this.#upgraded) s.destroy();
     await Promise.all(closed);
     this.#pools.destroy();

@@ -11,6 +11,7 @@ import type {
   ListenerRoutes,
   PathRoute,
   RouteTable,
+  StreamRoute,
 } from './types';
 
 const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
@@ -325,7 +326,49 @@ export function inspectWhole(input: RouteTable): { inspection: Inspection; index
       run.addIds(h, li, hi);
     }
   }
+  checkStreams(input, run);
   return { inspection: run, index: { names, ids: run.ids } };
+}
+
+/**
+ * The layer-4 routes of a table: protocol, port (one route per protocol and port) and a set
+ * whose persistence a connection can carry. Sets accepted before are not checked again.
+ */
+export function checkStreams(input: RouteTable, run: Inspection): void {
+  const streams: unknown = input.streams;
+  if (streams === undefined) return;
+  if (!Array.isArray(streams)) {
+    run.problems.push('streams: must be a list');
+    return;
+  }
+  const seen = new Set<string>();
+  streams.forEach((s: StreamRoute, i) => {
+    const at = `streams[${i}]`;
+    if (!isObject(s)) {
+      run.problems.push(`${at}: must be an object`);
+      return;
+    }
+    if (s.protocol !== 'TCP' && s.protocol !== 'UDP')
+      run.problems.push(`${at}.protocol: must be TCP or UDP`);
+    if (!(Number.isInteger(s.port) && s.port > 0 && s.port < 65536))
+      run.problems.push(`${at}.port: must be an integer 1..65535`);
+    const key = `${s.protocol}:${s.port}`;
+    if (seen.has(key)) run.problems.push(`${at}: ${s.protocol} port ${s.port} is listed twice`);
+    seen.add(key);
+    const set = s.backendSet;
+    if (!isObject(set)) {
+      run.problems.push(`${at}.backendSet: missing`);
+      return;
+    }
+    if (acceptedSets.has(set) || run.newSets.has(set)) return;
+    checkBackendSet(set, `${at}.backendSet`, run.problems);
+    const mode = (set as BackendSet).policy?.mode;
+    if (mode !== undefined && mode !== 'none' && mode !== 'sourceIp')
+      run.problems.push(
+        `${at}.backendSet.policy.mode: ${mode} persistence needs HTTP; a layer-4 route takes none or sourceIp`,
+      );
+    run.newSets.add(set);
+  });
 }
 
 /** Every problem of a candidate table, each prefixed with where it is; empty when valid. */

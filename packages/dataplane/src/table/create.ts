@@ -90,6 +90,10 @@ function freezeNew(table: RouteTable, run: Inspection, previous: RouteTable | un
     Object.freeze(listener);
   }
   Object.freeze(table.listeners);
+  if (Array.isArray(table.streams) && !Object.isFrozen(table.streams)) {
+    for (const s of table.streams) Object.freeze(s);
+    Object.freeze(table.streams);
+  }
   const certificates: unknown = table.certificates;
   if (Array.isArray(certificates) && !Object.isFrozen(certificates)) {
     for (const c of certificates as unknown[]) {

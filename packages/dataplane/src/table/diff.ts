@@ -2,7 +2,7 @@
  * Checking a table by its changes: the hosts of the listeners that are new objects, lined up
  * with those of the accepted table they replace.
  */
-import { Inspection, isObject, type TableIndex } from './check';
+import { checkStreams, Inspection, isObject, type TableIndex } from './check';
 import type { HostRoutes, ListenerRoutes, PathRoute, RouteTable } from './types';
 
 /**
@@ -160,6 +160,7 @@ export function inspectChanges(
       Object.isFrozen(hosts) || input.listeners.some((l, i) => i !== li && l?.hosts === hosts);
     if (names === undefined || !diff.walk(li, hosts, fixed, old.hosts, names)) return undefined;
   }
+  if (input.streams !== previous.streams) checkStreams(input, own);
   if (own.problems.length > 0) return undefined;
   const changes = diff.changes;
   // Names: per listener, the hosts that left give their names up before the new ones claim

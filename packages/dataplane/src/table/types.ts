@@ -123,10 +123,27 @@ export interface TlsCertificate {
   key: string;
 }
 
+/**
+ * A Service port served at layer 4: every TCP connection, or every UDP flow (one client
+ * address and port), goes to one endpoint of the set, chosen when it starts. Only `none` and
+ * `sourceIp` persistence apply: there is no request to carry a cookie or a header.
+ */
+export interface StreamRoute {
+  protocol: 'TCP' | 'UDP';
+  /** The Service's port; the proxy listens on it (moved by its service port offset). */
+  port: number;
+  backendSet: BackendSet;
+}
+
 export interface RouteTable {
   /** A label for logs and `/readyz` (for example the snapshot generation). */
   version: string;
   listeners: ListenerRoutes[];
+  /**
+   * Service ports served at layer 4. Keep the same list while it does not change: a table
+   * whose streams are the same list as the table before is checked by its changes alone.
+   */
+  streams?: StreamRoute[];
   /**
    * Certificates by host name, for the HTTPS listener. Keep the same list (and the same
    * certificate objects) from one table to the next while they do not change: the proxy

@@ -1,0 +1,350 @@
+/**
+ * The listeners of Services of type LoadBalancer: one per Service port the table in force
+ * names, opened and closed as tables come and go.
+ *
+ * - HTTP ports (a table listener with a `port`): a listener like the proxy's own, whose
+ *   routes are that listener's.
+ * - TCP ports (a stream): each connection goes to one endpoint chosen when it arrives (see
+ *   stream-choice.ts) and is spliced to it both ways, half-close and backpressure included
+ *   (`pipe` pauses a side whose peer cannot take more). An endpoint that refuses or does not
+ *   answer in time is marked down and the next one is tried; with none left the client is
+ *   reset at once.
+ * - UDP ports (a stream): datagrams of one client address and port form a flow with its own
+ *   socket to the endpoint; replies go back to the client; a flow idle for `udpIdleMs` ends.
+ *
+ * A connection or flow keeps its endpoint for its whole life; a new table changes only where
+ * new ones go. A port that cannot be bound is logged and retried at the next table; the other
+ * ports are served.
+ */
+import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { isIPv6, createServer, connect, type Server as NetServer, type Socket } from 'node:net';
+import type { Server } from 'node:http';
+import type { Logger } from '../logger';
+import type { CompiledTable, EndpointRuntime, SetRuntime } from '../runtime';
+import { chooseStreamEndpoint, type StreamChoiceContext } from '../stream-choice';
+import { makeListener, type ListenerHandlers, type ListenerState } from './listeners';
+import type { ProxyLimits } from './options';
+
+/** How many endpoints a new TCP connection tries before the client is reset. */
+const TCP_ATTEMPTS = 3;
+
+export interface ServiceListenOptions {
+  /** Address the Service ports are bound on; default 127.0.0.1. */
+  host?: string;
+  /** Added to every Service port (80 listens on 80 + offset); default 0. */
+  portOffset?: number;
+  /** A UDP flow with no datagram either way for this long ends; default 30 s. */
+  udpIdleMs?: number;
+}
+
+export interface ServiceListenerHost {
+  readonly limits: ProxyLimits;
+  readonly logger: Logger;
+  readonly handlers: ListenerHandlers;
+  /** The table in force when a connection arrives. */
+  current(): CompiledTable | undefined;
+  choice(): StreamChoiceContext;
+  internalError(where: string, err: unknown): void;
+}
+
+type Open =
+  | { kind: 'HTTP'; listener: ListenerState }
+  | { kind: 'TCP'; server: NetServer }
+  | { kind: 'UDP'; socket: UdpSocket; flows: Map<string, UdpFlow> };
+
+interface UdpFlow {
+  upstream: UdpSocket;
+  timer: NodeJS.Timeout;
+}
+
+/** `::ffff:10.0.0.1` → `10.0.0.1`, as clients are remembered by address. */
+function clientAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+export class ServiceListeners {
+  readonly #open = new Map<string, Open>();
+  readonly #opening = new Map<string, Promise<void>>();
+  readonly #failed = new Set<string>();
+  readonly #sockets = new Set<Socket>();
+  readonly #host: string;
+  readonly #offset: number;
+  readonly #udpIdleMs: number;
+  #stopped = false;
+
+  constructor(
+    private readonly owner: ServiceListenerHost,
+    options: ServiceListenOptions,
+    /** Ports (public) the proxy's own listeners serve: not opened again. */
+    private readonly ownPorts: ReadonlySet<number>,
+  ) {
+    this.#host = options.host ?? '127.0.0.1';
+    this.#offset = options.portOffset ?? 0;
+    this.#udpIdleMs = options.udpIdleMs ?? 30_000;
+  }
+
+  /** `HTTP:80`, `TCP:5432`, `UDP:53` → the address they are bound on, for those open. */
+  get addresses(): Map<string, { address: string; port: number }> {
+    const out = new Map<string, { address: string; port: number }>();
+    for (const [key, open] of this.#open) {
+      const address =
+        open.kind === 'HTTP'
+          ? open.listener.server.address()
+          : open.kind === 'TCP'
+            ? open.server.address()
+            : open.socket.address();
+      if (address && typeof address === 'object')
+        out.set(key, { address: address.address, port: address.port });
+    }
+    return out;
+  }
+
+  /**
+   * Opens the ports the table names and closes those it no longer names; resolves when the
+   * ports it opens are bound (or failed to bind).
+   */
+  sync(table: CompiledTable): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    const wanted = new Set<string>();
+    for (const l of table.table.listeners)
+      if (l.port !== undefined && l.protocol === 'HTTP' && !this.ownPorts.has(l.port))
+        wanted.add(`HTTP:${l.port}`);
+    for (const key of table.streams.keys()) wanted.add(key);
+    for (const key of wanted) if (!this.#open.has(key) && !this.#opening.has(key)) this.#start(key);
+    for (const key of [...this.#open.keys()]) if (!wanted.has(key)) this.#close(key);
+    return this.settled();
+  }
+
+  /** Resolves when every port being opened is bound or has failed. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#opening.values());
+  }
+
+  #start(key: string): void {
+    let finish: () => void = () => undefined;
+    this.#opening.set(key, new Promise<void>((resolve) => (finish = resolve)));
+    this.#bind(key, finish);
+  }
+
+  #bind(key: string, finish: () => void): void {
+    const [kind, portText] = key.split(':') as ['HTTP' | 'TCP' | 'UDP', string];
+    const port = Number(portText);
+    const bindPort = port + this.#offset;
+    const done = (open: Open | undefined, err?: Error): void => {
+      finish();
+      this.#opening.delete(key);
+      if (!open) {
+        if (!this.#failed.has(key))
+          this.owner.logger.warn(
+            { listener: key, port: bindPort, err: { message: err?.message } },
+            'service listener could not bind; the other ports are served, this one is tried again with the next table',
+          );
+        this.#failed.add(key);
+        return;
+      }
+      this.#failed.delete(key);
+      if (this.#stopped) {
+        this.#open.set(key, open);
+        this.#close(key);
+        return;
+      }
+      this.#open.set(key, open);
+      this.owner.logger.info({ listener: key, port: bindPort }, 'service listener open');
+    };
+    if (kind === 'UDP') {
+      const socket = createSocket({ type: isIPv6(this.#host) ? 'udp6' : 'udp4' });
+      const flows = new Map<string, UdpFlow>();
+      socket.once('error', (err) => {
+        socket.close();
+        done(undefined, err);
+      });
+      socket.bind(bindPort, this.#host, () => {
+        socket.removeAllListeners('error');
+        socket.on('error', (err) => this.owner.internalError('udp listener', err));
+        socket.on('message', (msg, rinfo) =>
+          this.#guard('udp datagram', () => this.#onDatagram(port, socket, flows, msg, rinfo)),
+        );
+        done({ kind: 'UDP', socket, flows });
+      });
+      return;
+    }
+    const http =
+      kind === 'HTTP'
+        ? makeListener(
+            false,
+            { port: bindPort, host: this.#host, publicPort: port },
+            this.owner.limits,
+            this.owner.handlers,
+          )
+        : undefined;
+    const server: NetServer | Server =
+      http?.server ??
+      createServer({ allowHalfOpen: true }, (socket) =>
+        this.#guard('tcp connection', () => this.#onConnection(port, socket)),
+      );
+    server.once('error', (err) => done(undefined, err));
+    server.listen(bindPort, this.#host, () => {
+      server.removeAllListeners('error');
+      server.on('error', (err) => this.owner.internalError('service listener', err));
+      if (http) {
+        http.publicPort = port;
+        done({ kind: 'HTTP', listener: http });
+      } else done({ kind: 'TCP', server: server as NetServer });
+    });
+  }
+
+  #guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.owner.internalError(where, err);
+    }
+  }
+
+  #setFor(protocol: 'TCP' | 'UDP', port: number): SetRuntime | undefined {
+    return this.owner.current()?.streams.get(`${protocol}:${port}`);
+  }
+
+  #onConnection(port: number, client: Socket): void {
+    this.#track(client);
+    client.on('error', () => client.destroy());
+    const set = this.#setFor('TCP', port);
+    if (!set) {
+      client.resetAndDestroy();
+      return;
+    }
+    this.#dial(set, clientAddress(client.remoteAddress), client, 1, undefined);
+  }
+
+  /** Connects the client to an endpoint, trying another when one refuses or times out. */
+  #dial(
+    set: SetRuntime,
+    ip: string,
+    client: Socket,
+    attempt: number,
+    exclude: EndpointRuntime | undefined,
+  ): void {
+    if (client.destroyed) return;
+    const choice = this.owner.choice();
+    const ep = chooseStreamEndpoint(set, ip, choice, exclude);
+    if (!ep) {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
+    this.#track(upstream);
+    const timer = setTimeout(
+      () => upstream.destroy(new Error('connect timeout')),
+      this.owner.limits.upstreamConnectTimeoutMs,
+    );
+    const failed = (): void => {
+      clearTimeout(timer);
+      upstream.destroy();
+      ep.stats.downUntil = choice.nowMs + this.owner.limits.endpointDownMs;
+      if (attempt < TCP_ATTEMPTS) this.#dial(set, ip, client, attempt + 1, ep);
+      else client.resetAndDestroy();
+    };
+    upstream.once('error', failed);
+    upstream.once('connect', () =>
+      this.#guard('tcp splice', () => {
+        clearTimeout(timer);
+        upstream.off('error', failed);
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        upstream.setNoDelay(true);
+        client.setNoDelay(true);
+        ep.stats.active++;
+        upstream.once('close', () => {
+          ep.stats.active--;
+          client.destroy();
+        });
+        client.once('close', () => upstream.destroy());
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }),
+    );
+  }
+
+  #onDatagram(
+    port: number,
+    socket: UdpSocket,
+    flows: Map<string, UdpFlow>,
+    msg: Buffer,
+    rinfo: RemoteInfo,
+  ): void {
+    const key = `${rinfo.address}|${rinfo.port}`;
+    const flow = flows.get(key);
+    if (flow) {
+      flow.timer.refresh();
+      flow.upstream.send(msg);
+      return;
+    }
+    const set = this.#setFor('UDP', port);
+    if (!set) return;
+    const ep = chooseStreamEndpoint(
+      set,
+      clientAddress(rinfo.address),
+      this.owner.choice(),
+      undefined,
+    );
+    if (!ep) return;
+    const upstream = createSocket({ type: isIPv6(ep.address) ? 'udp6' : 'udp4' });
+    const end = (): void => {
+      const f = flows.get(key);
+      if (f?.upstream !== upstream) return;
+      clearTimeout(f.timer);
+      flows.delete(key);
+      upstream.close();
+    };
+    const timer = setTimeout(end, this.#udpIdleMs);
+    timer.unref();
+    flows.set(key, { upstream, timer });
+    upstream.on('error', end);
+    upstream.on('message', (reply) => {
+      timer.refresh();
+      socket.send(reply, rinfo.port, rinfo.address);
+    });
+    upstream.connect(ep.port, ep.address, () => upstream.send(msg));
+  }
+
+  #track(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  #close(key: string): void {
+    const open = this.#open.get(key);
+    this.#open.delete(key);
+    if (!open) return;
+    if (open.kind === 'HTTP') {
+      open.listener.server.close();
+      open.listener.server.closeIdleConnections();
+    } else if (open.kind === 'TCP') open.server.close();
+    else {
+      for (const f of open.flows.values()) {
+        clearTimeout(f.timer);
+        f.upstream.close();
+      }
+      open.flows.clear();
+      open.socket.close();
+    }
+  }
+
+  /** Closes every Service port and every connection through them. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const closing: Promise<void>[] = [];
+    for (const [key, open] of this.#open) {
+      if (open.kind === 'HTTP') {
+        closing.push(new Promise((resolve) => open.listener.server.close(() => resolve())));
+        open.listener.server.closeAllConnections();
+      } else if (open.kind === 'TCP')
+        closing.push(new Promise((resolve) => open.server.close(() => resolve())));
+      else this.#close(key);
+    }
+    this.#open.clear();
+    for (const s of this.#sockets) s.destroy();
+    await Promise.all(closing);
+  }
+}
