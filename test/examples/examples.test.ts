@@ -22,19 +22,24 @@ const README_URL = 'http://127.0.0.1:8080';
 const README_COOKIE_JAR = '/tmp/tether.cookies';
 
 /**
- * Every example folder; how a reader sees it work (through the proxy, or through explain,
- * for Service listeners that `tether up` does not open); whether its app lints without a
- * warning; whether it has a conflict to show.
+ * Every example folder; how a reader sees it work (through the proxy with a sticky cookie,
+ * through a Service's own TCP listener, or through explain alone); whether its app lints
+ * without a warning; whether it has a conflict to show.
  */
-const EXAMPLES: { dir: string; shows: 'proxy' | 'explain'; clean: boolean; conflict: boolean }[] =
+const EXAMPLES: {
+  dir: string;
+  shows: 'proxy' | 'service' | 'explain';
+  clean: boolean;
+  conflict: boolean;
+}[] =
   [
     { dir: 'ingress-nginx', shows: 'proxy', clean: true, conflict: true },
     { dir: 'oci-native-ingress', shows: 'proxy', clean: true, conflict: true },
-    { dir: 'oci-lb', shows: 'explain', clean: true, conflict: true },
+    { dir: 'oci-lb', shows: 'proxy', clean: true, conflict: true },
     { dir: 'huawei-cce', shows: 'proxy', clean: true, conflict: true },
     { dir: 'openshift', shows: 'proxy', clean: true, conflict: true },
     { dir: 'gateway-api', shows: 'proxy', clean: true, conflict: true },
-    { dir: 'kube-service', shows: 'explain', clean: true, conflict: true },
+    { dir: 'kube-service', shows: 'service', clean: true, conflict: true },
     // Half-way through a migration, two dialects' defaults differ: a warning the README shows.
     { dir: 'migration', shows: 'proxy', clean: false, conflict: true },
     // test/e2e/up.test.ts runs the quick start through the proxy, on the same loopback ports;
@@ -181,6 +186,9 @@ describe.each(EXAMPLES)('examples/$dir', ({ dir, shows, clean, conflict }) => {
       expect(all).toContain(`tether up examples/${dir}/app`);
       const lines = blocks.flatMap((b) => b.steps.flatMap((s) => s.expected));
       expect(lines.some((l) => /^set-cookie: /i.test(l))).toBe(true);
+    } else if (shows === 'service') {
+      expect(all).toContain(`tether up examples/${dir}/app`);
+      expect(all.some((c) => /--interface 127\.0\.0\.\d/.test(c))).toBe(true);
     } else {
       expect(all.some((c) => /^tether explain -f examples\/[a-z-]+\/app\b/.test(c))).toBe(true);
       expect(all.some((c) => c.startsWith('tether up'))).toBe(false);

@@ -73,10 +73,17 @@ function describe(s: SourceRef): string {
   return `${s.kind} ${s.namespace}/${s.name} ${s.field}${where ? `  ${where}` : ''}`;
 }
 
+/** How Tether serves a Service's own listener: an HTTP listener, or a TCP/UDP relay. */
+function layerOf(e: EntryRef): string {
+  if (e.kind !== 'Service') return '';
+  const relayed = e.listeners.some((l) => l.protocol === 'TCP' || l.protocol === 'UDP');
+  return relayed ? '  layer 4: relayed, source address only' : '  layer 7: HTTP';
+}
+
 function entryTitle(e: EntryRef): string {
   const where = [e.host ?? '*', e.path ?? ''].join('');
   const listeners = e.listeners.map((l) => `${l.protocol}${l.port ? `:${l.port}` : ''}`).join(', ');
-  return `${e.kind} ${e.namespace}/${e.name} ${e.rule}  ${where}${e.pathType ? ` (${e.pathType})` : ''}  [${listeners || 'no listener'}]`;
+  return `${e.kind} ${e.namespace}/${e.name} ${e.rule}  ${where}${e.pathType ? ` (${e.pathType})` : ''}  [${listeners || 'no listener'}]${layerOf(e)}`;
 }
 
 function table(rows: string[][], indent: string): string[] {

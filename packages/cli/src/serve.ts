@@ -44,6 +44,11 @@ export const ServeOptionsSchema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name'),
   cookieKeyFile: z.string().optional(),
+  /** The address LoadBalancer Service ports are bound on; default: the host of --listen. */
+  serviceListen: z.string().optional(),
+  /** Added to every Service port; `up` defaults it to 10000. */
+  servicePortOffset: z.coerce.number().int().min(0).max(65534).optional(),
+  serviceLoadBalancers: z.enum(['class', 'all']).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
@@ -70,6 +75,19 @@ export const SERVE_FLAGS: readonly [flags: string, description: string, defaultV
   [
     '--cookie-key-file <file>',
     'key for session cookies; every replica needs the same one (or set TETHER_COOKIE_KEY)',
+  ],
+  [
+    '--service-load-balancers <which>',
+    'LoadBalancer Services to open listeners for: class (loadBalancerClass tether.dev/service-lb) or all (also those without a class); with --manifests every one',
+    'class',
+  ],
+  [
+    '--service-listen <host>',
+    'the address LoadBalancer Service ports are bound on (default: the host of --listen)',
+  ],
+  [
+    '--service-port-offset <n>',
+    'added to every Service port, so that port 80 listens on 80 + n (default 0; 10000 for up)',
   ],
   ['--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'],
 ];
@@ -202,7 +220,7 @@ function policiesView(controller: Controller): unknown {
  */
 export async function startServe(
   options: ServeOptions,
-  extra: Pick<ProxyOptions, 'notFoundText'> = {},
+  extra: Pick<ProxyOptions, 'notFoundText'> & { servicePortOffset?: number } = {},
 ): Promise<Running> {
   const logger = createLogger(options.logLevel);
   const listen = parseAddress(options.listen, '--listen');
@@ -216,13 +234,18 @@ export async function startServe(
     cluster?.source ?? new SnapshotTap(new FileSource({ paths: options.manifests ?? [] }));
   const api: Record<string, () => unknown> = {};
   const accepted = new AcceptedLog();
+  const { servicePortOffset, ...proxyExtra } = extra;
   const proxy = createProxy({
     cookieKey: loadCookieKey(options.cookieKeyFile),
     http: listen,
     admin,
     api: apiAddress,
     apiRoutes: api,
-    ...extra,
+    services: {
+      host: options.serviceListen ?? listen.host ?? '127.0.0.1',
+      portOffset: options.servicePortOffset ?? servicePortOffset ?? 0,
+    },
+    ...proxyExtra,
     logger,
     ...(tls
       ? {
@@ -241,6 +264,7 @@ export async function startServe(
       ingressClass: options.ingressClass,
       controllerName: CONTROLLER_NAME,
       serveAll: options.manifests !== undefined,
+      serviceLoadBalancers: options.serviceLoadBalancers ?? 'class',
     },
     listeners: [
       diagnosticLogger(logger),

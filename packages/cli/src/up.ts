@@ -107,17 +107,67 @@ function servedPage(running: Running): string {
   ].join('\n');
 }
 
+/** A command that reaches a Service port Tether listens on, per layer. */
+function serviceTryLine(protocol: string, address: string, port: number): string {
+  const loopback = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
+  if (protocol === 'HTTP') return `curl -si http://${formatAddress(loopback, port)}/`;
+  return protocol === 'UDP' ? `nc -u ${loopback} ${port}` : `nc ${loopback} ${port}`;
+}
+
+/** Every Service port served, with where it listens and a line to try it. */
+function serviceLines(running: Running): string[] {
+  const open =
+    running.proxy.addresses.services ?? new Map<string, { address: string; port: number }>();
+  const lines = new Map<string, string>();
+  for (const e of running.controller.latest?.entries ?? []) {
+    if (e.entry.kind !== 'Service' || !e.accepted) continue;
+    for (const l of e.entry.listeners) {
+      const protocol = l.protocol === 'TCP' || l.protocol === 'UDP' ? l.protocol : 'HTTP';
+      const key = `${protocol}:${l.port}`;
+      const at = open.get(key);
+      if (!at || lines.has(key)) continue;
+      const mode =
+        e.policy?.mode === 'sourceIp'
+          ? ', source-IP persistence'
+          : e.policy?.mode === 'cookie'
+            ? ', cookie persistence'
+            : '';
+      lines.set(
+        key,
+        `  Service ${e.entry.namespace}/${e.entry.name} port ${l.port} (${protocol}${mode}) on ${formatAddress(at.address, at.port)}: ${serviceTryLine(protocol, at.address, at.port)}`,
+      );
+    }
+  }
+  return [...lines.values()];
+}
+
 /** Where to send a first request: every served host, and a cookie round trip on a sticky one. */
 function hint(running: Running, dir: string): string {
   const http = running.addresses.http;
   const base = http ? `http://${formatAddress(http.address, http.port)}` : '(no HTTP listener)';
   const entries = running.controller.latest?.entries ?? [];
   const routed = entries.filter((e) => e.entry.kind !== 'Service');
+  const services = serviceLines(running);
+  const servicePart =
+    services.length > 0
+      ? [
+          '',
+          'Services of type LoadBalancer (each port moved by --service-port-offset):',
+          ...services,
+        ]
+      : [];
+  const admin = running.addresses.admin
+    ? `http://${formatAddress(running.addresses.admin.address, running.addresses.admin.port)}`
+    : 'off';
+  const first = `Tether is serving ${dir} on ${base} (admin on ${admin})`;
   if (routed.length === 0 || !http) {
     return [
-      `Tether read ${dir}, but it holds only Services of type LoadBalancer: their own listeners are`,
-      'not opened by a local run. See what Tether would enforce on them with:',
-      `  tether explain -f ${dir}`,
+      first,
+      ...(services.length > 0
+        ? servicePart
+        : ['', 'It holds no route, and no Service port Tether could open.']),
+      '',
+      `What Tether enforces on each listener, and why: tether explain -f ${dir}`,
       '',
       'Stop with Ctrl-C.',
       '',
@@ -129,10 +179,11 @@ function hint(running: Running, dir: string): string {
   const path = sticky?.entry.path ?? '/';
   const cookie = sticky?.policy?.cookie?.name;
   const lines = [
-    `Tether is serving ${dir} on ${base} (admin on ${running.addresses.admin ? `http://${formatAddress(running.addresses.admin.address, running.addresses.admin.port)}` : 'off'})`,
+    first,
     '',
     'Open:',
     ...servedRoutes(running).map((r) => `  ${tryLine(r.host, r.path, http.address, http.port)}`),
+    ...servicePart,
     '',
     'Try it: the first answer sets the session cookie, the next ones come from the same endpoint.',
     `  curl -si -c /tmp/tether.cookies -H 'Host: ${host}' ${base}${path} | grep -i -e '^set-cookie' -e '^x-endpoint'`,
@@ -145,6 +196,9 @@ function hint(running: Running, dir: string): string {
   lines.push('', 'Stop with Ctrl-C.');
   return `${lines.join('\n')}\n`;
 }
+
+/** Service ports below 1024 need root: `up` moves them all by this much unless told otherwise. */
+export const UP_SERVICE_PORT_OFFSET = 10000;
 
 /** `serve --manifests DIR` plus an echo backend for every loopback endpoint nothing serves. */
 export async function startUp(
@@ -161,8 +215,12 @@ export async function startUp(
   try {
     running = await startServe(
       { ...options, manifests: [dir] },
-      { notFoundText: () => (running ? servedPage(running) : 'no route') },
+      {
+        notFoundText: () => (running ? servedPage(running) : 'no route'),
+        servicePortOffset: UP_SERVICE_PORT_OFFSET,
+      },
     );
+    await running.proxy.serviceListenersSettled();
   } catch (e) {
     await Promise.all(echoes.map((x) => x.close()));
     throw e;

@@ -14,6 +14,27 @@ export interface ServingOptions {
    * where nobody else could serve them).
    */
   serveAll: boolean;
+  /**
+   * Which LoadBalancer Services get their own listeners: those whose loadBalancerClass is
+   * ours (`class`, the default), or also every one without a class (`all`). With `serveAll`
+   * every LoadBalancer Service is served.
+   */
+  serviceLoadBalancers?: 'class' | 'all';
+}
+
+/** The `spec.loadBalancerClass` of the LoadBalancer Services this controller serves. */
+export const SERVICE_LB_CLASS = 'tether.dev/service-lb';
+
+/** Whether the listeners of a LoadBalancer Service are ours to serve. */
+export function ownsServiceListeners(
+  service: KubeObject | undefined,
+  options: ServingOptions,
+): boolean {
+  if (!service) return false;
+  if (options.serveAll) return true;
+  const cls = (service.spec as { loadBalancerClass?: unknown } | undefined)?.loadBalancerClass;
+  if (typeof cls === 'string') return cls === SERVICE_LB_CLASS;
+  return options.serviceLoadBalancers === 'all';
 }
 
 function classOf(ingress: KubeObject): string | undefined {
@@ -28,9 +49,9 @@ function controllerOf(object: KubeObject, field: 'controller' | 'controllerName'
 
 /**
  * Decides which objects are ours: Ingresses of our IngressClass (or of none, where our class
- * is the default), HTTPRoutes attached to a Gateway of our GatewayClass, every OpenShift Route,
- * and every Service of type LoadBalancer. Everything else that routing needs (Services,
- * EndpointSlices, policies) passes through.
+ * is the default), HTTPRoutes attached to a Gateway of our GatewayClass, and every OpenShift
+ * Route. Everything else that routing needs (Services, EndpointSlices, policies) passes
+ * through; whether a LoadBalancer Service's own listeners are ours is `ownsServiceListeners`.
  */
 export function servedObjects(
   objects: readonly KubeObject[],

@@ -32,6 +32,7 @@ import {
   appendLists,
 } from './steps';
 import type { ReconcileOptions } from './state';
+import { streamsOf } from './streams';
 
 function sameIds(a: Placement, b: Placement): boolean {
   return (
@@ -531,6 +532,14 @@ export function reconcileChanges(
   fresh.sort(tableOrder);
   for (const c of fresh) if (!appendRoutes(layout, editor, c)) return undefined;
   const table = editor.done(snapshot.generation);
+  if ([...dirty, ...removed].some((key) => key.startsWith('Service/'))) {
+    // A Service's own TCP/UDP listeners: recomputed whole (there are few); a port two
+    // Services claim is left to the full reconcile, which reports it.
+    const streams = streamsOf(results.values(), previous.table.streams);
+    if (streams.diagnostics.length > 0) return undefined;
+    if (streams.streams) table.streams = streams.streams;
+    else delete table.streams;
+  }
   const result = reassemble(previous, table, parsed.diagnostics, layout, state, {
     updated,
     gone,

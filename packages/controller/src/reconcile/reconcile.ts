@@ -4,6 +4,7 @@ import { buildTable, type Candidate, type TableLayout } from './route-layout';
 import { ParseCache } from './parse-cache';
 import type { ReconcileOptions, ReconcileState } from './state';
 import { servedObjects } from '../serving';
+import { streamsOf } from './streams';
 import type { Snapshot } from '../snapshot';
 import { tlsCertificates } from './tls-certificates';
 import {
@@ -62,7 +63,7 @@ function reconcileAll(
   const cache = state?.cache ?? new ParseCache();
   const objects = servedObjects(snapshot.objects, options);
   cache.beginPass(objects);
-  const parsed = parseAll(objects, cache);
+  const parsed = parseAll(objects, cache, options);
   const blamed = blamedObjects(parsed.diagnostics);
   const components = new Map<string, ComponentResult>();
   const byService = new Map<string, string[]>();
@@ -79,6 +80,9 @@ function reconcileAll(
     for (const candidate of c.placement.candidates) candidates.push(candidate);
   const layout: TableLayout = { routes: new Map(), canaries: 0, diagnostics: [] };
   const table = buildTable(snapshot.generation, candidates, layout, cache);
+  const streams = streamsOf(components.values(), previous?.table.streams);
+  if (streams.streams) table.streams = streams.streams;
+  for (const d of streams.diagnostics) layout.diagnostics.push(d);
   const tls = tlsCertificates(objects, cache);
   if (tls.certificates.length > 0) table.certificates = tls.certificates;
   cache.sweepMemos();

@@ -27,7 +27,7 @@ import { EndpointIndex } from './endpoints';
 import { NONE, pathKey } from './kept';
 import { placesOf, type Candidate, type TableLayout } from './route-layout';
 import { ParseCache } from './parse-cache';
-import type { ServingOptions } from '../serving';
+import { ownsServiceListeners, type ServingOptions } from '../serving';
 import { serviceKeyOf } from '../snapshot';
 
 /** The policy part of a backend set, kept so a refused configuration can keep its last good one. */
@@ -72,13 +72,19 @@ interface ParsedSnapshot {
   byDialect: Map<string, ParsedObject[]>;
   /** Diagnostics of the cross-object checks. */
   crossChecked: Diagnostic[];
+  /** Which objects are ours (a change of them rebuilds everything). */
+  serving: ServingOptions;
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {
   return [...new Set([...a, ...b])];
 }
 
-export function parseAll(objects: readonly KubeObject[], cache: ParseCache): ParsedSnapshot {
+export function parseAll(
+  objects: readonly KubeObject[],
+  cache: ParseCache,
+  serving: ServingOptions,
+): ParsedSnapshot {
   const services = new Map<string, KubeObject>();
   for (const o of objects) if (o.kind === 'Service') services.set(serviceKeyOf(o), o);
   // The same context the CLI's analysis builds; `services` is kept up to date in place.
@@ -95,6 +101,7 @@ export function parseAll(objects: readonly KubeObject[], cache: ParseCache): Par
     parseDiagnostics: new Map(),
     byDialect: new Map(),
     crossChecked: [],
+    serving,
   };
   const parsed = out.byDialect;
   for (const o of objects) {
@@ -324,18 +331,25 @@ export function reconcileComponent(
     parsed.weights.size === 0
       ? NONE
       : mine.map((e, i) => parsed.weights.get(`${ids[i]}→${e.backend.service}`));
-  const created = cache.objectOf(key)?.metadata.creationTimestamp ?? '';
+  const object = cache.objectOf(key);
+  const created = object?.metadata.creationTimestamp ?? '';
+  // A LoadBalancer Service's own listeners are served only when they are ours.
+  const served = object?.kind !== 'Service' || ownsServiceListeners(object, parsed.serving);
   // Endpoints change only with their Services and EndpointSlices: their epochs stand for them.
   const epochs = component.services.map((service) => cache.epoch(service));
-  const placement = cache.memo('place', key, [mine, inForce, weights, created, epochs], () =>
-    placeComponent(
-      mine,
-      ids,
-      inForce,
-      mine.map((e) => endpointsOf(e.backend, parsed, cache)),
-      weights,
-      created,
-    ),
+  const placement = cache.memo(
+    'place',
+    key,
+    [mine, inForce, weights, created, epochs, served],
+    () =>
+      placeComponent(
+        mine,
+        ids,
+        served ? inForce : mine.map(() => undefined),
+        mine.map((e) => endpointsOf(e.backend, parsed, cache)),
+        weights,
+        created,
+      ),
   );
   return { component, diagnostics: resolution.diagnostics, entries: mine, placement };
 }
@@ -363,7 +377,12 @@ export interface Retained {
 export const CLASS_KINDS = new Set(['IngressClass', 'GatewayClass', 'Gateway']);
 
 export function servingKey(options: ServingOptions): string {
-  return JSON.stringify([options.ingressClass, options.controllerName, options.serveAll]);
+  return JSON.stringify([
+    options.ingressClass,
+    options.controllerName,
+    options.serveAll,
+    options.serviceLoadBalancers ?? 'class',
+  ]);
 }
 
 /** Where each entry object's results went in a result, so a later one can be patched. */

@@ -57,6 +57,22 @@ interface UdpFlow {
   timer: NodeJS.Timeout;
 }
 
+/**
+ * Copies one direction of a spliced connection: what `from` sends goes to `to`, `from` waits
+ * while `to` cannot take more, and its end (half-close) ends `to`. Lighter than `pipe`, which
+ * keeps more state per stream: a proxy holding thousands of idle connections notices.
+ */
+function relay(from: Socket, to: Socket): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) from.pause();
+  });
+  to.on('drain', () => from.resume());
+  from.on('end', () => to.end());
+}
+
+/** An error ends a socket by itself (it is destroyed); the listener only keeps it from throwing. */
+function ignore(): void {}
+
 /** `::ffff:10.0.0.1` → `10.0.0.1`, as clients are remembered by address. */
 function clientAddress(address: string | undefined): string {
   if (!address) return '';
@@ -208,7 +224,7 @@ export class ServiceListeners {
 
   #onConnection(port: number, client: Socket): void {
     this.#track(client);
-    client.on('error', () => client.destroy());
+    client.on('error', ignore);
     const set = this.#setFor('TCP', port);
     if (!set) {
       client.resetAndDestroy();
@@ -233,13 +249,16 @@ export class ServiceListeners {
       return;
     }
     const upstream = connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
-    this.#track(upstream);
+    // Only clients are tracked: a closed client takes its upstream with it.
+    const closeUpstream = (): void => void upstream.destroy();
+    client.once('close', closeUpstream);
     const timer = setTimeout(
       () => upstream.destroy(new Error('connect timeout')),
       this.owner.limits.upstreamConnectTimeoutMs,
     );
     const failed = (): void => {
       clearTimeout(timer);
+      client.off('close', closeUpstream);
       upstream.destroy();
       ep.stats.downUntil = choice.nowMs + this.owner.limits.endpointDownMs;
       if (attempt < TCP_ATTEMPTS) this.#dial(set, ip, client, attempt + 1, ep);
@@ -250,8 +269,7 @@ export class ServiceListeners {
       this.#guard('tcp splice', () => {
         clearTimeout(timer);
         upstream.off('error', failed);
-        upstream.on('error', () => client.destroy());
-        client.on('error', () => upstream.destroy());
+        upstream.on('error', ignore);
         upstream.setNoDelay(true);
         client.setNoDelay(true);
         ep.stats.active++;
@@ -259,9 +277,8 @@ export class ServiceListeners {
           ep.stats.active--;
           client.destroy();
         });
-        client.once('close', () => upstream.destroy());
-        client.pipe(upstream);
-        upstream.pipe(client);
+        relay(client, upstream);
+        relay(upstream, client);
       }),
     );
   }

@@ -1,0 +1,76 @@
+/**
+ * The layer-4 routes of a table: the TCP and UDP listeners of the LoadBalancer Services that
+ * are ours (their HTTP listeners are routes, placed like any other). Two Services on one
+ * protocol and port: the older keeps it, and both are warned, naming each other.
+ */
+import { warning, type Diagnostic, type EntryRef } from '@tether/model';
+import type { StreamRoute } from '@tether/dataplane';
+import type { Candidate } from './route-layout';
+import type { ComponentResult } from './steps';
+
+function sourceOf(entry: EntryRef, port: number) {
+  return {
+    dialect: 'kubernetes' as const,
+    kind: entry.kind,
+    namespace: entry.namespace,
+    name: entry.name,
+    field: `spec.ports[port=${port}]`,
+  };
+}
+
+/** Older first, then by name, as routes are ordered. */
+function older(a: Candidate, b: Candidate): number {
+  if (a.created !== b.created) return a.created < b.created ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * The streams of the components' candidates, in protocol and port order. `before` is given
+ * back when nothing differs, so that the table keeps the same list and the proxy checks it
+ * by its changes only.
+ */
+export function streamsOf(
+  components: Iterable<ComponentResult>,
+  before: readonly StreamRoute[] | undefined,
+): { streams: StreamRoute[] | undefined; diagnostics: Diagnostic[] } {
+  const byPort = new Map<string, Candidate[]>();
+  for (const c of components)
+    for (const candidate of c.placement.candidates) {
+      if (candidate.entry.kind !== 'Service') continue;
+      for (const l of candidate.entry.listeners) {
+        if ((l.protocol !== 'TCP' && l.protocol !== 'UDP') || l.port === undefined) continue;
+        const key = `${l.protocol}:${String(l.port).padStart(5, '0')}`;
+        const list = byPort.get(key) ?? [];
+        list.push(candidate);
+        byPort.set(key, list);
+      }
+    }
+  const diagnostics: Diagnostic[] = [];
+  const streams: StreamRoute[] = [];
+  for (const key of [...byPort.keys()].sort()) {
+    const [protocol, portText] = key.split(':') as ['TCP' | 'UDP', string];
+    const port = Number(portText);
+    const [winner, ...others] = byPort.get(key)!.sort(older);
+    streams.push({ protocol, port, backendSet: winner!.set });
+    for (const other of others)
+      diagnostics.push(
+        warning(
+          'DuplicateRoute',
+          `${protocol} port ${port} is claimed by Service ${winner!.entry.namespace}/${winner!.entry.name} and Service ${other.entry.namespace}/${other.entry.name}; the older one, ${winner!.entry.namespace}/${winner!.entry.name}, is served`,
+          sourceOf(winner!.entry, port),
+          sourceOf(other.entry, port),
+        ),
+      );
+  }
+  const same =
+    before !== undefined &&
+    before.length === streams.length &&
+    streams.every(
+      (s, i) =>
+        before[i]!.protocol === s.protocol &&
+        before[i]!.port === s.port &&
+        before[i]!.backendSet === s.backendSet,
+    );
+  if (same) return { streams: before as StreamRoute[], diagnostics };
+  return { streams: streams.length > 0 ? streams : undefined, diagnostics };
+}
