@@ -75,7 +75,7 @@ const CUSTOM_CHECKS: Record<string, (o: KubeObject) => void> = {
 /**
  * What the controller needs, and nothing else: read every resource its Kubernetes source
  * watches; record Events (list its own back after a restart, get one after a conflict,
- * create, replace to count repeats); patch Ingress and HTTPRoute status.
+ * create, replace to count repeats); patch Ingress, LoadBalancer Service and HTTPRoute status.
  */
 const CLUSTER_RULES = [
   ...WATCHED_RESOURCES.map((r) => ({
@@ -84,6 +84,7 @@ const CLUSTER_RULES = [
     verbs: ['get', 'list', 'watch'],
   })),
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['patch'] },
+  { apiGroups: [''], resources: ['services/status'], verbs: ['patch'] },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes/status'], verbs: ['patch'] },
   {
     apiGroups: ['events.k8s.io'],

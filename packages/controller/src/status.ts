@@ -1,9 +1,10 @@
 /**
- * Keeps the status of served objects up to date through their status subresource: Ingress
- * `status.loadBalancer.ingress` (the proxy's public addresses) and HTTPRoute
+ * Keeps the status of served objects up to date through their status subresource: Ingress and
+ * LoadBalancer Service `status.loadBalancer.ingress` (the proxy's public addresses) and HTTPRoute
  * `status.parents[]` (Accepted and ResolvedRefs for each parent Gateway of ours). Writes only
  * what differs from the object as the caches have it, and only while `isLeader()` says so.
  */
+import type { RouteTable } from '@tether/dataplane';
 import type { KubeObject } from '@tether/dialects';
 import type { ReconcileListener } from './controller';
 import type { ReconcileResult } from './reconcile/reconcile';
@@ -59,12 +60,25 @@ interface Written {
 }
 
 interface Job {
-  kind: 'Ingress' | 'HTTPRoute';
+  kind: 'Ingress' | 'Service' | 'HTTPRoute';
   namespace: string;
   name: string;
   desired: unknown;
   patch: unknown;
   resourceVersion: string | undefined;
+}
+
+/** `Service/namespace/name` of every Service whose own listeners the table serves. */
+function servedServices(table: RouteTable): Set<string> {
+  const out = new Set<string>();
+  const add = (id: string) => {
+    if (id.startsWith('Service/')) out.add(id.slice(0, id.indexOf('#')));
+  };
+  for (const s of table.streams ?? []) add(s.backendSet.id);
+  for (const l of table.listeners)
+    if (l.port !== undefined)
+      for (const h of l.hosts) for (const p of h.paths) add(p.backendSet.id);
+  return out;
 }
 
 function splitKey(key: string): [kind: string, namespace: string, name: string] {
@@ -138,7 +152,11 @@ export class StatusWriter {
       return;
     }
     this.stats.passes++;
-    const jobs = [...this.ingressJobs(result), ...this.routeJobs(result)];
+    const jobs = [
+      ...this.loadBalancerJobs(result, 'Ingress'),
+      ...this.loadBalancerJobs(result, 'Service'),
+      ...this.routeJobs(result),
+    ];
     let failures = 0;
     let firstFailure = '';
     let next = 0;
@@ -209,15 +227,22 @@ export class StatusWriter {
     return rv === w.before || rv === w.after;
   }
 
-  private ingressJobs(result: ReconcileResult): Job[] {
+  /**
+   * `status.loadBalancer.ingress` of the Ingresses we serve, and of the LoadBalancer Services
+   * whose own listeners we serve (those whose ports are in the table).
+   */
+  private loadBalancerJobs(result: ReconcileResult, kind: 'Ingress' | 'Service'): Job[] {
     const desired = loadBalancerIngress(this.options.addresses);
     if (desired.length === 0) return [];
-    const served = new Set(result.served.filter((k) => k.startsWith('Ingress/')));
+    const served =
+      kind === 'Ingress'
+        ? new Set(result.served.filter((k) => k.startsWith('Ingress/')))
+        : servedServices(result.table);
     const jobs: Job[] = [];
     for (const key of new Set([...served, ...this.owned])) {
-      if (!key.startsWith('Ingress/')) continue;
+      if (!key.startsWith(`${kind}/`)) continue;
       const [, namespace, name] = splitKey(key);
-      const object = this.options.target.get('Ingress', namespace, name);
+      const object = this.options.target.get(kind, namespace, name);
       if (!object) {
         this.owned.delete(key);
         this.written.delete(key);
@@ -232,13 +257,13 @@ export class StatusWriter {
           continue;
         }
         if (this.alreadyWritten(key, object, desired)) continue;
-        jobs.push(this.job('Ingress', object, desired, { loadBalancer: { ingress: desired } }));
+        jobs.push(this.job(kind, object, desired, { loadBalancer: { ingress: desired } }));
       } else {
         // No longer ours: take our addresses away, once.
         this.owned.delete(key);
         this.written.delete(key);
         if (sameJson(current, desired))
-          jobs.push(this.job('Ingress', object, null, { loadBalancer: { ingress: null } }));
+          jobs.push(this.job(kind, object, null, { loadBalancer: { ingress: null } }));
       }
     }
     return jobs;

@@ -109,6 +109,34 @@ describe('StatusWriter', () => {
     await eventually(() => lbOf(server, 'ours') === undefined, 3000, 'status cleared');
   });
 
+  it('writes the addresses on LoadBalancer Services whose listeners are ours, and on no other', async () => {
+    const { server } = await setup();
+    const lb = (name: string, loadBalancerClass?: string): JsonObject => {
+      const base = service(name);
+      return {
+        ...base,
+        spec: {
+          ...(base.spec as JsonObject),
+          type: 'LoadBalancer',
+          sessionAffinity: 'ClientIP',
+          ...(loadBalancerClass ? { loadBalancerClass } : {}),
+        },
+      };
+    };
+    server.apply(lb('arena', 'tether.dev/service-lb'));
+    server.apply(slice('arena', 9));
+    server.apply(lb('lobby'));
+    server.apply(slice('lobby', 9));
+    const statusOf = (name: string) =>
+      (
+        server.getObject('v1', 'Service', NS, name)?.status as
+          { loadBalancer?: { ingress?: unknown } } | undefined
+      )?.loadBalancer?.ingress;
+    await eventually(() => statusOf('arena'), 3000, 'status of arena');
+    expect(statusOf('arena')).toEqual(LB);
+    expect(statusOf('lobby')).toBeUndefined();
+  });
+
   it('reports Accepted and ResolvedRefs for our parents and keeps other controllers’ entries', async () => {
     const { server } = await setup();
     const route = server.apply(
