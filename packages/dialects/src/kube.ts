@@ -56,7 +56,7 @@ const ServiceSpec = z.looseObject({
     .array(
       z.looseObject({
         name: z.string().optional(),
-        port: z.number().int(),
+        port: z.number().int().min(1, 'must be 1..65535').max(65535, 'must be 1..65535'),
         protocol: z.string().optional(),
         targetPort: PortRef.optional(),
       }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { createRouteTable } from '@tether/dataplane';
 import type { KubeObject } from '@tether/dialects';
 import { CONTROLLER_NAME, SERVICE_LB_CLASS, type ServingOptions } from '../serving';
 import { reconcile } from './reconcile';
@@ -70,6 +71,21 @@ describe('Service listeners in the table', () => {
     expect(streams([other, endpoints], { ...CLUSTER, serveAll: true })).toEqual([
       'TCP:7777 sourceIp',
     ]);
+  });
+
+  it('refuses a Service whose port is out of range and still serves the others', () => {
+    const bad = service('broken', 0);
+    const result = reconcile(snapshot([bad, service('arena', 7777)]), undefined, {
+      ...CLUSTER,
+      serveAll: true,
+    });
+    expect(result.table.streams?.map((s) => s.port)).toEqual([7777]);
+    expect(createRouteTable(result.table).streams).toHaveLength(1);
+    expect(
+      result.diagnostics
+        .filter((d) => d.reason === 'InvalidObject')
+        .map((d) => d.sources.map((s) => `${s.name} ${s.field}`)),
+    ).toEqual([['broken spec.ports.0.port']]);
   });
 
   it('gives a port two Services claim to the older one and warns about both', () => {
