@@ -1,7 +1,6 @@
 /** What a proxy is started with: listeners, limits, the admin and API listeners. */
 import type { AddressInfo } from 'node:net';
 import type { ApiRoutes } from '../admin';
-import type { ServiceListenOptions } from './service-listeners';
 import type { Logger } from '../logger';
 import type { RouteTable } from '../table/types';
 
@@ -113,4 +112,14 @@ export interface ProxyAddresses {
   api?: AddressInfo;
   /** Service ports open now, by `HTTP:80`, `TCP:5432`, `UDP:53` (the Service's own port). */
   services?: Map<string, { address: string; port: number }>;
+}
+
+/** Where the ports of LoadBalancer Services are opened (see service-listeners.ts). */
+export interface ServiceListenOptions {
+  /** Address the Service ports are bound on; default 127.0.0.1. */
+  host?: string;
+  /** Added to every Service port (80 listens on 80 + offset); default 0. */
+  portOffset?: number;
+  /** A UDP flow with no datagram either way for this long ends; default 30 s. */
+  udpIdleMs?: number;
 }

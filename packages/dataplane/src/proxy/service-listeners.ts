@@ -23,19 +23,10 @@ import type { Logger } from '../logger';
 import type { CompiledTable, EndpointRuntime, SetRuntime } from '../runtime';
 import { chooseStreamEndpoint, type StreamChoiceContext } from '../stream-choice';
 import { makeListener, type ListenerHandlers, type ListenerState } from './listeners';
-import type { ProxyLimits } from './options';
+import type { ProxyLimits, ServiceListenOptions } from './options';
 
 /** How many endpoints a new TCP connection tries before the client is reset. */
 const TCP_ATTEMPTS = 3;
-
-export interface ServiceListenOptions {
-  /** Address the Service ports are bound on; default 127.0.0.1. */
-  host?: string;
-  /** Added to every Service port (80 listens on 80 + offset); default 0. */
-  portOffset?: number;
-  /** A UDP flow with no datagram either way for this long ends; default 30 s. */
-  udpIdleMs?: number;
-}
 
 export interface ServiceListenerHost {
   readonly limits: ProxyLimits;
