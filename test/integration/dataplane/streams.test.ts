@@ -326,6 +326,67 @@ describe('UDP Service ports', () => {
   });
 });
 
+describe('hostile peers on Service ports', () => {
+  it('relays the datagrams a new flow sends before its socket to the endpoint is connected', async () => {
+    const a = await udpBackend('a');
+    const port = await freePort();
+    await proxyWith(
+      table([{ protocol: 'UDP', port, backendSet: set([endpoint(a.port)], SOURCE_IP, 'udp') }]),
+    );
+    const client = createSocket('udp4');
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+    closers.push(() => {
+      client.close();
+    });
+    const replies: string[] = [];
+    const all = new Promise<void>((resolve) =>
+      client.on('message', (m) => {
+        replies.push(m.toString());
+        if (replies.length === 3) resolve();
+      }),
+    );
+    for (const text of ['one', 'two', 'three']) client.send(text, port, '127.0.0.1');
+    await all;
+    expect(replies.sort()).toEqual(['a:one', 'a:three', 'a:two']);
+  });
+
+  it('keeps serving after clients that reset at once and an endpoint that hangs up', async () => {
+    const a = await tcpBackend('a');
+    const rude = createServer((s) => s.destroy());
+    await new Promise<void>((resolve) => rude.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => rude.close(() => resolve())));
+    const port = await freePort();
+    const rudePort = (rude.address() as AddressInfo).port;
+    await proxyWith(
+      table([
+        {
+          protocol: 'TCP',
+          port,
+          backendSet: set([endpoint(rudePort), endpoint(a.port)], {
+            mode: 'none',
+            rebalance: 'balanced',
+            onFailure: 'rebalance',
+          }),
+        },
+      ]),
+    );
+    await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<void>((resolve) => {
+            const s = connect({ port, host: '127.0.0.1' }, () => s.resetAndDestroy());
+            s.on('error', () => undefined);
+            s.on('close', () => resolve());
+          }),
+      ),
+    );
+    const names = new Set<string>();
+    for (let i = 0; i < 6; i++) names.add(await greet(port));
+    expect(names.has('a')).toBe(true);
+  });
+});
+
 describe('Service ports in the table', () => {
   it('refuses cookie persistence on a stream and a port listed twice', () => {
     const cookie = { ...SOURCE_IP, mode: 'cookie' } as PersistencePolicy;

@@ -46,7 +46,17 @@ type Open =
 interface UdpFlow {
   upstream: UdpSocket;
   timer: NodeJS.Timeout;
+  /** Datagrams that came before the socket to the endpoint was connected; undefined after. */
+  waiting: Buffer[] | undefined;
 }
+
+/**
+ * Flows one UDP port keeps at once (each holds a socket): a client sending from ever new ports
+ * must not take every descriptor of the process. A datagram that would open one more is dropped.
+ */
+const MAX_UDP_FLOWS = 4096;
+/** Datagrams a flow holds while its socket connects; later ones are dropped, as UDP may. */
+const MAX_WAITING_DATAGRAMS = 64;
 
 /**
  * Copies one direction of a spliced connection: what `from` sends goes to `to`, `from` waits
@@ -285,9 +295,11 @@ export class ServiceListeners {
     const flow = flows.get(key);
     if (flow) {
       flow.timer.refresh();
-      flow.upstream.send(msg);
+      if (!flow.waiting) flow.upstream.send(msg);
+      else if (flow.waiting.length < MAX_WAITING_DATAGRAMS) flow.waiting.push(msg);
       return;
     }
+    if (flows.size >= MAX_UDP_FLOWS) return;
     const set = this.#setFor('UDP', port);
     if (!set) return;
     const ep = chooseStreamEndpoint(
@@ -307,13 +319,20 @@ export class ServiceListeners {
     };
     const timer = setTimeout(end, this.#udpIdleMs);
     timer.unref();
-    flows.set(key, { upstream, timer });
+    const created: UdpFlow = { upstream, timer, waiting: [msg] };
+    flows.set(key, created);
     upstream.on('error', end);
     upstream.on('message', (reply) => {
       timer.refresh();
       socket.send(reply, rinfo.port, rinfo.address);
     });
-    upstream.connect(ep.port, ep.address, () => upstream.send(msg));
+    upstream.connect(ep.port, ep.address, () =>
+      this.#guard('udp connect', () => {
+        const waiting = created.waiting ?? [];
+        created.waiting = undefined;
+        for (const datagram of waiting) upstream.send(datagram);
+      }),
+    );
   }
 
   #track(socket: Socket): void {
