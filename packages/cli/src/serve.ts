@@ -235,6 +235,8 @@ export async function startServe(
   const api: Record<string, () => unknown> = {};
   const accepted = new AcceptedLog();
   const { servicePortOffset, ...proxyExtra } = extra;
+  // The controller exists once the proxy does; a port that fails to bind later tells it.
+  const portsChanged: { notify?: () => void } = {};
   const proxy = createProxy({
     cookieKey: loadCookieKey(options.cookieKeyFile),
     http: listen,
@@ -245,6 +247,7 @@ export async function startServe(
       host: options.serviceListen ?? listen.host ?? '127.0.0.1',
       portOffset: options.servicePortOffset ?? servicePortOffset ?? 0,
     },
+    onServicePortsChanged: () => portsChanged.notify?.(),
     ...proxyExtra,
     logger,
     ...(tls
@@ -275,6 +278,7 @@ export async function startServe(
     ],
     log: (level, message, fields) => logger[level](fields ?? {}, message),
   });
+  portsChanged.notify = () => controller.servicePortsChanged();
   api['/api/policies'] = () => policiesView(controller);
   api['/api/events'] = () => {
     const current = localEventsFromDiagnostics(controller.diagnostics, {

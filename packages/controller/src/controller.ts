@@ -1,4 +1,4 @@
-import { error, type Diagnostic } from '@tether/model';
+import { error, warning, type Diagnostic } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { ReconcileState } from './reconcile/state';
 import { reconcile, type ReconcileResult } from './reconcile/reconcile';
@@ -10,6 +10,8 @@ import type { Source } from './sources/source';
 export interface TableSink {
   /** Validates and installs a table; throws (keeping the old one) when it is invalid. */
   swap(table: RouteTable): void;
+  /** Service ports of the table in force that could not be opened (`TCP:80`), with why. */
+  readonly servicePortProblems?: ReadonlyMap<string, string>;
 }
 
 /** Told about every reconcile: the event recorder, status writer, logs. */
@@ -17,6 +19,48 @@ export type ReconcileListener = (
   result: ReconcileResult,
   problems: readonly Diagnostic[],
 ) => void | Promise<void>;
+
+/** A `PortUnavailable` warning on each Service whose port in the table could not be opened. */
+function withPortProblems(
+  result: ReconcileResult,
+  problems: ReadonlyMap<string, string> | undefined,
+): ReconcileResult {
+  if (!problems || problems.size === 0) return result;
+  const owners = new Map<string, string[]>();
+  const own = (key: string, id: string) => {
+    if (!id.startsWith('Service/')) return;
+    const list = owners.get(key) ?? [];
+    list.push(id.slice(0, id.indexOf('#')));
+    owners.set(key, list);
+  };
+  for (const s of result.table.streams ?? []) own(`${s.protocol}:${s.port}`, s.backendSet.id);
+  for (const l of result.table.listeners)
+    if (l.port !== undefined)
+      for (const h of l.hosts) for (const p of h.paths) own(`HTTP:${l.port}`, p.backendSet.id);
+  const diagnostics: Diagnostic[] = [];
+  for (const [key, why] of problems) {
+    const [protocol, port] = key.split(':');
+    for (const service of new Set(owners.get(key) ?? [])) {
+      const [, namespace = '', name = ''] = service.split('/');
+      diagnostics.push(
+        warning(
+          'PortUnavailable',
+          `${protocol} port ${port} of Service ${namespace}/${name} is not served: ${why}; its other ports are`,
+          {
+            dialect: 'kubernetes',
+            kind: 'Service',
+            namespace,
+            name,
+            field: `spec.ports[port=${port}]`,
+          },
+        ),
+      );
+    }
+  }
+  return diagnostics.length > 0
+    ? { ...result, diagnostics: [...result.diagnostics, ...diagnostics] }
+    : result;
+}
 
 export interface ControllerOptions {
   source: Source;
@@ -146,6 +190,7 @@ export class Controller {
         return;
       }
     }
+    result = withPortProblems(result, this.options.sink.servicePortProblems);
     this.stats.reconciles++;
     this.stats.lastReconcileMs = Number(process.hrtime.bigint() - started) / 1e6;
     this.stats.parseCacheHits = this.state.cache.hits;
@@ -154,8 +199,28 @@ export class Controller {
     this.latestResult = result;
     this.problems = job.problems;
     this.resolveFirst();
+    this.notify(result, job.problems);
+  }
+
+  /**
+   * The proxy opened or failed to open a Service port after the last reconcile: its
+   * listeners hear the last result again with the ports' diagnostics brought up to date.
+   */
+  servicePortsChanged(): void {
+    const latest = this.latestResult;
+    if (!latest) return;
+    const base = {
+      ...latest,
+      diagnostics: latest.diagnostics.filter((d) => d.reason !== 'PortUnavailable'),
+    };
+    const result = withPortProblems(base, this.options.sink.servicePortProblems);
+    this.latestResult = result;
+    this.notify(result, this.problems);
+  }
+
+  private notify(result: ReconcileResult, problems: readonly Diagnostic[]): void {
     for (const listener of this.options.listeners ?? []) {
-      Promise.resolve(listener(result, job.problems)).catch((e: unknown) =>
+      Promise.resolve(listener(result, problems)).catch((e: unknown) =>
         this.options.log?.('warn', 'a reconcile listener failed', { error: String(e) }),
       );
     }

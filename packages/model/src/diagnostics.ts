@@ -38,6 +38,7 @@ export const REASONS = {
   // Reconcile and migration
   BackendNotFound: 'a route names a Service or port that does not exist',
   DuplicateRoute: 'two entry points claim the same host and path; the older one is served',
+  PortUnavailable: 'a Service port Tether could not listen on; its other ports are served',
   CanaryWithoutPrimary: 'a canary names a host and path that no primary entry point serves',
   TlsSecretNotFound: 'an Ingress names a TLS Secret that does not exist',
   InvalidTlsSecret: 'a TLS Secret whose certificate or key is missing or cannot be loaded',

@@ -93,6 +93,8 @@ export interface ProxyOptions {
    * with a `port` and its streams); without this option they are not opened.
    */
   services?: ServiceListenOptions;
+  /** Called when a Service port fails to bind, or binds after failing (see `servicePortProblems`). */
+  onServicePortsChanged?: () => void;
   /** The first table; without one the proxy answers 503 and `/readyz` says not ready. */
   table?: RouteTable;
   limits?: Partial<ProxyLimits>;

@@ -102,6 +102,11 @@ export class Proxy implements ForwardHost, UpgradeHost {
     return this.#current?.table;
   }
 
+  /** Service ports of the table in force that could not be bound (`TCP:80`), with why. */
+  get servicePortProblems(): ReadonlyMap<string, string> {
+    return this.#services?.failed ?? new Map();
+  }
+
   /** Resolves when the Service ports of the table in force are bound (or failed to bind). */
   async serviceListenersSettled(): Promise<void> {
     await this.#services?.settled();
@@ -383,6 +388,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
             return this.affinity;
           },
           internalError: (where, err) => this.internalError(where, err),
+          portsChanged: () => o.onServicePortsChanged?.(),
         },
         o.services,
         own,

@@ -36,6 +36,8 @@ export interface ServiceListenerHost {
   current(): CompiledTable | undefined;
   choice(): StreamChoiceContext;
   internalError(where: string, err: unknown): void;
+  /** Called when a port fails to bind, or binds after failing. */
+  portsChanged?(): void;
 }
 
 type Open =
@@ -83,7 +85,8 @@ function clientAddress(address: string | undefined): string {
 export class ServiceListeners {
   readonly #open = new Map<string, Open>();
   readonly #opening = new Map<string, Promise<void>>();
-  readonly #failed = new Set<string>();
+  /** Ports that could not be bound, with why: retried with every table. */
+  readonly #failed = new Map<string, string>();
   readonly #sockets = new Set<Socket>();
   readonly #host: string;
   readonly #offset: number;
@@ -99,6 +102,11 @@ export class ServiceListeners {
     this.#host = options.host ?? '127.0.0.1';
     this.#offset = options.portOffset ?? 0;
     this.#udpIdleMs = options.udpIdleMs ?? 30_000;
+  }
+
+  /** Ports that could not be bound (`TCP:80`), with why. */
+  get failed(): ReadonlyMap<string, string> {
+    return this.#failed;
   }
 
   /** `HTTP:80`, `TCP:5432`, `UDP:53` → the address they are bound on, for those open. */
@@ -130,6 +138,7 @@ export class ServiceListeners {
     for (const key of table.streams.keys()) wanted.add(key);
     for (const key of wanted) if (!this.#open.has(key) && !this.#opening.has(key)) this.#start(key);
     for (const key of [...this.#open.keys()]) if (!wanted.has(key)) this.#close(key);
+    for (const key of [...this.#failed.keys()]) if (!wanted.has(key)) this.#failed.delete(key);
     return this.settled();
   }
 
@@ -152,15 +161,18 @@ export class ServiceListeners {
       finish();
       this.#opening.delete(key);
       if (!open) {
-        if (!this.#failed.has(key))
+        const why = `cannot listen on ${this.#host}:${bindPort}: ${err?.message ?? 'unknown error'}`;
+        if (this.#failed.get(key) !== why) {
           this.owner.logger.warn(
             { listener: key, port: bindPort, err: { message: err?.message } },
             'service listener could not bind; the other ports are served, this one is tried again with the next table',
           );
-        this.#failed.add(key);
+          this.#failed.set(key, why);
+          this.owner.portsChanged?.();
+        }
         return;
       }
-      this.#failed.delete(key);
+      if (this.#failed.delete(key)) this.owner.portsChanged?.();
       if (this.#stopped) {
         this.#open.set(key, open);
         this.#close(key);
