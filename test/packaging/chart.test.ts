@@ -429,6 +429,43 @@ describe('the default values', () => {
   });
 });
 
+describe('LoadBalancer Services', () => {
+  it('are served by class, on the pods’ own network, unless asked otherwise', async () => {
+    const { objects } = await renderCase([]);
+    const deployment = one(objects, 'Deployment');
+    const tether = containersOf(deployment).find((c) => c.name === 'tether');
+    expect(parseServeArgs(tether?.args ?? [])).toMatchObject({
+      serviceLoadBalancers: 'class',
+      serviceListen: '0.0.0.0',
+      servicePortOffset: '0',
+    });
+    expect(at(deployment, 'spec', 'template', 'spec', 'hostNetwork')).toBeUndefined();
+  });
+
+  it('bind on the nodes’ addresses with hostNetwork, one pod per node', async () => {
+    const { objects } = await renderCase(['-f', join(CHART, 'ci', 'service-lb-values.yaml')]);
+    const deployment = one(objects, 'Deployment');
+    const pod = at(deployment, 'spec', 'template', 'spec');
+    expect(at(pod, 'hostNetwork')).toBe(true);
+    expect(at(pod, 'dnsPolicy')).toBe('ClusterFirstWithHostNet');
+    expect(
+      at(
+        pod,
+        'affinity',
+        'podAntiAffinity',
+        'requiredDuringSchedulingIgnoredDuringExecution',
+        0,
+        'topologyKey',
+      ),
+    ).toBe('kubernetes.io/hostname');
+    const tether = containersOf(deployment).find((c) => c.name === 'tether');
+    expect(parseServeArgs(tether?.args ?? [])).toMatchObject({
+      serviceLoadBalancers: 'all',
+      servicePortOffset: '10000',
+    });
+  });
+});
+
 describe('the chart README', () => {
   const readme = readFileSync(join(CHART, 'README.md'), 'utf8');
 

@@ -135,6 +135,25 @@ export const ChartValuesSchema = z
         ),
       })
       .strict(),
+    serviceLoadBalancers: z
+      .object({
+        serve: z
+          .enum(['class', 'all'])
+          .describe(
+            'class: Services whose loadBalancerClass is tether.dev/service-lb; all: also those without a class',
+          ),
+        portOffset: z
+          .number()
+          .int()
+          .min(0)
+          .max(64511)
+          .describe('Added to every Service port (the pods cannot bind below 1024)'),
+        hostNetwork: z
+          .boolean()
+          .describe("Bind Service ports on each node's addresses; one pod per node"),
+      })
+      .strict()
+      .describe('LoadBalancer Services whose own ports Tether serves (--service-load-balancers)'),
     metrics: z
       .object({
         service: z
