@@ -401,6 +401,16 @@ describe('Service ports in the table', () => {
     ).toThrow(/cookie persistence needs HTTP.*listed twice.*1\.\.65535/s);
   });
 
+  it('reports a port the offset moves out of range and serves the table anyway', async () => {
+    const proxy = await startProxy(
+      createRouteTable(table([{ protocol: 'TCP', port: 65000, backendSet: set([]) }])),
+      { services: { host: '127.0.0.1', portOffset: 1000 } },
+    );
+    closers.push(() => proxy.stop());
+    expect([...proxy.servicePortProblems.keys()]).toEqual(['TCP:65000']);
+    expect(proxy.table?.version).toBe('1');
+  });
+
   it('does not open Service ports without the services option', async () => {
     const port = await freePort();
     const proxy = await startProxy(

@@ -181,6 +181,11 @@ export class ServiceListeners {
       this.#open.set(key, open);
       this.owner.logger.info({ listener: key, port: bindPort }, 'service listener open');
     };
+    if (!(bindPort > 0 && bindPort < 65536)) {
+      // Node would throw at once; a port the offset moves out of range fails like a taken one.
+      setImmediate(() => done(undefined, new Error(`port ${port} + offset is not a port`)));
+      return;
+    }
     if (kind === 'UDP') {
       const socket = createSocket({ type: isIPv6(this.#host) ? 'udp6' : 'udp4' });
       const flows = new Map<string, UdpFlow>();
