@@ -1,6 +1,6 @@
 import { entriesOf } from '../kube';
 import type { KubeObject, ParseContext } from '../types';
-import { isSessionPolicy, policyDependencies, readPolicy } from './policies';
+import { isSessionPolicy, policyDependencies, readPolicy } from './features/policies';
 
 /**
  * What else a gateway-api parse of `object` reads from the snapshot: an HTTPRoute takes the

@@ -4,7 +4,7 @@ import { crossCheckCookieNames } from './cross-check';
 import { gatewayDependencies } from './dependencies';
 import { emit, ownedSpec, targetKinds } from './emit';
 import { parseGateway } from './parse';
-import { apiGroup, isSessionPolicy } from './policies';
+import { apiGroup, isSessionPolicy } from './features/policies';
 
 /**
  * Every HTTPRoute is read, not only those with sessionPersistence: a backend policy on one of

@@ -3,8 +3,14 @@ import { FieldCollector } from '../helpers';
 import { EntryBackend, httpRouteEntries, namespaceOf, readHTTPRoute, sourceOf } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { generatedSessionName } from './names';
-import { PolicyRead, isSessionPolicy, policiesFor, readPolicy, sameObject } from './policies';
-import { Session, readSession } from './session';
+import {
+  PolicyRead,
+  isSessionPolicy,
+  policiesFor,
+  readPolicy,
+  sameObject,
+} from './features/policies';
+import { Session, readSession } from './features/session-persistence';
 
 interface RuleRef {
   route: KubeObject;

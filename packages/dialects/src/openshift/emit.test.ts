@@ -17,7 +17,7 @@ import type { KubeObject } from '../types';
 import { BALANCE, COOKIE_NAME, COOKIE_SAME_SITE, DISABLE_COOKIES } from './annotations';
 import { emit } from './emit';
 import { openshift } from './index';
-import { defaultCookieName } from './parse';
+import { defaultCookieName } from './features/cookie';
 
 /** `printf ' shop:web' | md5sum`: the router's name for the cookie of Route shop/web. */
 const SHOP_WEB_COOKIE = '4376cfb81fc9447e2fc4f7b5ba62dff0';

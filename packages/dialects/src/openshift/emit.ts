@@ -1,34 +1,16 @@
-import { quote, type BalancingAlgorithm, type FlatValues, type PolicyField } from '@tether/model';
+import { type PolicyField } from '@tether/model';
 import { applyToObject } from '../edits';
 import { annotationsOf, namespaceOf, readRoute, type RouteSpec } from '../kube';
 import type { EmitInput, EmitOutput, KubeObject } from '../types';
-import {
-  BALANCE,
-  BALANCE_VALUES,
-  COOKIE_NAME,
-  COOKIE_NAME_PATTERN,
-  COOKIE_SAME_SITE,
-  DISABLE_COOKIES,
-} from './annotations';
+import { BALANCE } from './annotations';
 import { flatOf, losses, type Notes, type Why } from '../emit-losses';
-import { ALGORITHMS, defaultAlgorithm, defaultCookieName } from './parse';
+import { ALGORITHMS, defaultAlgorithm, planBalance } from './features/balancing';
+import { defaultCookieName, planCookie } from './features/cookie';
+import type { RouteFacts } from './router';
 import { readBackRoute } from './read-back';
 
 /** OpenShift settings are annotations of a Route; the router reads them nowhere else. */
 export const targetKinds = ['Route'] as const;
-
-type Balance = (typeof BALANCE_VALUES)[number];
-
-/** What the router does with a Route whatever its annotations say. */
-interface RouteFacts {
-  passthrough: boolean;
-  /** The router marks the cookie Secure, and then also sends SameSite. */
-  secure: boolean;
-  /** How the route is served, for messages. */
-  served: string;
-  defaultName: string;
-  defaultAlgorithm: BalancingAlgorithm;
-}
 
 function factsOf(object: KubeObject, spec: RouteSpec): RouteFacts {
   const termination = spec.tls?.termination;
@@ -49,88 +31,6 @@ function factsOf(object: KubeObject, spec: RouteSpec): RouteFacts {
     defaultName: defaultCookieName(namespaceOf(object), object.metadata.name),
     defaultAlgorithm: defaultAlgorithm(spec, passthrough),
   };
-}
-
-const BALANCE_OF: Partial<Record<BalancingAlgorithm, Balance>> = Object.fromEntries(
-  Object.entries(ALGORITHMS).map(([balance, algorithm]) => [algorithm, balance as Balance]),
-);
-
-/** nginx-style hash keys that hash the client address, as `balance: source` does. */
-const ADDRESS_KEYS = ['$remote_addr', '$binary_remote_addr'];
-
-/** The `balance` value closest to the source's algorithm, with notes where it is not exact. */
-function planBalance(flat: FlatValues, notes: Notes): Balance | undefined {
-  const algorithm = flat['loadBalancing.algorithm'];
-  const key = flat['loadBalancing.hashKey'];
-  if (flat.mode === 'sourceIp') {
-    const note =
-      'written as balance: source, the router’s nearest match for source-IP persistence (see mode)';
-    if (algorithm !== 'sourceIpHash') notes['loadBalancing.algorithm'] = note;
-    if (key !== undefined) notes['loadBalancing.hashKey'] = note;
-    return 'source';
-  }
-  if (algorithm === undefined) return undefined;
-  const direct = BALANCE_OF[algorithm];
-  if (direct !== undefined) return direct;
-  if (algorithm === 'ewma') {
-    notes['loadBalancing.algorithm'] =
-      'the router has no latency-weighted (EWMA) balancing; written as leastconn, which also sends new requests to the least busy endpoints';
-    return 'leastconn';
-  }
-  if (key !== undefined && ADDRESS_KEYS.includes(key)) {
-    const note = `the router hashes only the client address, with balance: source, which is what ${key} hashed; written as source`;
-    notes['loadBalancing.algorithm'] = note;
-    notes['loadBalancing.hashKey'] = note;
-    return 'source';
-  }
-  const note = `the router can hash only the client address (balance: source), not ${quote(key ?? '(no key)')}; its default algorithm applies`;
-  notes['loadBalancing.algorithm'] = note;
-  if (key !== undefined) notes['loadBalancing.hashKey'] = note;
-  return undefined;
-}
-
-/** The cookie annotations: off, or on with its name and SameSite where the router uses them. */
-function planCookie(
-  flat: FlatValues,
-  facts: RouteFacts,
-  write: (key: string, value: string, isDefault: boolean) => void,
-  notes: Notes,
-): void {
-  const mode = flat.mode ?? 'none';
-  if (mode === 'sourceIp') {
-    notes.mode =
-      'the router keeps no table of client addresses; written as balance: source with the cookie off, which hashes the client address over the current endpoints, so a client moves when endpoints come or go';
-    if (!facts.passthrough) write(DISABLE_COOKIES, 'true', false);
-    return;
-  }
-  if (facts.passthrough) {
-    // The router never sees HTTP on a passthrough route; disable_cookies would have no effect.
-    if (mode !== 'none')
-      notes.mode = `${facts.served}: the router forwards TLS as TCP and cannot set or read a cookie; terminate TLS at the router (edge or reencrypt) to keep ${mode} persistence`;
-    return;
-  }
-  if (mode === 'none') {
-    write(DISABLE_COOKIES, 'true', false);
-    return;
-  }
-  write(DISABLE_COOKIES, 'false', true);
-  if (mode === 'appCookie')
-    notes.mode =
-      'the router cannot follow a cookie the application sets; its own cookie pins clients instead';
-  if (mode === 'header')
-    notes.mode =
-      'the router has no header persistence; its own cookie pins the clients that keep cookies';
-  const name = flat['cookie.name'];
-  if (name === undefined || COOKIE_NAME_PATTERN.test(name)) {
-    const written = name ?? facts.defaultName;
-    write(COOKIE_NAME, written, written === facts.defaultName);
-  } else {
-    notes['cookie.name'] =
-      'the router takes only letters, digits, "_" and "-" in cookie_name and would ignore it; the cookie is named after the route key hash instead';
-  }
-  if (!facts.secure) return;
-  const sameSite = flat['cookie.sameSite'] ?? 'None';
-  write(COOKIE_SAME_SITE, sameSite, sameSite === 'None');
 }
 
 const COOKIE_GROUPS = ['cookie.', 'appCookie.', 'header.', 'sourceIp.'];

@@ -3,7 +3,7 @@ import type { Diagnostic, ResolvedEntry } from '@tether/model';
 import { analyze, parseContext } from '../index';
 import type { KubeObject } from '../types';
 import { openshift } from './index';
-import { defaultCookieName } from './parse';
+import { defaultCookieName } from './features/cookie';
 
 /** `printf ' shop:web' | md5sum`: the router hashes the route key with an empty termination. */
 const SHOP_WEB_COOKIE = '4376cfb81fc9447e2fc4f7b5ba62dff0';

@@ -21,8 +21,8 @@ import {
 } from '../common';
 import { KEYS } from './annotations';
 import { planNlb } from './emit-nlb';
-import { readListenerPlan } from './layer7';
-import { ccmListener } from './listeners';
+import { readListenerPlan } from './features/layer7';
+import { ccmListener } from './features/listeners';
 
 /** The cloud controller manager reads its annotations on Services only. */
 export const targetKinds = ['Service'] as const;

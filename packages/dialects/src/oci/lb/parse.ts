@@ -10,9 +10,9 @@ import {
   presentKeys,
 } from '../common';
 import { KEYS, TABLE } from './annotations';
-import { ccmListener } from './listeners';
-import { missingAppCookieName, readListenerPlan, readPolicy, warnNlbOnly } from './layer7';
-import { readNlbPolicy, warnIgnoredOnNlb } from './network';
+import { ccmListener } from './features/listeners';
+import { missingAppCookieName, readListenerPlan, readPolicy, warnNlbOnly } from './features/layer7';
+import { readNlbPolicy, warnIgnoredOnNlb } from './features/network';
 
 const DIALECT = 'oci-lb';
 const TABLE_KEYS = TABLE.map((k) => k.key);

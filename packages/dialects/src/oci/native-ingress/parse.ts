@@ -22,7 +22,7 @@ import {
 } from '../common';
 import { KEYS, NicProtocol, PERSISTENCE_PREFIXES, PREFIX, PROTOCOLS, TABLE } from './annotations';
 import { NIC_KEYS_NOT_READ } from './known-keys';
-import { NicListenerPlan, nicListener } from './listeners';
+import { NicListenerPlan, nicListener } from './features/listeners';
 
 const DIALECT = 'oci-native-ingress';
 const NIC = 'the OCI native ingress controller';

@@ -8,7 +8,7 @@ import {
   quote,
   warning,
 } from '@tether/model';
-import { isPlainObject, refusedByVendor } from '../helpers';
+import { isPlainObject, refusedByVendor } from '../../helpers';
 import {
   COOKIE_PATH_MAX,
   LIFETIME_TYPES,
@@ -18,8 +18,8 @@ import {
   TOKEN_PATTERN,
   UNION_FIELDS,
   V1_FIELDS,
-} from './annotations';
-import { parseDuration } from './duration';
+} from '../annotations';
+import { parseDuration } from '../duration';
 
 /** One value of a session configuration, with the spec path it came from. */
 export interface Setting {

@@ -1,9 +1,9 @@
 import { Diagnostic, FieldValue, PolicyField, warning } from '@tether/model';
-import { FieldCollector, refusedByVendor } from '../../helpers';
-import { sourceOf } from '../../kube';
-import type { KubeObject } from '../../types';
-import { annotation, isBlank } from '../common';
-import { KEYS } from './annotations';
+import { FieldCollector, refusedByVendor } from '../../../helpers';
+import { sourceOf } from '../../../kube';
+import type { KubeObject } from '../../../types';
+import { annotation, isBlank } from '../../common';
+import { KEYS } from '../annotations';
 
 const DIALECT = 'oci-lb';
 

@@ -1,8 +1,8 @@
 import { Diagnostic, info, quote, warning } from '@tether/model';
-import { isPlainObject, refusedByVendor } from '../helpers';
-import { namespaceOf, sourceOf } from '../kube';
-import type { KubeObject, ParseContext } from '../types';
-import { Session, readSession } from './session';
+import { isPlainObject, refusedByVendor } from '../../helpers';
+import { namespaceOf, sourceOf } from '../../kube';
+import type { KubeObject, ParseContext } from '../../types';
+import { Session, readSession } from './session-persistence';
 
 /**
  * Policy kinds that attach session persistence to Services, with the API groups that define

@@ -1,5 +1,5 @@
 import type { EntryRef, Listener } from '@tether/model';
-import type { NicProtocol } from './annotations';
+import type { NicProtocol } from '../annotations';
 
 /** What the native ingress controller builds an Ingress's listeners from. */
 export interface NicListenerPlan {

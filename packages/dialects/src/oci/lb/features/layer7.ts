@@ -1,9 +1,9 @@
 import { Diagnostic, error, quote, warning } from '@tether/model';
-import { FieldCollector, refusedByVendor } from '../../helpers';
-import { sourceOf } from '../../kube';
-import type { KubeObject } from '../../types';
-import { annotation, isBlank, ociPolicyAlgorithm } from '../common';
-import { KEYS } from './annotations';
+import { FieldCollector, refusedByVendor } from '../../../helpers';
+import { sourceOf } from '../../../kube';
+import type { KubeObject } from '../../../types';
+import { annotation, isBlank, ociPolicyAlgorithm } from '../../common';
+import { KEYS } from '../annotations';
 import { BackendProtocol, ListenerPlan } from './listeners';
 
 const DIALECT = 'oci-lb';
