@@ -111,6 +111,8 @@ function servedPage(running: Running): string {
 function serviceTryLine(protocol: string, address: string, port: number): string {
   const loopback = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
   if (protocol === 'HTTP') return `curl -si http://${formatAddress(loopback, port)}/`;
+  // -k: the Service's certificate names the Service's hosts, not this loopback address.
+  if (protocol === 'HTTPS') return `curl -ski https://${formatAddress(loopback, port)}/`;
   return protocol === 'UDP' ? `nc -u ${loopback} ${port}` : `nc ${loopback} ${port}`;
 }
 
@@ -122,7 +124,10 @@ function serviceLines(running: Running): string[] {
   for (const e of running.controller.latest?.entries ?? []) {
     if (e.entry.kind !== 'Service' || !e.accepted) continue;
     for (const l of e.entry.listeners) {
-      const protocol = l.protocol === 'TCP' || l.protocol === 'UDP' ? l.protocol : 'HTTP';
+      const protocol =
+        l.protocol === 'TCP' || l.protocol === 'UDP' || l.protocol === 'HTTPS'
+          ? l.protocol
+          : 'HTTP';
       const key = `${protocol}:${l.port}`;
       const at = open.get(key);
       if (!at || lines.has(key)) continue;

@@ -238,7 +238,8 @@ export function sameListeners(a: readonly Listener[], b: readonly Listener[]): b
         other !== undefined &&
         l.protocol === other.protocol &&
         l.port === other.port &&
-        'port' in l === 'port' in other
+        'port' in l === 'port' in other &&
+        l.tlsSecret === other.tlsSecret
       );
     })
   );

@@ -54,6 +54,11 @@ export type ListenerProtocol = z.infer<typeof ListenerProtocol>;
 export const Listener = z.object({
   protocol: ListenerProtocol,
   port: z.number().int().optional(),
+  /**
+   * `namespace/name` of the TLS Secret whose certificate a Service's own TLS listener serves
+   * (OCI `ssl-ports` with `tls-secret`).
+   */
+  tlsSecret: z.string().optional(),
 });
 export type Listener = z.infer<typeof Listener>;
 

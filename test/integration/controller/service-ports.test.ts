@@ -7,13 +7,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:https';
+import { selfSignedCertificate } from '@tether/testkit';
+import { startEcho } from '@tether/echo';
 import { startServe, type Running } from '../../../packages/cli/src/serve';
 
 let running: Running | undefined;
-const closers: (() => void)[] = [];
+const closers: (() => void | Promise<void>)[] = [];
 afterAll(async () => {
   await running?.stop();
-  for (const close of closers) close();
+  for (const close of closers) await close();
 });
 
 async function listening(greeting = ''): Promise<{ port: number; close: () => void }> {
@@ -91,5 +94,94 @@ describe('a local serve with LoadBalancer Services', () => {
       s.on('error', reject);
     });
     expect(greeting).toBe('arena\n');
+  });
+
+  it('terminates TLS on an OCI Service port with its tls-secret, and keeps the cookie', async () => {
+    await running?.stop();
+    running = undefined;
+    const echo = await startEcho({ name: 'portal-1' });
+    closers.push(() => echo.close());
+    const free = await listening();
+    free.close();
+    const pem = selfSignedCertificate('portal.example.com');
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const dir = mkdtempSync(join(tmpdir(), 'tether-tls-ports-'));
+    writeFileSync(
+      join(dir, 'portal.yaml'),
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata:',
+        '  name: portal',
+        '  namespace: billing',
+        '  annotations:',
+        '    service.beta.kubernetes.io/oci-load-balancer-backend-protocol: HTTP',
+        '    service.beta.kubernetes.io/oci-load-balancer-ssl-ports: "443"',
+        '    service.beta.kubernetes.io/oci-load-balancer-tls-secret: portal-tls',
+        `    oci-load-balancer.oraclecloud.com/lb-cookie-session-persistence-config: '{"cookieName": "BILLING", "isSecure": true}'`,
+        'spec:',
+        '  type: LoadBalancer',
+        '  ports: [{ name: https, port: 443 }]',
+        '---',
+        'apiVersion: v1',
+        'kind: Secret',
+        'type: kubernetes.io/tls',
+        'metadata: { name: portal-tls, namespace: billing }',
+        `data: { tls.crt: ${b64(pem.cert)}, tls.key: ${b64(pem.key)} }`,
+        '---',
+        'apiVersion: discovery.k8s.io/v1',
+        'kind: EndpointSlice',
+        'metadata:',
+        '  name: portal-1',
+        '  namespace: billing',
+        '  labels: { kubernetes.io/service-name: portal }',
+        'addressType: IPv4',
+        `ports: [{ name: https, port: ${echo.port} }]`,
+        'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
+      ].join('\n'),
+    );
+    running = await startServe(
+      {
+        manifests: [dir],
+        listen: '127.0.0.1:0',
+        admin: '127.0.0.1:0',
+        api: '127.0.0.1:0',
+        ingressClass: 'tether',
+        logLevel: 'silent',
+      },
+      { servicePortOffset: free.port - 443 },
+    );
+    await running.proxy.serviceListenersSettled();
+    expect(running.controller.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
+    const answer = await new Promise<{ status: number; cookie: string; peer: string }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: free.port,
+            path: '/',
+            ca: pem.cert,
+            servername: 'portal.example.com',
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                cookie: String(res.headers['set-cookie'] ?? ''),
+                peer: String(res.headers['x-endpoint'] ?? ''),
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
+    expect(answer).toEqual({
+      status: 200,
+      cookie: expect.stringMatching(/^BILLING=[^;]+; Path=\/; Secure$/),
+      peer: 'portal-1',
+    });
   });
 });

@@ -32,6 +32,7 @@ import {
   appendLists,
 } from './steps';
 import type { ReconcileOptions } from './state';
+import { hasServiceTls } from './service-certificates';
 import { streamsOf } from './streams';
 
 function sameIds(a: Placement, b: Placement): boolean {
@@ -532,6 +533,17 @@ export function reconcileChanges(
   fresh.sort(tableOrder);
   for (const c of fresh) if (!appendRoutes(layout, editor, c)) return undefined;
   const table = editor.done(snapshot.generation);
+  // A Service's own TLS listener brings a certificate: left to the full reconcile.
+  const tlsListener = (r: ComponentResult | undefined): boolean =>
+    r?.placement.candidates.some((c) => hasServiceTls(c.entry)) === true;
+  for (const key of [...dirty, ...removed])
+    if (
+      key.startsWith('Service/') &&
+      (tlsListener(results.get(key)) ||
+        tlsListener(gone.get(key)) ||
+        tlsListener(updated.get(key)?.before))
+    )
+      return undefined;
   if ([...dirty, ...removed].some((key) => key.startsWith('Service/'))) {
     // A Service's own TCP/UDP listeners: recomputed whole (there are few); a port two
     // Services claim is left to the full reconcile, which reports it.

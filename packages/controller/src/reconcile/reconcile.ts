@@ -4,6 +4,7 @@ import { buildTable, type Candidate, type TableLayout } from './route-layout';
 import { ParseCache } from './parse-cache';
 import type { ReconcileOptions, ReconcileState } from './state';
 import { servedObjects } from '../serving';
+import { serviceCertificates } from './service-certificates';
 import { streamsOf } from './streams';
 import type { Snapshot } from '../snapshot';
 import { tlsCertificates } from './tls-certificates';
@@ -84,6 +85,15 @@ function reconcileAll(
   if (streams.streams) table.streams = streams.streams;
   for (const d of streams.diagnostics) layout.diagnostics.push(d);
   const tls = tlsCertificates(objects, cache);
+  const serviceTls = serviceCertificates(components.values(), objects, cache);
+  if (serviceTls.certificates.length > 0)
+    tls.certificates = cache.memo(
+      'certificates',
+      'table',
+      [tls.certificates, ...serviceTls.certificates],
+      () => [...tls.certificates, ...serviceTls.certificates],
+    );
+  for (const d of serviceTls.diagnostics) tls.diagnostics.push(d);
   if (tls.certificates.length > 0) table.certificates = tls.certificates;
   cache.sweepMemos();
   const { result, assembled } = assemble(

@@ -24,7 +24,7 @@ export interface TlsCertificates {
 }
 
 /** A Secret's certificate and key, decoded and found loadable; or why not. */
-type Loaded = { cert: string; key: string } | { problem: string; field: string };
+export type Loaded = { cert: string; key: string } | { problem: string; field: string };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -45,7 +45,7 @@ function secretValue(secret: KubeObject, name: string): string | undefined {
   return Buffer.from(compact, 'base64').toString('utf8');
 }
 
-function load(secret: KubeObject): Loaded {
+export function loadTlsSecret(secret: KubeObject): Loaded {
   const cert = secretValue(secret, 'tls.crt');
   const key = secretValue(secret, 'tls.key');
   for (const [name, value] of [
@@ -153,7 +153,7 @@ export function tlsCertificates(
         continue;
       }
       const loaded = cache.memo('tlsSecret', secretKey, [objectVersion(secret)], () =>
-        load(secret),
+        loadTlsSecret(secret),
       );
       if ('problem' in loaded) {
         diagnostics.push(

@@ -19,8 +19,10 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6, createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
+import type { Server as TlsServer } from 'node:tls';
 import type { Logger } from '../logger';
 import type { CompiledTable, EndpointRuntime, SetRuntime } from '../runtime';
+import type { TlsCertificate } from '../table/types';
 import { chooseStreamEndpoint, type StreamChoiceContext } from '../stream-choice';
 import { makeListener, type ListenerHandlers, type ListenerState } from './listeners';
 import type { ProxyLimits, ServiceListenOptions } from './options';
@@ -41,7 +43,7 @@ export interface ServiceListenerHost {
 }
 
 type Open =
-  | { kind: 'HTTP'; listener: ListenerState }
+  | { kind: 'HTTP'; listener: ListenerState; certificate?: TlsCertificate }
   | { kind: 'TCP'; server: NetServer }
   | { kind: 'UDP'; socket: UdpSocket; flows: Map<string, UdpFlow> };
 
@@ -88,6 +90,8 @@ export class ServiceListeners {
   /** Ports that could not be bound, with why: retried with every table. */
   readonly #failed = new Map<string, string>();
   readonly #sockets = new Set<Socket>();
+  /** The certificates of Service TLS listeners in the table in force, by `HTTPS:port`. */
+  #certificates = new Map<string, TlsCertificate>();
   readonly #host: string;
   readonly #offset: number;
   readonly #udpIdleMs: number;
@@ -132,11 +136,31 @@ export class ServiceListeners {
   sync(table: CompiledTable): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     const wanted = new Set<string>();
-    for (const l of table.table.listeners)
-      if (l.port !== undefined && l.protocol === 'HTTP' && !this.ownPorts.has(l.port))
-        wanted.add(`HTTP:${l.port}`);
+    const certificates = new Map<string, TlsCertificate>();
+    for (const c of table.table.certificates ?? [])
+      if (c.port !== undefined) certificates.set(`HTTPS:${c.port}`, c);
+    for (const l of table.table.listeners) {
+      if (l.port === undefined || this.ownPorts.has(l.port)) continue;
+      const key = `${l.protocol}:${l.port}`;
+      // A TLS listener opens only with its certificate (the controller says why it has none).
+      if (l.protocol === 'HTTP' || certificates.has(key)) wanted.add(key);
+    }
+    this.#certificates = certificates;
     for (const key of table.streams.keys()) wanted.add(key);
     for (const key of wanted) if (!this.#open.has(key) && !this.#opening.has(key)) this.#start(key);
+    // A renewed certificate is taken by the open listener; its connections are not cut.
+    for (const [key, open] of this.#open) {
+      const wantedCertificate = certificates.get(key);
+      if (open.kind !== 'HTTP' || !wantedCertificate || open.certificate === wantedCertificate)
+        continue;
+      this.#guard('service certificate', () => {
+        (open.listener.server as unknown as TlsServer).setSecureContext({
+          cert: wantedCertificate.cert,
+          key: wantedCertificate.key,
+        });
+        open.certificate = wantedCertificate;
+      });
+    }
     for (const key of [...this.#open.keys()]) if (!wanted.has(key)) this.#close(key);
     for (const key of [...this.#failed.keys()]) if (!wanted.has(key)) this.#failed.delete(key);
     return this.settled();
@@ -154,7 +178,7 @@ export class ServiceListeners {
   }
 
   #bind(key: string, finish: () => void): void {
-    const [kind, portText] = key.split(':') as ['HTTP' | 'TCP' | 'UDP', string];
+    const [kind, portText] = key.split(':') as ['HTTP' | 'HTTPS' | 'TCP' | 'UDP', string];
     const port = Number(portText);
     const bindPort = port + this.#offset;
     const done = (open: Open | undefined, err?: Error): void => {
@@ -203,11 +227,20 @@ export class ServiceListeners {
       });
       return;
     }
+    const certificate = kind === 'HTTPS' ? this.#certificates.get(key) : undefined;
     const http =
-      kind === 'HTTP'
+      kind === 'HTTP' || certificate
         ? makeListener(
-            false,
-            { port: bindPort, host: this.#host, publicPort: port },
+            certificate !== undefined,
+            certificate
+              ? {
+                  port: bindPort,
+                  host: this.#host,
+                  publicPort: port,
+                  cert: certificate.cert,
+                  key: certificate.key,
+                }
+              : { port: bindPort, host: this.#host, publicPort: port },
             this.owner.limits,
             this.owner.handlers,
           )
@@ -223,7 +256,11 @@ export class ServiceListeners {
       server.on('error', (err) => this.owner.internalError('service listener', err));
       if (http) {
         http.publicPort = port;
-        done({ kind: 'HTTP', listener: http });
+        done(
+          certificate
+            ? { kind: 'HTTP', listener: http, certificate }
+            : { kind: 'HTTP', listener: http },
+        );
       } else done({ kind: 'TCP', server: server as NetServer });
     });
   }

@@ -117,6 +117,11 @@ export interface ListenerRoutes {
  */
 export interface TlsCertificate {
   hosts: string[];
+  /**
+   * Set on the certificate of a Service's own TLS listener on this port (its `hosts` may be
+   * empty): that listener serves it to every client, whatever name it sends.
+   */
+  port?: number;
   /** PEM: the certificate, then its chain. */
   cert: string;
   /** PEM private key. */

@@ -75,7 +75,10 @@ describe('oci-lb: LB cookie', () => {
       ),
     );
     expect(diagnostics).toEqual([]);
-    expect(entry.entry.listeners).toEqual([{ protocol: 'HTTPS', port: 443 }]);
+    // A bare tls-secret names a Secret of the Service's own namespace.
+    expect(entry.entry.listeners).toEqual([
+      { protocol: 'HTTPS', port: 443, tlsSecret: 'shop/shop-tls' },
+    ]);
     expect(entry.policy).toMatchObject({
       mode: 'cookie',
       cookie: {
@@ -231,8 +234,8 @@ describe('oci-lb: listeners', () => {
       [{ port: 80 }, { port: 443 }, { port: 8443 }],
       [
         { protocol: 'HTTP', port: 80 },
-        { protocol: 'HTTPS', port: 443 },
-        { protocol: 'HTTPS', port: 8443 },
+        { protocol: 'HTTPS', port: 443, tlsSecret: 'ns/tls' },
+        { protocol: 'HTTPS', port: 8443, tlsSecret: 'ns/tls' },
       ],
     ],
     [
@@ -245,7 +248,7 @@ describe('oci-lb: listeners', () => {
       'GRPC with TLS is HTTPS',
       { [KEYS.backendProtocol]: 'grpc', [KEYS.sslPorts]: '443', [KEYS.tlsSecret]: 'tls' },
       [{ port: 443 }],
-      [{ protocol: 'HTTPS', port: 443 }],
+      [{ protocol: 'HTTPS', port: 443, tlsSecret: 'shop/tls' }],
     ],
     [
       'a UDP port stays UDP',

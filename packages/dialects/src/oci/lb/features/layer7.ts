@@ -1,6 +1,6 @@
 import { Diagnostic, error, quote, warning } from '@tether/model';
 import { FieldCollector, refusedByVendor } from '../../../helpers';
-import { sourceOf } from '../../../kube';
+import { namespaceOf, sourceOf } from '../../../kube';
 import type { KubeObject } from '../../../types';
 import { annotation, isBlank, ociPolicyAlgorithm } from '../../common';
 import { KEYS } from '../annotations';
@@ -117,6 +117,10 @@ export function readListenerPlan(
     );
   }
   const plan: ListenerPlan = { tlsPorts: hasSecret ? sslPorts : new Set() };
+  if (hasSecret) {
+    const name = secret.trim();
+    plan.tlsSecret = name.includes('/') ? name : `${namespaceOf(object)}/${name}`;
+  }
   if (protocol) plan.protocol = protocol;
   return plan;
 }

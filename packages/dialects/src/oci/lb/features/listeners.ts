@@ -8,6 +8,8 @@ export interface ListenerPlan {
   protocol?: BackendProtocol;
   /** Ports that terminate TLS: listed in ssl-ports while a tls-secret is given. */
   tlsPorts: ReadonlySet<number>;
+  /** The tls-secret as `namespace/name` (a bare name is in the Service's namespace). */
+  tlsSecret?: string;
 }
 
 /**
@@ -21,5 +23,6 @@ export function ccmListener(structure: Listener, plan: ListenerPlan): Listener {
   const tls = structure.port !== undefined && plan.tlsPorts.has(structure.port);
   const out: Listener = { protocol: protocol === 'TCP' ? 'TCP' : tls ? 'HTTPS' : protocol };
   if (structure.port !== undefined) out.port = structure.port;
+  if (out.protocol === 'HTTPS' && plan.tlsSecret !== undefined) out.tlsSecret = plan.tlsSecret;
   return out;
 }

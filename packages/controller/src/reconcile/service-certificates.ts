@@ -1,0 +1,88 @@
+/**
+ * The certificates of Services' own TLS listeners (OCI `ssl-ports` with `tls-secret`): the
+ * Secret each HTTPS Service listener names, loaded as an Ingress's are, as a certificate for
+ * that port. A listener whose Secret is missing or cannot be loaded is not opened, and the
+ * Service is told why.
+ */
+import { namespaceOf, sourceOf, type KubeObject } from '@tether/dialects';
+import { warning, type Diagnostic, type EntryRef } from '@tether/model';
+import type { TlsCertificate } from '@tether/dataplane';
+import { objectVersion } from '../snapshot';
+import { pathKey } from './kept';
+import type { ParseCache } from './parse-cache';
+import type { ComponentResult } from './steps';
+import { loadTlsSecret, type TlsCertificates } from './tls-certificates';
+
+/** Whether an entry point is a Service listener that terminates TLS with a Secret. */
+export function hasServiceTls(entry: EntryRef): boolean {
+  return (
+    entry.kind === 'Service' &&
+    entry.listeners.some((l) => l.protocol === 'HTTPS' && l.tlsSecret !== undefined)
+  );
+}
+
+export function serviceCertificates(
+  components: Iterable<ComponentResult>,
+  objects: readonly KubeObject[],
+  cache: ParseCache,
+): TlsCertificates {
+  const wanted = new Map<number, { secret: string; entry: EntryRef }>();
+  for (const c of components)
+    for (const candidate of c.placement.candidates) {
+      if (!hasServiceTls(candidate.entry)) continue;
+      for (const l of candidate.entry.listeners)
+        if (l.protocol === 'HTTPS' && l.port !== undefined && l.tlsSecret !== undefined)
+          if (!wanted.has(l.port))
+            wanted.set(l.port, { secret: l.tlsSecret, entry: candidate.entry });
+    }
+  const certificates: TlsCertificate[] = [];
+  const diagnostics: Diagnostic[] = [];
+  if (wanted.size === 0) return { certificates, diagnostics };
+  const secrets = new Map<string, KubeObject>();
+  for (const o of objects)
+    if (o.kind === 'Secret') secrets.set(pathKey(namespaceOf(o), o.metadata.name), o);
+  for (const [port, { secret: key, entry }] of [...wanted].sort(([a], [b]) => a - b)) {
+    const source = {
+      dialect: 'kubernetes' as const,
+      kind: 'Service',
+      namespace: entry.namespace,
+      name: entry.name,
+      field: `spec.ports[port=${port}]`,
+    };
+    const secret = secrets.get(key);
+    if (!secret) {
+      diagnostics.push(
+        warning(
+          'TlsSecretNotFound',
+          `Service ${entry.namespace}/${entry.name} port ${port} terminates TLS with Secret ${key}, which does not exist; the port is not opened`,
+          source,
+        ),
+      );
+      continue;
+    }
+    const loaded = cache.memo('tlsSecret', key, [objectVersion(secret)], () =>
+      loadTlsSecret(secret),
+    );
+    if ('problem' in loaded) {
+      diagnostics.push(
+        warning(
+          'InvalidTlsSecret',
+          `Secret ${key} of Service ${entry.namespace}/${entry.name} port ${port} ${loaded.problem}; the port is not opened`,
+          source,
+          sourceOf('kubernetes', secret, loaded.field),
+        ),
+      );
+      continue;
+    }
+    // The same object while the Secret and the port stay: the proxy loads it once.
+    certificates.push(
+      cache.memo('serviceCertificate', String(port), [loaded], () => ({
+        hosts: [],
+        port,
+        cert: loaded.cert,
+        key: loaded.key,
+      })),
+    );
+  }
+  return { certificates, diagnostics };
+}
