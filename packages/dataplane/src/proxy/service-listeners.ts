@@ -62,17 +62,36 @@ const MAX_UDP_FLOWS = 4096;
 /** Datagrams a flow holds while its socket connects; later ones are dropped, as UDP may. */
 const MAX_WAITING_DATAGRAMS = 64;
 
+/** The other socket of a spliced pair. */
+const PEER = Symbol('peer');
+type Spliced = Socket & { [PEER]: Socket };
+
+// Shared handlers, with the socket as `this`: thousands of idle connections hold no closures.
+function forward(this: Spliced, chunk: Buffer): void {
+  if (!this[PEER].write(chunk)) this.pause();
+}
+function resumePeer(this: Spliced): void {
+  this[PEER].resume();
+}
+function endPeer(this: Spliced): void {
+  this[PEER].end();
+}
+function destroyPeer(this: Spliced): void {
+  this[PEER].destroy();
+}
+
 /**
- * Copies one direction of a spliced connection: what `from` sends goes to `to`, `from` waits
- * while `to` cannot take more, and its end (half-close) ends `to`. Lighter than `pipe`, which
- * keeps more state per stream: a proxy holding thousands of idle connections notices.
+ * Splices two sockets: what each sends goes to the other, a side waits while its peer cannot
+ * take more, a half-close is passed on, and the close of one closes the other.
  */
-function relay(from: Socket, to: Socket): void {
-  from.on('data', (chunk: Buffer) => {
-    if (!to.write(chunk)) from.pause();
-  });
-  to.on('drain', () => from.resume());
-  from.on('end', () => to.end());
+function splice(a: Socket, b: Socket): void {
+  (a as Spliced)[PEER] = b;
+  (b as Spliced)[PEER] = a;
+  for (const s of [a, b]) {
+    s.on('data', forward);
+    s.on('drain', resumePeer);
+    s.on('end', endPeer);
+  }
 }
 
 /** An error ends a socket by itself (it is destroyed); the listener only keeps it from throwing. */
@@ -305,15 +324,15 @@ export class ServiceListeners {
     }
     const upstream = connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
     // Only clients are tracked: a closed client takes its upstream with it.
-    const closeUpstream = (): void => void upstream.destroy();
-    client.once('close', closeUpstream);
+    (client as Spliced)[PEER] = upstream;
+    client.once('close', destroyPeer);
     const timer = setTimeout(
       () => upstream.destroy(new Error('connect timeout')),
       this.owner.limits.upstreamConnectTimeoutMs,
     );
     const failed = (): void => {
       clearTimeout(timer);
-      client.off('close', closeUpstream);
+      client.off('close', destroyPeer);
       upstream.destroy();
       ep.stats.downUntil = choice.nowMs + this.owner.limits.endpointDownMs;
       if (attempt < TCP_ATTEMPTS) this.#dial(set, ip, client, attempt + 1, ep);
@@ -332,8 +351,7 @@ export class ServiceListeners {
           ep.stats.active--;
           client.destroy();
         });
-        relay(client, upstream);
-        relay(upstream, client);
+        splice(client, upstream);
       }),
     );
   }
