@@ -216,3 +216,16 @@ describe('emit: what ingress-nginx cannot say is reported against its source', (
     );
   });
 });
+
+describe('emit → parse: the TLS redirect alone', () => {
+  it('is written when nothing else would make the Ingress ingress-nginx’s', () => {
+    const parts: EntryParts = {
+      policy: { mode: 'none', rebalance: 'persistent', onFailure: 'rebalance' },
+      loadBalancing: { algorithm: 'roundRobin' },
+      route: { sslRedirect: true },
+    };
+    const { out, after } = roundTrip(ingress({}, { tls: true, paths: ['/'] }), parts);
+    expect(out.annotations).toEqual({ 'nginx.ingress.kubernetes.io/ssl-redirect': 'true' });
+    expect(after[0]).toEqual(flat(parts));
+  });
+});

@@ -140,6 +140,11 @@ export function emit(input: EmitInput): EmitOutput {
     // the policy leaves at the default is set to the default so that it does not linger.
     if (value !== undefined && existing[key] !== value) annotations[key] = value;
   }
+  // The controller's TLS redirect is a default of ingress-nginx: an Ingress with none of its
+  // annotations would not be read as ingress-nginx's at all, and the redirect would be lost.
+  const redirect = first.defaults.get(KEY.sslRedirect);
+  if (redirect && !KEYS.some((key) => key in annotations || Object.hasOwn(existing, key)))
+    annotations[KEY.sslRedirect] = redirect.value;
   // The warnings say why nginx cannot carry a part of the policy, not each field's value
   // before and after, so they cover no field: the migration states those values itself.
   return { annotations, spec: [], diagnostics: dedupeDiagnostics(diagnostics), covers: [] };
