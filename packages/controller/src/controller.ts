@@ -1,6 +1,7 @@
 import { error, warning, type Diagnostic } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { ReconcileState } from './reconcile/state';
+import { servicePortOwners } from './reconcile/streams';
 import { reconcile, type ReconcileResult } from './reconcile/reconcile';
 import type { ServingOptions } from './serving';
 import type { Snapshot } from './snapshot';
@@ -26,21 +27,11 @@ function withPortProblems(
   problems: ReadonlyMap<string, string> | undefined,
 ): ReconcileResult {
   if (!problems || problems.size === 0) return result;
-  const owners = new Map<string, string[]>();
-  const own = (key: string, id: string) => {
-    if (!id.startsWith('Service/')) return;
-    const list = owners.get(key) ?? [];
-    list.push(id.slice(0, id.indexOf('#')));
-    owners.set(key, list);
-  };
-  for (const s of result.table.streams ?? []) own(`${s.protocol}:${s.port}`, s.backendSet.id);
-  for (const l of result.table.listeners)
-    if (l.port !== undefined)
-      for (const h of l.hosts) for (const p of h.paths) own(`HTTP:${l.port}`, p.backendSet.id);
+  const owners = servicePortOwners(result.table);
   const diagnostics: Diagnostic[] = [];
   for (const [key, why] of problems) {
     const [protocol, port] = key.split(':');
-    for (const service of new Set(owners.get(key) ?? [])) {
+    for (const service of owners.get(key) ?? []) {
       const [, namespace = '', name = ''] = service.split('/');
       diagnostics.push(
         warning(

@@ -4,8 +4,8 @@
  * `status.parents[]` (Accepted and ResolvedRefs for each parent Gateway of ours). Writes only
  * what differs from the object as the caches have it, and only while `isLeader()` says so.
  */
-import type { RouteTable } from '@tether/dataplane';
 import type { KubeObject } from '@tether/dialects';
+import { servicePortOwners } from './reconcile/streams';
 import type { ReconcileListener } from './controller';
 import type { ReconcileResult } from './reconcile/reconcile';
 import { CONTROLLER_NAME } from './serving';
@@ -66,19 +66,6 @@ interface Job {
   desired: unknown;
   patch: unknown;
   resourceVersion: string | undefined;
-}
-
-/** `Service/namespace/name` of every Service whose own listeners the table serves. */
-function servedServices(table: RouteTable): Set<string> {
-  const out = new Set<string>();
-  const add = (id: string) => {
-    if (id.startsWith('Service/')) out.add(id.slice(0, id.indexOf('#')));
-  };
-  for (const s of table.streams ?? []) add(s.backendSet.id);
-  for (const l of table.listeners)
-    if (l.port !== undefined)
-      for (const h of l.hosts) for (const p of h.paths) add(p.backendSet.id);
-  return out;
 }
 
 function splitKey(key: string): [kind: string, namespace: string, name: string] {
@@ -237,7 +224,7 @@ export class StatusWriter {
     const served =
       kind === 'Ingress'
         ? new Set(result.served.filter((k) => k.startsWith('Ingress/')))
-        : servedServices(result.table);
+        : new Set([...servicePortOwners(result.table).values()].flatMap((set) => [...set]));
     const jobs: Job[] = [];
     for (const key of new Set([...served, ...this.owned])) {
       if (!key.startsWith(`${kind}/`)) continue;

@@ -64,9 +64,14 @@ export type RequestLike = Pick<IncomingMessage, 'rawHeaders' | 'url'> & {
   readonly socket: { readonly remoteAddress?: string | undefined };
 };
 
-function clientAddress(req: RequestLike): string {
-  const a = req.socket.remoteAddress ?? '';
+/** `::ffff:10.0.0.1` → `10.0.0.1`: a client is known by its address as it sent it. */
+export function plainAddress(address: string | undefined): string {
+  const a = address ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+function clientAddress(req: RequestLike): string {
+  return plainAddress(req.socket.remoteAddress);
 }
 
 /** `http://authority/path` or `https://…` (RFC 9112 §3.2.2): [authority, origin-form path], or undefined. */

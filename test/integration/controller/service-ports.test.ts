@@ -41,6 +41,62 @@ function service(name: string, port: number): string {
   ].join('\n');
 }
 
+/**
+ * A local serve of an OCI Service whose port 443 terminates TLS with `pem`, moved to `port`,
+ * in front of one echo backend.
+ */
+async function servePortal(port: number, pem: { cert: string; key: string }): Promise<Running> {
+  const echo = await startEcho({ name: 'portal-1' });
+  closers.push(() => echo.close());
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const dir = mkdtempSync(join(tmpdir(), 'tether-tls-ports-'));
+  writeFileSync(
+    join(dir, 'portal.yaml'),
+    [
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata:',
+      '  name: portal',
+      '  namespace: billing',
+      '  annotations:',
+      '    service.beta.kubernetes.io/oci-load-balancer-backend-protocol: HTTP',
+      '    service.beta.kubernetes.io/oci-load-balancer-ssl-ports: "443"',
+      '    service.beta.kubernetes.io/oci-load-balancer-tls-secret: portal-tls',
+      `    oci-load-balancer.oraclecloud.com/lb-cookie-session-persistence-config: '{"cookieName": "BILLING", "isSecure": true}'`,
+      'spec:',
+      '  type: LoadBalancer',
+      '  ports: [{ name: https, port: 443 }]',
+      '---',
+      'apiVersion: v1',
+      'kind: Secret',
+      'type: kubernetes.io/tls',
+      'metadata: { name: portal-tls, namespace: billing }',
+      `data: { tls.crt: ${b64(pem.cert)}, tls.key: ${b64(pem.key)} }`,
+      '---',
+      'apiVersion: discovery.k8s.io/v1',
+      'kind: EndpointSlice',
+      'metadata:',
+      '  name: portal-1',
+      '  namespace: billing',
+      '  labels: { kubernetes.io/service-name: portal }',
+      'addressType: IPv4',
+      `ports: [{ name: https, port: ${echo.port} }]`,
+      'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
+    ].join('\n'),
+  );
+  return startServe(
+    {
+      manifests: [dir],
+      listen: '127.0.0.1:0',
+      admin: '127.0.0.1:0',
+      api: '127.0.0.1:0',
+      ingressClass: 'tether',
+      logLevel: 'silent',
+    },
+    { servicePortOffset: port - 443 },
+  );
+}
+
 describe('a local serve with LoadBalancer Services', () => {
   it('serves the ports it can bind and warns on the Service whose port is taken', async () => {
     const taken = await listening('someone else\n');
@@ -99,58 +155,10 @@ describe('a local serve with LoadBalancer Services', () => {
   it('terminates TLS on an OCI Service port with its tls-secret, and keeps the cookie', async () => {
     await running?.stop();
     running = undefined;
-    const echo = await startEcho({ name: 'portal-1' });
-    closers.push(() => echo.close());
     const free = await listening();
     free.close();
     const pem = selfSignedCertificate('portal.example.com');
-    const b64 = (text: string) => Buffer.from(text).toString('base64');
-    const dir = mkdtempSync(join(tmpdir(), 'tether-tls-ports-'));
-    writeFileSync(
-      join(dir, 'portal.yaml'),
-      [
-        'apiVersion: v1',
-        'kind: Service',
-        'metadata:',
-        '  name: portal',
-        '  namespace: billing',
-        '  annotations:',
-        '    service.beta.kubernetes.io/oci-load-balancer-backend-protocol: HTTP',
-        '    service.beta.kubernetes.io/oci-load-balancer-ssl-ports: "443"',
-        '    service.beta.kubernetes.io/oci-load-balancer-tls-secret: portal-tls',
-        `    oci-load-balancer.oraclecloud.com/lb-cookie-session-persistence-config: '{"cookieName": "BILLING", "isSecure": true}'`,
-        'spec:',
-        '  type: LoadBalancer',
-        '  ports: [{ name: https, port: 443 }]',
-        '---',
-        'apiVersion: v1',
-        'kind: Secret',
-        'type: kubernetes.io/tls',
-        'metadata: { name: portal-tls, namespace: billing }',
-        `data: { tls.crt: ${b64(pem.cert)}, tls.key: ${b64(pem.key)} }`,
-        '---',
-        'apiVersion: discovery.k8s.io/v1',
-        'kind: EndpointSlice',
-        'metadata:',
-        '  name: portal-1',
-        '  namespace: billing',
-        '  labels: { kubernetes.io/service-name: portal }',
-        'addressType: IPv4',
-        `ports: [{ name: https, port: ${echo.port} }]`,
-        'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
-      ].join('\n'),
-    );
-    running = await startServe(
-      {
-        manifests: [dir],
-        listen: '127.0.0.1:0',
-        admin: '127.0.0.1:0',
-        api: '127.0.0.1:0',
-        ingressClass: 'tether',
-        logLevel: 'silent',
-      },
-      { servicePortOffset: free.port - 443 },
-    );
+    running = await servePortal(free.port, pem);
     await running.proxy.serviceListenersSettled();
     expect(running.controller.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
     const answer = await new Promise<{ status: number; cookie: string; peer: string }>(
@@ -183,5 +191,22 @@ describe('a local serve with LoadBalancer Services', () => {
       cookie: expect.stringMatching(/^BILLING=[^;]+; Path=\/; Secure$/),
       peer: 'portal-1',
     });
+  });
+
+  it('warns on the Service whose TLS port is taken', async () => {
+    await running?.stop();
+    running = undefined;
+    const taken = await listening('someone else\n');
+    closers.push(taken.close);
+    running = await servePortal(taken.port, selfSignedCertificate('portal.example.com'));
+    await running.proxy.serviceListenersSettled();
+    let warned: string[] = [];
+    for (let i = 0; i < 50 && warned.length === 0; i++) {
+      warned = running.controller.diagnostics
+        .filter((d) => d.reason === 'PortUnavailable')
+        .map((d) => `${d.sources[0]?.name} ${d.sources[0]?.field}`);
+      if (warned.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(warned).toEqual(['portal spec.ports[port=443]']);
   });
 });

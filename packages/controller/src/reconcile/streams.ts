@@ -4,7 +4,7 @@
  * protocol and port: the older keeps it, and both are warned, naming each other.
  */
 import { warning, type Diagnostic, type EntryRef } from '@tether/model';
-import type { StreamRoute } from '@tether/dataplane';
+import type { RouteTable, StreamRoute } from '@tether/dataplane';
 import type { Candidate } from './route-layout';
 import type { ComponentResult } from './steps';
 
@@ -73,4 +73,24 @@ export function streamsOf(
     );
   if (same) return { streams: before as StreamRoute[], diagnostics };
   return { streams: streams.length > 0 ? streams : undefined, diagnostics };
+}
+
+/**
+ * The Services (`Service/namespace/name`) whose own listeners a table serves, by the port key
+ * the proxy opens them under (`TCP:5432`, `UDP:53`, `HTTP:80`, `HTTPS:443`).
+ */
+export function servicePortOwners(table: RouteTable): Map<string, Set<string>> {
+  const owners = new Map<string, Set<string>>();
+  const own = (key: string, id: string) => {
+    if (!id.startsWith('Service/')) return;
+    const set = owners.get(key) ?? new Set<string>();
+    set.add(id.slice(0, id.indexOf('#')));
+    owners.set(key, set);
+  };
+  for (const s of table.streams ?? []) own(`${s.protocol}:${s.port}`, s.backendSet.id);
+  for (const l of table.listeners)
+    if (l.port !== undefined)
+      for (const h of l.hosts)
+        for (const p of h.paths) own(`${l.protocol}:${l.port}`, p.backendSet.id);
+  return owners;
 }

@@ -20,6 +20,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { isIPv6, createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import type { Server as TlsServer } from 'node:tls';
+import { plainAddress } from '../headers';
 import type { Logger } from '../logger';
 import type { CompiledTable, EndpointRuntime, SetRuntime } from '../runtime';
 import type { TlsCertificate } from '../table/types';
@@ -96,12 +97,6 @@ function splice(a: Socket, b: Socket): void {
 
 /** An error ends a socket by itself (it is destroyed); the listener only keeps it from throwing. */
 function ignore(): void {}
-
-/** `::ffff:10.0.0.1` → `10.0.0.1`, as clients are remembered by address. */
-function clientAddress(address: string | undefined): string {
-  if (!address) return '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
 
 export class ServiceListeners {
   readonly #open = new Map<string, Open>();
@@ -304,7 +299,7 @@ export class ServiceListeners {
       client.resetAndDestroy();
       return;
     }
-    this.#dial(set, clientAddress(client.remoteAddress), client, 1, undefined);
+    this.#dial(set, plainAddress(client.remoteAddress), client, 1, undefined);
   }
 
   /** Connects the client to an endpoint, trying another when one refuses or times out. */
@@ -376,7 +371,7 @@ export class ServiceListeners {
     if (!set) return;
     const ep = chooseStreamEndpoint(
       set,
-      clientAddress(rinfo.address),
+      plainAddress(rinfo.address),
       this.owner.choice(),
       undefined,
     );
