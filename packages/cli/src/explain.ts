@@ -20,6 +20,22 @@ export interface ExplainedBackend {
   loadBalancing: LoadBalancing | null;
   route: RouteSettings;
   sources: Partial<Record<PolicyField, SourceRef[]>>;
+  /** Where a Service's own listeners are served (Service entry points only). */
+  served?: ServedListener[];
+}
+
+/** A Service listener as `serve --manifests` and `up` open it. */
+export interface ServedListener {
+  protocol: string;
+  address: string;
+  /** 7: the HTTP data plane (cookies and all); 4: a TCP or UDP relay. */
+  layer: 4 | 7;
+}
+
+/** Where Service listeners would listen: the same options `serve` takes. */
+export interface ServiceAddressOptions {
+  host: string;
+  portOffset: number;
 }
 
 export interface ExplainReport {
@@ -33,6 +49,7 @@ const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 export function explain(
   objects: readonly LocatedObject[],
   readDiagnostics: readonly Diagnostic[],
+  serviceAddresses: ServiceAddressOptions = { host: '127.0.0.1', portOffset: 0 },
 ): ExplainReport {
   const index = indexLocated(objects);
   const analysis = analyze(objects.map((o) => o.object));
@@ -48,6 +65,9 @@ export function explain(
     sources: Object.fromEntries(
       Object.entries(e.sources).map(([field, s]) => [field, locate(s ?? [])]),
     ),
+    ...(e.entry.kind === 'Service' && e.accepted
+      ? { served: servedListeners(e.entry, serviceAddresses) }
+      : {}),
   }));
   const diagnostics = [...readDiagnostics, ...analysis.diagnostics]
     .map((d) => ({ ...d, sources: locate(d.sources) }))
@@ -73,17 +93,36 @@ function describe(s: SourceRef): string {
   return `${s.kind} ${s.namespace}/${s.name} ${s.field}${where ? `  ${where}` : ''}`;
 }
 
-/** How Tether serves a Service's own listener: an HTTP listener, or a TCP/UDP relay. */
-function layerOf(e: EntryRef): string {
-  if (e.kind !== 'Service') return '';
-  const relayed = e.listeners.some((l) => l.protocol === 'TCP' || l.protocol === 'UDP');
-  return relayed ? '  layer 4: relayed, source address only' : '  layer 7: HTTP';
+/**
+ * The listeners a Service entry point opens in manifest mode (`serve --manifests`, `up`), where
+ * every LoadBalancer Service is served: a TCP or UDP relay, or the HTTP data plane.
+ */
+function servedListeners(e: EntryRef, at: ServiceAddressOptions): ServedListener[] {
+  const host = at.host.includes(':') ? `[${at.host}]` : at.host;
+  return e.listeners
+    .filter((l) => l.port !== undefined)
+    .map((l) => ({
+      protocol: l.protocol,
+      address: `${host}:${(l.port ?? 0) + at.portOffset}`,
+      layer: l.protocol === 'TCP' || l.protocol === 'UDP' ? 4 : 7,
+    }));
 }
 
-function entryTitle(e: EntryRef): string {
+/** How Tether serves a Service's own listeners, and where. */
+function servedText(b: ExplainedBackend): string {
+  if (b.entry.kind !== 'Service') return '';
+  const layer = b.entry.listeners.some((l) => l.protocol === 'TCP' || l.protocol === 'UDP')
+    ? 'layer 4: relayed, source address only'
+    : 'layer 7: HTTP';
+  const at = (b.served ?? []).map((s) => `${s.protocol} ${s.address}`).join(', ');
+  return `  ${layer}${at ? `; served at ${at}` : '; not served'}`;
+}
+
+function entryTitle(b: ExplainedBackend): string {
+  const e = b.entry;
   const where = [e.host ?? '*', e.path ?? ''].join('');
   const listeners = e.listeners.map((l) => `${l.protocol}${l.port ? `:${l.port}` : ''}`).join(', ');
-  return `${e.kind} ${e.namespace}/${e.name} ${e.rule}  ${where}${e.pathType ? ` (${e.pathType})` : ''}  [${listeners || 'no listener'}]${layerOf(e)}`;
+  return `${e.kind} ${e.namespace}/${e.name} ${e.rule}  ${where}${e.pathType ? ` (${e.pathType})` : ''}  [${listeners || 'no listener'}]${servedText(b)}`;
 }
 
 function table(rows: string[][], indent: string): string[] {
@@ -117,7 +156,7 @@ export function renderExplainText(report: ExplainReport): string {
   const lines: string[] = [];
   let lastEntry = '';
   for (const b of report.backends) {
-    const title = entryTitle(b.entry);
+    const title = entryTitle(b);
     if (title !== lastEntry) {
       if (lines.length > 0) lines.push('');
       lines.push(title);

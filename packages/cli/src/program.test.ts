@@ -96,6 +96,40 @@ describe('tether explain', () => {
     expect(io.out()).toMatch(/mode\s+none\s+default of tether/);
   });
 
+  it("marks a Service's own listeners as served, with their address and layer", async () => {
+    const udp = `${lbService}---
+apiVersion: v1
+kind: Service
+metadata: { name: dns, namespace: net }
+spec: { type: LoadBalancer, ports: [{ port: 53, protocol: UDP }] }
+`;
+    const text = capture(udp);
+    await run(
+      ['explain', '-f', '-', '--service-listen', '::1', '--service-port-offset', '10000'],
+      text,
+    );
+    expect(text.out()).toContain(
+      'Service shop/edge port 443  *  [TCP:443]  layer 4: relayed, source address only; served at TCP [::1]:10443',
+    );
+    expect(text.out()).toContain(
+      'Service net/dns port 53  *  [UDP:53]  layer 4: relayed, source address only; served at UDP [::1]:10053',
+    );
+    const json = capture(udp);
+    await run(['explain', '-f', '-', '-o', 'json'], json);
+    const report = JSON.parse(json.out()) as { backends: { served?: unknown }[] };
+    expect(report.backends.map((b) => b.served)).toEqual([
+      [{ protocol: 'UDP', address: '127.0.0.1:53', layer: 4 }],
+      [{ protocol: 'TCP', address: '127.0.0.1:443', layer: 4 }],
+      [{ protocol: 'TCP', address: '127.0.0.1:80', layer: 4 }],
+    ]);
+  });
+
+  it('refuses a Service port offset that is not a whole number', async () => {
+    const io = capture(lbService);
+    expect(await run(['explain', '-f', '-', '--service-port-offset', '-1'], io)).not.toBe(0);
+    expect(io.err()).toContain('a whole number from 0 to 65534');
+  });
+
   it('refuses an unknown output format with a usage error and no stack trace', async () => {
     const io = capture(ingress);
     expect(await run(['explain', '-f', '-', '-o', 'xml'], io)).not.toBe(0);

@@ -1,4 +1,4 @@
-import { Command, Option } from '@commander-js/extra-typings';
+import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { listDialects, renderDialectsText } from './dialects';
 import { explain, renderExplainText } from './explain';
 import { readInputs, readStdin } from './input';
@@ -73,9 +73,25 @@ export function buildProgram(
         .choices(['text', 'json', 'yaml'] as const)
         .default('text' as const),
     )
+    .option(
+      '--service-listen <host>',
+      'the address LoadBalancer Service ports are shown on, as serve binds them',
+      '127.0.0.1',
+    )
+    .addOption(
+      new Option(
+        '--service-port-offset <n>',
+        'added to every Service port, as serve and up do (up uses 10000)',
+      )
+        .argParser(portOffset)
+        .default(0),
+    )
     .action((opts) => {
       const input = readInputs(opts.filename, io.stdin);
-      const report = explain(input.objects, input.diagnostics);
+      const report = explain(input.objects, input.diagnostics, {
+        host: opts.serviceListen,
+        portOffset: opts.servicePortOffset,
+      });
       io.stdout(
         opts.output === 'text' ? renderExplainText(report) : renderData(report, opts.output),
       );
@@ -274,6 +290,14 @@ async function runUntilSignal(
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+}
+
+/** A port offset as serve takes it: a whole number that keeps port 1 under 65536. */
+function portOffset(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65534)
+    throw new InvalidArgumentError('a whole number from 0 to 65534');
+  return n;
 }
 
 /** Runs the CLI and returns the exit code; never throws for bad usage or bad input. */
