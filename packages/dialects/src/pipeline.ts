@@ -14,6 +14,7 @@ import {
   resolve,
   warning,
 } from '@tether/model';
+import { readAdoption } from './adoption';
 import { entriesOf, namespaceOf, sourceOf, structureFragment, withSharedEntries } from './kube';
 import { DIALECTS } from './registry';
 import type { Dialect, KubeObject, ParseContext, ParsedObject } from './types';
@@ -188,6 +189,9 @@ export function parseObject(object: KubeObject, context: ParseContext): ObjectPa
     out.fragments.push(...entries.map(structureFragment));
     withSharedEntries(object, entries, () => readDialects(object, context, out));
   } else readDialects(object, context, out);
+  const adoption = readAdoption(object, entries ?? []);
+  out.fragments.push(...adoption.fragments);
+  out.diagnostics.push(...adoption.diagnostics);
   return out;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseAdoptionSources } from './adoption';
 import { Diagnostic, error } from './diagnostics';
 import { FieldSetting } from './fragment';
 import { FieldValue, PolicyField } from './fields';
@@ -20,6 +21,7 @@ const MODE_FIELDS: Record<string, readonly PersistenceMode[]> = {
   appCookie: ['appCookie'],
   header: ['header'],
   sourceIp: ['sourceIp'],
+  adoptCookies: ['cookie'],
 };
 
 export function fieldAppliesToMode(field: PolicyField, mode: PersistenceMode): boolean {
@@ -102,6 +104,13 @@ export function assemble(values: MergedValues): { result?: Assembled; diagnostic
         error('MissingValue', 'header persistence needs a header name', ...modeSource),
       );
     } else policy.header = { name };
+  }
+  const adopted = get(values, 'adoptCookies.sources');
+  if (adopted !== undefined && mode === 'cookie') {
+    // The reader reported what it could not read; what is left is what applies.
+    const { sources } = parseAdoptionSources(adopted);
+    if (sources.length > 0)
+      policy.adoptCookies = definedOnly({ sources, until: get(values, 'adoptCookies.until') });
   }
   if (mode === 'sourceIp') {
     policy.sourceIp = definedOnly({ timeoutSeconds: get(values, 'sourceIp.timeoutSeconds') });

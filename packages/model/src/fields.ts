@@ -44,6 +44,9 @@ export const FIELD_SCHEMAS = {
   'route.canary.header': z.string(),
   'route.canary.headerValue': z.string(),
   'route.canary.cookie': z.string(),
+  /** `format[=cookie name]`, comma-separated: see `parseAdoptionSources`. */
+  'adoptCookies.sources': z.string().min(1),
+  'adoptCookies.until': z.iso.datetime({ offset: true }),
 } as const;
 
 export type PolicyField = keyof typeof FIELD_SCHEMAS;

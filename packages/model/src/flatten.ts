@@ -1,3 +1,4 @@
+import { formatAdoptionSources, type AdoptionSource } from './adoption';
 import type { FieldValue, PolicyField } from './fields';
 import type { LoadBalancing, PersistencePolicy, RouteSettings } from './policy';
 
@@ -12,6 +13,11 @@ export function flattenPolicy(
   const out: Record<string, unknown> = {};
   const walk = (prefix: string, value: unknown): void => {
     if (value === undefined) return;
+    // The one list among the fields: shown in the text form the annotation uses.
+    if (prefix === 'adoptCookies.sources') {
+      out[prefix] = formatAdoptionSources(value as AdoptionSource[]);
+      return;
+    }
     if (typeof value === 'object' && value !== null) {
       for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
     } else out[prefix] = value;

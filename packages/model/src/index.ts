@@ -1,4 +1,11 @@
 // The schemas, reasons and resolve() every other package builds on.
+export {
+  adoptionInForce,
+  formatAdoptionSources,
+  parseAdoptionSources,
+  type AdoptionSource,
+  type ParsedAdoption,
+} from './adoption';
 export { assemble, type MergedValues } from './assemble';
 export {
   Diagnostic,
@@ -22,7 +29,9 @@ export {
   type FieldValues,
 } from './fragment';
 export {
+  AdoptableFormat,
   BalancingAlgorithm,
+  CookieAdoption,
   CookieSpec,
   LoadBalancing,
   PersistenceMode,

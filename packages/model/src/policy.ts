@@ -46,6 +46,30 @@ export const Rebalance = z.enum(['persistent', 'balanced']);
 export const OnFailure = z.enum(['rebalance', 'fail', 'retryElsewhere', 'retryPinned']);
 export const CanaryBehavior = z.enum(['sticky', 'legacy']);
 
+/** The cookie formats of other load balancers that Tether can map to an endpoint. */
+export const AdoptableFormat = z.enum(['ingress-nginx', 'openshift', 'envoy-gateway', 'traefik']);
+export type AdoptableFormat = z.infer<typeof AdoptableFormat>;
+
+/**
+ * Honour another load balancer's session cookies while clients move over: a request that
+ * carries one goes to the endpoint it names (if that endpoint is still in the set) and gets
+ * Tether's own cookie for it.
+ */
+export const CookieAdoption = z.object({
+  sources: z
+    .array(
+      z.object({
+        format: AdoptableFormat,
+        /** The previous cookie's name; by default the policy's own cookie name. */
+        cookieName: z.string().min(1).optional(),
+      }),
+    )
+    .min(1),
+  /** RFC 3339 instant after which the previous cookies are ignored. */
+  until: z.string().optional(),
+});
+export type CookieAdoption = z.infer<typeof CookieAdoption>;
+
 export const PersistencePolicy = z.object({
   mode: PersistenceMode,
   cookie: CookieSpec.optional(),
@@ -61,6 +85,8 @@ export const PersistencePolicy = z.object({
   idleTimeoutSeconds: z.number().int().positive().optional(),
   /** Whether a session pinned to a canary (or to the primary) stays on that side. */
   canaryBehavior: CanaryBehavior.optional(),
+  /** Another load balancer's cookies that are honoured (cookie mode only). */
+  adoptCookies: CookieAdoption.optional(),
 });
 export type PersistencePolicy = z.infer<typeof PersistencePolicy>;
 
