@@ -17,7 +17,13 @@
  * - `appCookie` issues no token on the way in: the proxy issues the companion cookie when the
  *   backend's response sets the application cookie (see `proxy/proxy.ts`).
  */
-import type { PersistencePolicy } from '@tether/model';
+import {
+  adoptionInForce,
+  type AdoptableFormat,
+  type CookieAdoption,
+  type PersistencePolicy,
+} from '@tether/model';
+import { adoptCookie } from './adopt/adopt';
 import { pickEndpoint } from './balancer';
 import { readCookie } from './cookies';
 import { hashString, rendezvousScore } from './hash';
@@ -29,7 +35,7 @@ import type { SessionToken, TokenCodec } from './token';
 export const DEFAULT_SOURCE_IP_TIMEOUT_S = 10800;
 const SOURCE_IP_TABLE_LIMIT = 100000;
 
-export type SessionEvent = 'created' | 'rebalanced' | 'failed';
+export type SessionEvent = 'created' | 'rebalanced' | 'failed' | 'adopted';
 
 export interface Decision {
   /** Where to send the request; undefined when `status` answers it. */
@@ -45,6 +51,8 @@ export interface Decision {
   event: SessionEvent | undefined;
   /** The side may hand out tokens (not the canary side under `legacy` behaviour). */
   sticky: boolean;
+  /** A previous load balancer's cookie was read: whether it named one of the set's endpoints. */
+  adoption: { format: AdoptableFormat; adopted: boolean } | undefined;
 }
 
 interface SourceIpEntry {
@@ -88,6 +96,8 @@ export interface AffinityContext {
   codec: TokenCodec;
   sourceIp: SourceIpSessions;
   nowMs: number;
+  /** Adoption for cookie-mode sets whose policy names none (the `serve` flag). */
+  adoptCookies?: CookieAdoption;
 }
 
 /** The cookie or header value that carries the session, if the request has one. */
@@ -268,6 +278,42 @@ function decideSourceIp(
   return d;
 }
 
+/**
+ * A request without a valid token of ours but with a previous load balancer's cookie: to the
+ * endpoint that cookie names, with a token of ours for it. A cookie that names none of the
+ * set's serving endpoints is a pinned endpoint that is gone (the failure rule applies); one
+ * that no format can read changes nothing.
+ */
+function adopt(
+  set: SetRuntime,
+  cookieHeader: string,
+  ctx: AffinityContext,
+  d: Decision,
+): Decision | undefined {
+  const adoption = set.policy.adoptCookies ?? ctx.adoptCookies;
+  if (!adoption || !adoptionInForce(adoption, ctx.nowMs)) return undefined;
+  const outcome = adoptCookie(set, adoption, cookieHeader);
+  if (!outcome) return undefined;
+  const ep = outcome.endpoint;
+  const serving = ep !== undefined && available(ep, ctx.nowMs);
+  d.adoption = { format: outcome.format, adopted: serving };
+  if (serving) {
+    d.endpoint = ep;
+    d.pinned = true;
+    d.canary = ep.backend.canary;
+    d.issue = newToken(set, ep, ctx);
+    d.event = 'adopted';
+    return d;
+  }
+  if (set.policy.onFailure === 'fail') {
+    d.status = 502;
+    d.event = 'failed';
+    return d;
+  }
+  d.event = 'rebalanced';
+  return undefined;
+}
+
 /** Decides where a request goes. Never throws for any request content. */
 export function decide(set: SetRuntime, facts: RequestFacts, ctx: AffinityContext): Decision {
   const d: Decision = {
@@ -278,6 +324,7 @@ export function decide(set: SetRuntime, facts: RequestFacts, ctx: AffinityContex
     canary: false,
     event: undefined,
     sticky: true,
+    adoption: undefined,
   };
   const policy = set.policy;
   if (policy.mode === 'sourceIp') return decideSourceIp(set, facts, ctx, d);
@@ -319,6 +366,9 @@ export function decide(set: SetRuntime, facts: RequestFacts, ctx: AffinityContex
         // Stay on the side the session started on.
         if (!legacy) d.canary = token.canary || target?.backend.canary === true;
       }
+    } else if (!token && policy.mode === 'cookie' && facts.cookieHeader) {
+      const adopted = adopt(set, facts.cookieHeader, ctx, d);
+      if (adopted) return adopted;
     }
   }
 

@@ -11,7 +11,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SessionEvent } from './affinity';
 
-const SESSION_EVENTS: readonly SessionEvent[] = ['created', 'rebalanced', 'failed'];
+const SESSION_EVENTS: readonly SessionEvent[] = ['created', 'rebalanced', 'failed', 'adopted'];
 const LATENCY_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
@@ -110,6 +110,8 @@ export class ProxyMetrics {
   readonly internalErrors: Counter<'where'>;
   /** Upstream responses refused as malformed (502), by what was wrong. */
   readonly badResponses: Counter<'reason'>;
+  /** Previous load balancers' cookies read, by format and whether they named an endpoint. */
+  readonly adoptedCookies: Counter<'format' | 'result'>;
   readonly #tallies = new Map<string, SetTally>();
   readonly #latencies = new Map<string, LatencyTally>();
 
@@ -130,7 +132,7 @@ export class ProxyMetrics {
     });
     new Counter({
       name: 'tether_sessions_total',
-      help: 'Sticky sessions created, moved to another endpoint (rebalanced) or refused (failed)',
+      help: 'Sticky sessions created, moved to another endpoint (rebalanced), refused (failed) or taken over from a previous load balancer cookie (adopted)',
       labelNames: ['backend_set', 'event'],
       registers,
       collect() {
@@ -176,13 +178,19 @@ export class ProxyMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.adoptedCookies = new Counter({
+      name: 'tether_adopted_cookies_total',
+      help: "Requests that carried a previous load balancer's session cookie, by its format and result: adopted (sent to the endpoint it names, with Tether's cookie) or missed (it names no serving endpoint)",
+      labelNames: ['format', 'result'],
+      registers,
+    });
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tether_' });
   }
 
   #tally(set: string): SetTally {
     let t = this.#tallies.get(set);
     if (!t) {
-      t = { codes: [], sessions: { created: 0, rebalanced: 0, failed: 0 }, retries: 0 };
+      t = { codes: [], sessions: { created: 0, rebalanced: 0, failed: 0, adopted: 0 }, retries: 0 };
       this.#tallies.set(set, t);
     }
     return t;

@@ -76,6 +76,8 @@ export function hostPortOf(ep: EndpointRuntime): string {
 }
 
 export interface BackendRuntime {
+  /** The backend as the table lists it (its Service port and every endpoint). */
+  readonly def: BackendSet['backends'][number];
   readonly seed: number;
   readonly weight: number;
   readonly canary: boolean;
@@ -198,6 +200,7 @@ function compileBackend(
 ): BackendRuntime {
   const key = backendKey(b.ref);
   const runtime: { -readonly [K in keyof BackendRuntime]: BackendRuntime[K] } = {
+    def: b,
     seed: seedOf(hashString(key)),
     weight: b.weight ?? 1,
     canary: b.canary !== undefined,

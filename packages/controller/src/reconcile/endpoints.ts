@@ -11,6 +11,7 @@ interface SlicePort {
 interface SliceEndpoint {
   addresses?: string[];
   conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
+  targetRef?: { kind?: unknown; name?: unknown };
 }
 
 /** Looks up the endpoints of a Service port from Services and EndpointSlices, indexed once per snapshot. */
@@ -65,17 +66,25 @@ export class EndpointIndex {
         const ready = e.conditions?.ready ?? true;
         const serving = e.conditions?.serving ?? ready;
         const terminating = e.conditions?.terminating ?? false;
+        const pod =
+          e.targetRef?.kind === 'Pod' && typeof e.targetRef.name === 'string'
+            ? e.targetRef.name
+            : undefined;
         for (const address of e.addresses ?? []) {
           const key = `${address}:${match.port}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          out.push({
+          const endpoint: Endpoint = {
             address,
             port: match.port,
             ready: ready === true,
             serving: serving === true,
             terminating: terminating === true,
-          });
+          };
+          // Only where known: most tables never read them (see the OpenShift cookie format).
+          if (pod !== undefined) endpoint.pod = pod;
+          if (port.name !== '') endpoint.portName = port.name;
+          out.push(endpoint);
         }
       }
     }

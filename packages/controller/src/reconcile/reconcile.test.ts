@@ -259,7 +259,30 @@ describe('reconcile', () => {
     const draining = slice('web', ['10.0.0.3'], { ready: false, serving: true, terminating: true });
     const result = run([service('web'), draining, ingress('web', sticky)]);
     expect(sets(result.table)[0]?.set.backends[0]?.endpoints).toEqual([
-      { address: '10.0.0.3', port: 8080, ready: false, serving: true, terminating: true },
+      {
+        address: '10.0.0.3',
+        port: 8080,
+        portName: 'http',
+        ready: false,
+        serving: true,
+        terminating: true,
+      },
+    ]);
+  });
+
+  it('keeps the Pod and port name of an endpoint, which the OpenShift cookie is made of', () => {
+    const withPods = slice('web', ['10.0.0.4', '10.0.0.5']);
+    (withPods.endpoints as Record<string, unknown>[])[0]!.targetRef = {
+      kind: 'Pod',
+      name: 'web-1',
+    };
+    (withPods.endpoints as Record<string, unknown>[])[1]!.targetRef = { kind: 'Node', name: 'n1' };
+    const result = run([service('web'), withPods, ingress('web', sticky)]);
+    expect(
+      sets(result.table)[0]?.set.backends[0]?.endpoints.map((e) => [e.address, e.pod, e.portName]),
+    ).toEqual([
+      ['10.0.0.4', 'web-1', 'http'],
+      ['10.0.0.5', undefined, 'http'],
     ]);
   });
 

@@ -1,4 +1,5 @@
 /** What a proxy is started with: listeners, limits, the admin and API listeners. */
+import type { CookieAdoption } from '@tether/model';
 import type { AddressInfo } from 'node:net';
 import type { ApiRoutes } from '../admin';
 import type { Logger } from '../logger';
@@ -77,6 +78,8 @@ export const DEFAULT_LIMITS: ProxyLimits = {
 export interface ProxyOptions {
   /** HMAC key for session cookies, at least 16 bytes. Without one a random key is made and a warning logged. */
   cookieKey?: Buffer;
+  /** Previous load balancers' cookies honoured on cookie-mode sets whose policy names none. */
+  adoptCookies?: CookieAdoption;
   http?: ListenOptions | false;
   https?: HttpsListenOptions;
   /** /healthz, /readyz and /metrics. */

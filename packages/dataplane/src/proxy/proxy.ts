@@ -84,6 +84,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     }
     this.#codec = new TokenCodec(key);
     this.affinity = { codec: this.#codec, sourceIp: new SourceIpSessions(), nowMs: 0 };
+    if (options.adoptCookies) this.affinity.adoptCookies = options.adoptCookies;
     this.downMs = this.limits.endpointDownMs;
     this.connectTimeoutMs = this.limits.upstreamConnectTimeoutMs;
     this.handshakeTimeoutMs = this.limits.upstreamHeadersTimeoutMs;
@@ -208,6 +209,16 @@ export class Proxy implements ForwardHost, UpgradeHost {
     if (event) this.metrics.session(set.id, event);
   }
 
+  /** Counts a decision's events: the session's, and a previous cookie read on the way. */
+  #count(set: SetRuntime, d: Decision): void {
+    if (d.event) this.metrics.session(set.id, d.event);
+    if (d.adoption)
+      this.metrics.adoptedCookies.inc({
+        format: d.adoption.format,
+        result: d.adoption.adopted ? 'adopted' : 'missed',
+      });
+  }
+
   retried(set: SetRuntime): void {
     this.metrics.retry(set.id);
   }
@@ -283,7 +294,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     }
     this.affinity.nowMs = this.#clock();
     const d = decide(set, facts, this.affinity);
-    if (d.event) this.session(set, d.event);
+    this.#count(set, d);
     if (!d.endpoint) {
       return this.#answer(
         res,
@@ -343,7 +354,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     if (!set) return rawResponse(socket, 404, 'Not Found');
     this.affinity.nowMs = this.#clock();
     const d = decide(set, facts, this.affinity);
-    if (d.event) this.session(set, d.event);
+    this.#count(set, d);
     if (!d.endpoint)
       return rawResponse(
         socket,

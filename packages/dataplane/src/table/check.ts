@@ -64,6 +64,11 @@ function checkEndpoint(ep: Endpoint, at: string, problems: string[]): void {
   if (ep.weight !== undefined && !isNonNegativeNumber(ep.weight)) {
     problems.push(`${at}.weight: must be a number >= 0`);
   }
+  for (const name of ['pod', 'portName'] as const) {
+    if (ep[name] !== undefined && typeof ep[name] !== 'string') {
+      problems.push(`${at}.${name}: must be a string when present`);
+    }
+  }
 }
 
 function checkBackendSet(set: BackendSet, at: string, problems: string[]): void {

@@ -55,6 +55,10 @@ export interface Endpoint {
   terminating?: boolean;
   /** Relative weight among the backend's endpoints; default 1. Weight 0 keeps existing sessions only. */
   weight?: number;
+  /** The Pod behind the address (EndpointSlice `targetRef` of kind Pod): part of OpenShift's cookie. */
+  pod?: string;
+  /** The EndpointSlice port's name, where it has one: part of OpenShift's cookie. */
+  portName?: string;
 }
 
 /** Canary rules (ingress-nginx): which requests the canary backend receives. */
