@@ -163,6 +163,22 @@ function endpointPorts(dir: string): number[] {
 const commands = (blocks: Block[]) => blocks.flatMap((b) => b.steps.map((s) => s.command));
 
 describe('the examples', () => {
+  it('keep examples/migration/adopting as migrate --adopt-cookies writes app', async () => {
+    let out = '';
+    await run(
+      ['migrate', '--to', 'oci-native-ingress', '--adopt-cookies', '-o', 'json', '-f', join(ROOT, 'examples', 'migration', 'app')],
+      { stdout: (t) => (out += t), stderr: () => undefined, stdin: () => '' },
+    );
+    const written = JSON.parse(out) as unknown;
+    const dir = join(ROOT, 'examples', 'migration', 'adopting');
+    const committed = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as unknown));
+    const list = Array.isArray(written) ? written : (written as { items: unknown[] }).items;
+    expect(committed).toEqual(list);
+  });
+
   it('use loopback ports of their own, so that they can run one after another', () => {
     const owner = new Map<number, string>();
     for (const { dir } of EXAMPLES) {
@@ -228,6 +244,8 @@ describe.each(EXAMPLES)('examples/$dir', ({ dir, shows, clean, conflict }) => {
           steps: 1,
           output: [],
         });
+        // A README may run a second folder on the same ports: the first stops, as a reader's would.
+        if (running) expect(await terminate(running.child, 10_000)).toBe(0);
         running = await startUp(first.command);
         continue;
       }

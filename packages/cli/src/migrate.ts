@@ -6,6 +6,7 @@ import { unifiedDiff } from './diff';
 import { formatDiagnosticLine } from './explain';
 import { describeError, listManifestFiles, unreadable } from './input';
 import { renderData } from './output';
+import { z } from 'zod';
 
 export interface MigrateCommandOptions {
   to: string;
@@ -19,6 +20,8 @@ export interface MigrateCommandOptions {
   explicit: boolean;
   gateway: string;
   ingressClass?: string;
+  adoptCookies?: boolean;
+  adoptCookiesUntil?: string;
 }
 
 export interface CommandOutcome {
@@ -89,6 +92,17 @@ export function runMigrate(options: MigrateCommandOptions, stdin: () => string):
       };
     }
   }
+  const until = options.adoptCookiesUntil;
+  const untilProblem =
+    until === undefined
+      ? undefined
+      : !options.adoptCookies
+        ? '--adopt-cookies-until needs --adopt-cookies'
+        : !z.iso.datetime({ offset: true }).safeParse(until).success
+          ? `--adopt-cookies-until ${quote(until)} is not an RFC 3339 time (for example 2027-01-31T00:00:00Z)`
+          : undefined;
+  if (untilProblem)
+    return { stdout: '', stderr: `tether migrate: ${untilProblem}\n`, exitCode: 1, writes: [] };
   if (options.inPlace && options.filename.includes('-')) {
     return {
       stdout: '',
@@ -117,6 +131,10 @@ export function runMigrate(options: MigrateCommandOptions, stdin: () => string):
     keepSource: options.keepSource,
     gateway: options.gateway,
     ...(options.ingressClass ? { ingressClass: options.ingressClass } : {}),
+    ...(options.adoptCookies ? { adoptCookies: true } : {}),
+    ...(options.adoptCookiesUntil !== undefined
+      ? { adoptCookiesUntil: options.adoptCookiesUntil }
+      : {}),
   });
   result.inputDiagnostics.unshift(...listing.diagnostics);
   const exitCode = listing.diagnostics.length > 0 ? 1 : result.exitCode;

@@ -183,3 +183,49 @@ describe('tether dialects', () => {
     ]);
   });
 });
+
+describe('cookie adoption flags', () => {
+  it('refuses a serve adoption it cannot read before anything listens', async () => {
+    const io = capture();
+    const dir = mkdtempSync(join(tmpdir(), 'tether-adopt-'));
+    const code = await run(['serve', '--manifests', dir, '--adopt-cookies', 'oci'], io);
+    expect(code).not.toBe(0);
+    expect(io.err()).toContain("--adopt-cookies: oci cannot be adopted: OCI's cookies are opaque");
+  });
+
+  it('refuses an end date that is not RFC 3339, and one without adoption', async () => {
+    const bad = capture(lbService);
+    expect(
+      await run(
+        [
+          'migrate',
+          '--to',
+          'gateway-api',
+          '-f',
+          '-',
+          '--adopt-cookies',
+          '--adopt-cookies-until',
+          'soon',
+        ],
+        bad,
+      ),
+    ).toBe(1);
+    expect(bad.err()).toContain('--adopt-cookies-until "soon" is not an RFC 3339 time');
+    const alone = capture(lbService);
+    expect(
+      await run(
+        [
+          'migrate',
+          '--to',
+          'gateway-api',
+          '-f',
+          '-',
+          '--adopt-cookies-until',
+          '2027-01-31T00:00:00Z',
+        ],
+        alone,
+      ),
+    ).toBe(1);
+    expect(alone.err()).toContain('--adopt-cookies-until needs --adopt-cookies');
+  });
+});

@@ -165,6 +165,13 @@ export function buildProgram(
       '--ingress-class <name>',
       'the IngressClass that Ingresses made from Routes or HTTPRoutes name',
     )
+    .option(
+      '--adopt-cookies',
+      "write tether.dev/adopt-cookies where the source's cookie can be adopted (ingress-nginx, openshift), so Tether keeps the sessions it started",
+      false,
+    )
+    .option('--no-adopt-cookies', 'write no adoption (the default)')
+    .option('--adopt-cookies-until <time>', 'RFC 3339 end of that adoption')
     .action((opts) => {
       const outcome = runMigrate({ ...opts, filename: opts.filename }, io.stdin);
       writeFiles(outcome.writes);

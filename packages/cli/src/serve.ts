@@ -24,7 +24,12 @@ import {
   type ProxyAddresses,
   type ProxyOptions,
 } from '@tether/dataplane';
-import { formatDiagnostic, type Diagnostic } from '@tether/model';
+import {
+  formatDiagnostic,
+  parseAdoptionSources,
+  type CookieAdoption,
+  type Diagnostic,
+} from '@tether/model';
 import { parseAddress } from './address';
 
 /** The options of `serve` and `up`: one schema for the flags, their checks and their types. */
@@ -49,6 +54,9 @@ export const ServeOptionsSchema = z.object({
   /** Added to every Service port; `up` defaults it to 10000. */
   servicePortOffset: z.coerce.number().int().min(0).max(65534).optional(),
   serviceLoadBalancers: z.enum(['class', 'all']).optional(),
+  /** Previous load balancers' cookies honoured on every cookie route that names none itself. */
+  adoptCookies: z.string().optional(),
+  adoptCookiesUntil: z.iso.datetime({ offset: true }).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
@@ -89,8 +97,27 @@ export const SERVE_FLAGS: readonly [flags: string, description: string, defaultV
     '--service-port-offset <n>',
     'added to every Service port, so that port 80 listens on 80 + n (default 0; 10000 for up)',
   ],
+  [
+    '--adopt-cookies <formats>',
+    "honour a previous load balancer's session cookies on every cookie route (ingress-nginx, openshift, envoy-gateway, traefik; format=name for another cookie name), moving clients to Tether's cookie",
+  ],
+  ['--adopt-cookies-until <time>', 'RFC 3339 time after which --adopt-cookies stops'],
   ['--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'],
 ];
+
+/** The cluster-wide adoption of `--adopt-cookies`; throws a usage error for what it cannot read. */
+export function adoptionOption(options: ServeOptions): CookieAdoption | undefined {
+  if (options.adoptCookies === undefined) {
+    if (options.adoptCookiesUntil !== undefined)
+      throw new Error('--adopt-cookies-until needs --adopt-cookies');
+    return undefined;
+  }
+  const { sources, problems } = parseAdoptionSources(options.adoptCookies);
+  if (problems.length > 0) throw new Error(`--adopt-cookies: ${problems.join('; ')}`);
+  return options.adoptCookiesUntil === undefined
+    ? { sources }
+    : { sources, until: options.adoptCookiesUntil };
+}
 
 export interface Running {
   proxy: Proxy;
@@ -237,8 +264,10 @@ export async function startServe(
   const { servicePortOffset, ...proxyExtra } = extra;
   // The controller exists once the proxy does; a port that fails to bind later tells it.
   const portsChanged: { notify?: () => void } = {};
+  const adoptCookies = adoptionOption(options);
   const proxy = createProxy({
     cookieKey: loadCookieKey(options.cookieKeyFile),
+    ...(adoptCookies ? { adoptCookies } : {}),
     http: listen,
     admin,
     api: apiAddress,

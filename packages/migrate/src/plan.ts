@@ -1,5 +1,6 @@
 import { Diagnostic, ResolvedEntry, error, quote } from '@tether/model';
 import type { Document } from 'yaml';
+import { adoptionAnnotations } from './adoption';
 import { convert, type CanaryBackend } from './convert';
 import { reportUnexplainedLosses } from './unexplained';
 import { hasEdits, rewriteText, type DocumentChange } from './yaml-edit';
@@ -283,9 +284,13 @@ class Migration {
     const out = this.target.emit({ object, entries, explicit: this.options.explicit ?? false });
     report.diagnostics.push(...out.diagnostics);
     for (const field of out.covers) report.covered.add(field);
+    const adoption = this.options.adoptCookies
+      ? adoptionAnnotations(entries, this.options.adoptCookiesUntil)
+      : undefined;
+    if (adoption) report.notes.push(adoption.note);
     return {
       removeAnnotations: out.removeAnnotations ?? [],
-      setAnnotations: out.annotations,
+      setAnnotations: { ...out.annotations, ...adoption?.annotations },
       spec: out.spec,
     };
   }
@@ -535,6 +540,9 @@ class Migration {
           const to = now?.sources[field as keyof ResolvedEntry['sources']]?.[0];
           if (from) outcome.source = from;
           if (to) outcome.target = to;
+          // Adoption written by the migration is a note of its own, not a changed setting.
+          if (b === undefined && field.startsWith('adoptCookies.') && this.options.adoptCookies)
+            continue;
           if (b === a) plan.report.carried.push(outcome);
           // A field the source left unset that the target fills with its own default is a note;
           // one the target derives from what the user wrote changes behaviour and is a loss.

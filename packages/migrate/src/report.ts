@@ -13,6 +13,13 @@ export interface MigrateOptions {
   gateway?: string;
   /** The IngressClass that Ingresses made from Routes or HTTPRoutes name. */
   ingressClass?: string;
+  /**
+   * Write `tether.dev/adopt-cookies` where the source's cookie can be adopted (ingress-nginx,
+   * OpenShift), so that Tether keeps the sessions the previous controller started.
+   */
+  adoptCookies?: boolean;
+  /** RFC 3339 end of that adoption (`tether.dev/adopt-cookies-until`). */
+  adoptCookiesUntil?: string;
 }
 
 export interface ObjectName {
