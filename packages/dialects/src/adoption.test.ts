@@ -83,4 +83,10 @@ describe('tether.dev/adopt-cookies', () => {
       `warning IneffectiveSetting: ${ADOPT_COOKIES} has no effect on Service web: it has no entry points; put it on the Ingress, Route, HTTPRoute or LoadBalancer Service`,
     ]);
   });
+
+  it('warns of a tether.dev annotation it does not read', () => {
+    expect(findings(ingress({ ...sticky, 'tether.dev/adopt-cookie': 'ingress-nginx' }))).toEqual([
+      `warning UnknownAnnotation: tether.dev/adopt-cookie is not an annotation Tether reads (${ADOPT_COOKIES}, ${ADOPT_COOKIES_UNTIL}); it has no effect here (misspelt?)`,
+    ]);
+  });
 });

@@ -28,13 +28,33 @@ export interface AdoptionRead {
 
 const NOTHING: AdoptionRead = { fragments: [], diagnostics: [] };
 
+const TETHER_PREFIX = 'tether.dev/';
+const TETHER_KEYS: ReadonlySet<string> = new Set([ADOPT_COOKIES, ADOPT_COOKIES_UNTIL]);
+
+/** Annotations under Tether's own prefix that Tether does not read: misspelt, most likely. */
+function unknownTetherKeys(annotations: Record<string, string>, object: KubeObject): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const key of Object.keys(annotations))
+    if (key.startsWith(TETHER_PREFIX) && !TETHER_KEYS.has(key))
+      out.push(
+        warning(
+          'UnknownAnnotation',
+          `${key} is not an annotation Tether reads (${[...TETHER_KEYS].join(', ')}); it has no effect here (misspelt?)`,
+          sourceOf('tether', object, key),
+        ),
+      );
+  return out;
+}
+
 /** Reads the adoption annotations of `object` onto its entry points. Never throws. */
 export function readAdoption(object: KubeObject, entries: readonly EntryBackend[]): AdoptionRead {
   const annotations = annotationsOf(object);
   const text = annotations[ADOPT_COOKIES];
   const until = annotations[ADOPT_COOKIES_UNTIL];
-  if (text === undefined && until === undefined) return NOTHING;
-  const diagnostics: Diagnostic[] = [];
+  const unknown = unknownTetherKeys(annotations, object);
+  if (text === undefined && until === undefined)
+    return unknown.length === 0 ? NOTHING : { fragments: [], diagnostics: unknown };
+  const diagnostics: Diagnostic[] = unknown;
   const textSource = sourceOf('tether', object, ADOPT_COOKIES);
   const untilSource = sourceOf('tether', object, ADOPT_COOKIES_UNTIL);
   if (text === undefined) {
