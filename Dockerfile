@@ -65,5 +65,7 @@ COPY --from=build /src/packages/cli/bin packages/cli/bin/
 USER 65532:65532
 # HTTP, HTTPS and admin (/healthz, /readyz, /metrics): the ports the chart passes to serve.
 EXPOSE 8080 8443 9090
-ENTRYPOINT ["/nodejs/bin/node", "/app/packages/cli/bin/tether.js"]
+# A young generation of at most 8 MiB per semi-space: with thousands of idle connections the
+# default 16 MiB holds about 30 MiB more, and requests per second do not change (test/bench).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "/app/packages/cli/bin/tether.js"]
 CMD ["serve", "--listen", "0.0.0.0:8080", "--admin", "0.0.0.0:9090"]

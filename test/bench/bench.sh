@@ -14,8 +14,8 @@
 # and without a sticky cookie, interleaved, REPS times, and prints medians of requests/s,
 # p50/p99 latency, CPU time per request (from /proc), RSS (now and peak) and the ratios.
 # Exits 1 when a check fails or any request fails. Installs haproxy, nginx, wrk and curl
-# from Debian when they are missing. NODE_FLAGS passes options to node (for example
-# NODE_FLAGS=--max-semi-space-size=4).
+# from Debian when they are missing. Tether runs with the node flags of the image
+# (test/bench/node-flags); NODE_FLAGS replaces them (NODE_FLAGS= for node's defaults).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 conf=test/bench/conf
@@ -46,8 +46,9 @@ nginx -p "$work/" -c "$PWD/$conf/backends.conf" -e stderr -g 'daemon off;' &
 origins=$!; children+=("$origins")
 haproxy -f "$conf/haproxy.cfg" -db &
 hap=$!; children+=("$hap")
+NODE_FLAGS=${NODE_FLAGS-$(cat test/bench/node-flags)}
 # shellcheck disable=SC2086
-node ${NODE_FLAGS:-} .build/bench/serve-bench.js --port 18194 --backends 18181,18182,18183 >"$work/tether.log" 2>&1 &
+node ${NODE_FLAGS} .build/bench/serve-bench.js --port 18194 --backends 18181,18182,18183 >"$work/tether.log" 2>&1 &
 tether=$!; children+=("$tether")
 node .build/bench/fastify-bench.js --port 18196 --backends 18181,18182,18183 >"$work/fastify.log" 2>&1 &
 fastify=$!; children+=("$fastify")

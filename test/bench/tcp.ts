@@ -2,7 +2,7 @@
  * TCP benchmark: a Service's TCP listener in Tether against HAProxy `mode tcp` with `balance
  * source`, in one run, one core each (core 1), with the backends and the load on core 0.
  *
- *   npm run bench:tcp [-- --seconds 5 --reps 3 --idle 9500]
+ *   npm run bench:tcp [-- --seconds 5 --reps 3 --idle 9980]
  *
  * Measures, for each proxy: new connections per second (64 clients, each connecting, sending
  * `ping`, reading `pong` and closing, over and over), bulk throughput through one connection
@@ -13,11 +13,11 @@
  * throughput, 0.33× its connection rate, RSS under 128 MiB with the idle connections.
  *
  * Runs its parts as child processes of itself (`--role …`). Needs haproxy and taskset
- * (installed from Debian by `npm run bench` when missing). NODE_FLAGS passes options to the
- * Tether process (for example NODE_FLAGS=--max-semi-space-size=4, a smaller young generation).
+ * (installed from Debian by `npm run bench` when missing). The Tether process runs with the node
+ * flags of the image (test/bench/node-flags); NODE_FLAGS replaces them (NODE_FLAGS= for none).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,7 +211,7 @@ const median = (xs: number[]): number => {
 async function main(): Promise<void> {
   const seconds = Number(arg('seconds', '5'));
   const reps = Number(arg('reps', '3'));
-  const idleCount = Number(arg('idle', '9500'));
+  const idleCount = Number(arg('idle', '9980'));
   const dir = mkdtempSync(join(tmpdir(), 'tether-bench-tcp-'));
   const cfg = join(dir, 'haproxy.cfg');
   writeFileSync(
@@ -240,7 +240,12 @@ async function main(): Promise<void> {
   });
   children.push(haproxy);
   const tetherProcess = await start(1, process.execPath, [
-    ...(process.env.NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    ...(
+      process.env.NODE_FLAGS ??
+      readFileSync(join(__dirname, '../../../test/bench/node-flags'), 'utf8')
+    )
+      .split(/\s+/)
+      .filter(Boolean),
     ...self('tether'),
   ]);
   await new Promise((r) => setTimeout(r, 500));
@@ -257,6 +262,8 @@ async function main(): Promise<void> {
   );
   await new Promise((r) => setTimeout(r, 1000));
   const idleRss = rssMiB(pidOf(tetherProcess));
+  // Two per relayed connection: the count shows every idle connection reached an endpoint.
+  const idleFds = readdirSync(`/proc/${pidOf(tetherProcess)}/fd`).length;
   idlers.kill('SIGKILL');
   const results = new Map<
     string,
@@ -291,7 +298,7 @@ async function main(): Promise<void> {
     row('tether', t),
     `connection rate ratio tether/haproxy: ${(median(t.rate) / median(h.rate)).toFixed(2)} (goal >= 0.33)`,
     `bulk throughput ratio tether/haproxy: ${(median(t.mibs) / median(h.mibs)).toFixed(2)} (goal >= 0.5)`,
-    `tether RSS with ${idleCount} idle connections: ${idleRss.toFixed(0)} MiB (goal < 128)`,
+    `tether RSS with ${idleCount} idle connections: ${idleRss.toFixed(0)} MiB (goal < 128), holding ${idleFds} descriptors`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(0);

@@ -128,8 +128,12 @@ describe('Dockerfile', () => {
     const cli = JSON.parse(readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')) as {
       bin: Record<string, string>;
     };
+    // The node flags the benchmarks measure with (test/bench/node-flags) are the image's.
+    const flags = readFileSync(join(ROOT, 'test', 'bench', 'node-flags'), 'utf8')
+      .trim()
+      .split(/\s+/);
     expect(ops(runtime, 'ENTRYPOINT')).toEqual([
-      JSON.stringify(['/nodejs/bin/node', `/app/packages/cli/${cli.bin.tether}`]).replace(
+      JSON.stringify(['/nodejs/bin/node', ...flags, `/app/packages/cli/${cli.bin.tether}`]).replace(
         /,/g,
         ', ',
       ),
