@@ -8,6 +8,7 @@ import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { selfSignedCertificate } from '@tether/testkit';
 import { startEcho } from '@tether/echo';
 import { startServe, type Running } from '../../../packages/cli/src/serve';
@@ -45,9 +46,17 @@ function service(name: string, port: number): string {
  * A local serve of an OCI Service whose port 443 terminates TLS with `pem`, moved to `port`,
  * in front of one echo backend.
  */
-async function servePortal(port: number, pem: { cert: string; key: string }): Promise<Running> {
-  const echo = await startEcho({ name: 'portal-1' });
-  closers.push(() => echo.close());
+async function servePortal(
+  port: number,
+  pem: { cert: string; key: string },
+  backend: { protocol: 'HTTP' | 'TCP'; port?: number } = { protocol: 'HTTP' },
+): Promise<Running> {
+  let backendPort = backend.port;
+  if (backendPort === undefined) {
+    const echo = await startEcho({ name: 'portal-1' });
+    closers.push(() => echo.close());
+    backendPort = echo.port;
+  }
   const b64 = (text: string) => Buffer.from(text).toString('base64');
   const dir = mkdtempSync(join(tmpdir(), 'tether-tls-ports-'));
   writeFileSync(
@@ -59,10 +68,15 @@ async function servePortal(port: number, pem: { cert: string; key: string }): Pr
       '  name: portal',
       '  namespace: billing',
       '  annotations:',
-      '    service.beta.kubernetes.io/oci-load-balancer-backend-protocol: HTTP',
+      `    service.beta.kubernetes.io/oci-load-balancer-backend-protocol: ${backend.protocol}`,
       '    service.beta.kubernetes.io/oci-load-balancer-ssl-ports: "443"',
       '    service.beta.kubernetes.io/oci-load-balancer-tls-secret: portal-tls',
-      `    oci-load-balancer.oraclecloud.com/lb-cookie-session-persistence-config: '{"cookieName": "BILLING", "isSecure": true}'`,
+      // A cookie needs HTTP; a TCP port keeps no session of its own.
+      ...(backend.protocol === 'HTTP'
+        ? [
+            `    oci-load-balancer.oraclecloud.com/lb-cookie-session-persistence-config: '{"cookieName": "BILLING", "isSecure": true}'`,
+          ]
+        : []),
       'spec:',
       '  type: LoadBalancer',
       '  ports: [{ name: https, port: 443 }]',
@@ -80,7 +94,7 @@ async function servePortal(port: number, pem: { cert: string; key: string }): Pr
       '  namespace: billing',
       '  labels: { kubernetes.io/service-name: portal }',
       'addressType: IPv4',
-      `ports: [{ name: https, port: ${echo.port} }]`,
+      `ports: [{ name: https, port: ${backendPort} }]`,
       'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
     ].join('\n'),
   );
@@ -191,6 +205,30 @@ describe('a local serve with LoadBalancer Services', () => {
       cookie: expect.stringMatching(/^BILLING=[^;]+; Path=\/; Secure$/),
       peer: 'portal-1',
     });
+  });
+
+  it('ends TLS on an OCI TCP Service port and sends the backend the plain stream', async () => {
+    await running?.stop();
+    running = undefined;
+    const free = await listening();
+    free.close();
+    const backend = await listening('plain greeting\n');
+    closers.push(backend.close);
+    const pem = selfSignedCertificate('portal.example.com');
+    running = await servePortal(free.port, pem, { protocol: 'TCP', port: backend.port });
+    await running.proxy.serviceListenersSettled();
+    expect(running.controller.diagnostics.filter((d) => d.severity !== 'info')).toEqual([]);
+    const greeting = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({
+        host: '127.0.0.1',
+        port: free.port,
+        ca: pem.cert,
+        servername: 'portal.example.com',
+      });
+      socket.on('data', (d: Buffer) => resolve(d.toString()));
+      socket.on('error', reject);
+    });
+    expect(greeting).toBe('plain greeting\n');
   });
 
   it('warns on the Service whose TLS port is taken', async () => {

@@ -8,6 +8,8 @@ import {
   type RouteTable,
 } from '@tether/dataplane';
 import type { PersistencePolicy } from '@tether/model';
+import { connect as tlsConnect } from 'node:tls';
+import { selfSignedCertificate } from '@tether/testkit';
 import { Clock, silentLogger, startProxy, startProxyProcess, KEY } from './support';
 
 /** TCP backends that greet with their name, then echo what they get. */
@@ -384,6 +386,54 @@ describe('hostile peers on Service ports', () => {
     const names = new Set<string>();
     for (let i = 0; i < 6; i++) names.add(await greet(port));
     expect(names.has('a')).toBe(true);
+  });
+});
+
+describe('TCP Service ports that end TLS (OCI ssl-ports on a TCP listener)', () => {
+  /** Over TLS, verified against `ca`: the backend's greeting, then `ping` echoed in plain text. */
+  function greetTls(port: number, ca: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({ port, host: '127.0.0.1', servername: 'db.shop.test', ca });
+      let data = '';
+      socket.on('data', (d: Buffer) => {
+        data += d.toString();
+        if (data.includes('\n') && !data.includes('ping')) socket.write('ping');
+        if (data.includes('ping')) {
+          socket.end();
+          resolve(data);
+        }
+      });
+      socket.on('error', reject);
+    });
+  }
+
+  it('ends TLS with the certificate for the port and relays the plain stream', async () => {
+    const backend = await tcpBackend('db-1');
+    const pem = selfSignedCertificate('db.shop.test');
+    const port = await freePort();
+    const t: RouteTable = {
+      ...table([{ protocol: 'TCP', port, tls: true, backendSet: set([endpoint(backend.port)]) }]),
+      certificates: [{ hosts: [], port, cert: pem.cert, key: pem.key }],
+    };
+    await proxyWith(t);
+    // The backend greets in plain text and echoes plain bytes: it never saw TLS.
+    expect(await greetTls(port, pem.cert)).toBe('db-1\nping');
+  });
+
+  it('keeps the port closed without its certificate, rather than relaying TLS as it came', async () => {
+    const backend = await tcpBackend('db-1');
+    const port = await freePort();
+    const { proxy } = await proxyWith(
+      table([{ protocol: 'TCP', port, tls: true, backendSet: set([endpoint(backend.port)]) }]),
+    );
+    expect(proxy.addresses.services?.has(`TCP:${port}`)).toBe(false);
+    await expect(greet(port)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('refuses tls on a UDP stream', () => {
+    expect(() =>
+      createRouteTable(table([{ protocol: 'UDP', port: 53, tls: true, backendSet: set([]) }])),
+    ).toThrow(/tls: only true, and only on a TCP stream/);
   });
 });
 

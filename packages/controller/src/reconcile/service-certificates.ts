@@ -13,12 +13,14 @@ import type { ParseCache } from './parse-cache';
 import type { ComponentResult } from './steps';
 import { loadTlsSecret, type TlsCertificates } from './tls-certificates';
 
+/** Whether a Service listener ends TLS with a Secret: an HTTPS one, or a TCP one (OCI). */
+function endsTls(l: EntryRef['listeners'][number]): boolean {
+  return (l.protocol === 'HTTPS' || l.protocol === 'TCP') && l.tlsSecret !== undefined;
+}
+
 /** Whether an entry point is a Service listener that terminates TLS with a Secret. */
 export function hasServiceTls(entry: EntryRef): boolean {
-  return (
-    entry.kind === 'Service' &&
-    entry.listeners.some((l) => l.protocol === 'HTTPS' && l.tlsSecret !== undefined)
-  );
+  return entry.kind === 'Service' && entry.listeners.some(endsTls);
 }
 
 export function serviceCertificates(
@@ -31,7 +33,7 @@ export function serviceCertificates(
     for (const candidate of c.placement.candidates) {
       if (!hasServiceTls(candidate.entry)) continue;
       for (const l of candidate.entry.listeners)
-        if (l.protocol === 'HTTPS' && l.port !== undefined && l.tlsSecret !== undefined)
+        if (endsTls(l) && l.port !== undefined && l.tlsSecret !== undefined)
           if (!wanted.has(l.port))
             wanted.set(l.port, { secret: l.tlsSecret, entry: candidate.entry });
     }

@@ -34,6 +34,8 @@ export function streamsOf(
   before: readonly StreamRoute[] | undefined,
 ): { streams: StreamRoute[] | undefined; diagnostics: Diagnostic[] } {
   const byPort = new Map<string, Candidate[]>();
+  /** `TCP:port` of the candidates whose listener ends TLS (by candidate). */
+  const tls = new Set<string>();
   for (const c of components)
     for (const candidate of c.placement.candidates) {
       if (candidate.entry.kind !== 'Service') continue;
@@ -43,6 +45,7 @@ export function streamsOf(
         const list = byPort.get(key) ?? [];
         list.push(candidate);
         byPort.set(key, list);
+        if (l.tlsSecret !== undefined) tls.add(`${key} ${candidate.id}`);
       }
     }
   const diagnostics: Diagnostic[] = [];
@@ -51,7 +54,11 @@ export function streamsOf(
     const [protocol, portText] = key.split(':') as ['TCP' | 'UDP', string];
     const port = Number(portText);
     const [winner, ...others] = byPort.get(key)!.sort(older);
-    streams.push({ protocol, port, backendSet: winner!.set });
+    streams.push(
+      tls.has(`${key} ${winner!.id}`)
+        ? { protocol, port, tls: true, backendSet: winner!.set }
+        : { protocol, port, backendSet: winner!.set },
+    );
     for (const other of others)
       diagnostics.push(
         warning(
@@ -69,6 +76,7 @@ export function streamsOf(
       (s, i) =>
         before[i]!.protocol === s.protocol &&
         before[i]!.port === s.port &&
+        before[i]!.tls === s.tls &&
         before[i]!.backendSet === s.backendSet,
     );
   if (same) return { streams: before as StreamRoute[], diagnostics };

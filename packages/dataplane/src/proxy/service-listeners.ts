@@ -19,7 +19,7 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { isIPv6, createServer, connect, type Server as NetServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
-import type { Server as TlsServer } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
 import { plainAddress } from '../headers';
 import type { Logger } from '../logger';
 import type { CompiledTable, EndpointRuntime, SetRuntime } from '../runtime';
@@ -45,7 +45,7 @@ export interface ServiceListenerHost {
 
 type Open =
   | { kind: 'HTTP'; listener: ListenerState; certificate?: TlsCertificate }
-  | { kind: 'TCP'; server: NetServer }
+  | { kind: 'TCP'; server: NetServer; certificate?: TlsCertificate }
   | { kind: 'UDP'; socket: UdpSocket; flows: Map<string, UdpFlow> };
 
 interface UdpFlow {
@@ -98,13 +98,22 @@ function splice(a: Socket, b: Socket): void {
 /** An error ends a socket by itself (it is destroyed); the listener only keeps it from throwing. */
 function ignore(): void {}
 
+/** Tells a client at once that nothing serves it: a reset, or a close where TLS wraps the socket. */
+function refuse(client: Socket): void {
+  if (client instanceof TLSSocket) client.destroy();
+  else client.resetAndDestroy();
+}
+
 export class ServiceListeners {
   readonly #open = new Map<string, Open>();
   readonly #opening = new Map<string, Promise<void>>();
   /** Ports that could not be bound, with why: retried with every table. */
   readonly #failed = new Map<string, string>();
   readonly #sockets = new Set<Socket>();
-  /** The certificates of Service TLS listeners in the table in force, by `HTTPS:port`. */
+  /**
+   * The certificates of Service TLS listeners in the table in force, by the key of the port
+   * that ends TLS with it: `HTTPS:443`, or `TCP:443` for a TCP stream that does (OCI).
+   */
   #certificates = new Map<string, TlsCertificate>();
   readonly #host: string;
   readonly #offset: number;
@@ -150,25 +159,38 @@ export class ServiceListeners {
   sync(table: CompiledTable): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     const wanted = new Set<string>();
+    const byPort = new Map<number, TlsCertificate>();
+    for (const c of table.table.certificates ?? []) if (c.port !== undefined) byPort.set(c.port, c);
     const certificates = new Map<string, TlsCertificate>();
-    for (const c of table.table.certificates ?? [])
-      if (c.port !== undefined) certificates.set(`HTTPS:${c.port}`, c);
     for (const l of table.table.listeners) {
       if (l.port === undefined || this.ownPorts.has(l.port)) continue;
       const key = `${l.protocol}:${l.port}`;
+      const certificate = l.protocol === 'HTTPS' ? byPort.get(l.port) : undefined;
+      if (certificate) certificates.set(key, certificate);
       // A TLS listener opens only with its certificate (the controller says why it has none).
-      if (l.protocol === 'HTTP' || certificates.has(key)) wanted.add(key);
+      if (l.protocol === 'HTTP' || certificate) wanted.add(key);
+    }
+    for (const s of table.table.streams ?? []) {
+      const key = `${s.protocol}:${s.port}`;
+      const certificate = s.tls ? byPort.get(s.port) : undefined;
+      if (certificate) certificates.set(key, certificate);
+      if (!s.tls || certificate) wanted.add(key);
+      // A port that starts or stops ending TLS is opened again as the other kind of server.
+      const open = this.#open.get(key);
+      if (open?.kind === 'TCP' && (open.certificate !== undefined) !== (s.tls === true))
+        this.#close(key);
     }
     this.#certificates = certificates;
-    for (const key of table.streams.keys()) wanted.add(key);
     for (const key of wanted) if (!this.#open.has(key) && !this.#opening.has(key)) this.#start(key);
     // A renewed certificate is taken by the open listener; its connections are not cut.
     for (const [key, open] of this.#open) {
       const wantedCertificate = certificates.get(key);
-      if (open.kind !== 'HTTP' || !wantedCertificate || open.certificate === wantedCertificate)
+      if (open.kind === 'UDP' || !wantedCertificate || open.certificate === wantedCertificate)
         continue;
+      if (open.kind === 'TCP' && open.certificate === undefined) continue;
       this.#guard('service certificate', () => {
-        (open.listener.server as unknown as TlsServer).setSecureContext({
+        const server = open.kind === 'HTTP' ? open.listener.server : open.server;
+        (server as unknown as TlsServer).setSecureContext({
           cert: wantedCertificate.cert,
           key: wantedCertificate.key,
         });
@@ -241,9 +263,9 @@ export class ServiceListeners {
       });
       return;
     }
-    const certificate = kind === 'HTTPS' ? this.#certificates.get(key) : undefined;
+    const certificate = this.#certificates.get(key);
     const http =
-      kind === 'HTTP' || certificate
+      kind === 'HTTP' || kind === 'HTTPS'
         ? makeListener(
             certificate !== undefined,
             certificate
@@ -259,11 +281,19 @@ export class ServiceListeners {
             this.owner.handlers,
           )
         : undefined;
-    const server: NetServer | Server =
-      http?.server ??
-      createServer({ allowHalfOpen: true }, (socket) =>
-        this.#guard('tcp connection', () => this.#onConnection(port, socket)),
+    const onSocket = (socket: Socket): void =>
+      this.#guard('tcp connection', () => this.#onConnection(port, socket));
+    let server: NetServer | Server;
+    if (http) server = http.server;
+    else if (certificate) {
+      // OCI ends TLS on a TCP listener and sends the backends the plain stream.
+      const tls = createTlsServer(
+        { cert: certificate.cert, key: certificate.key, allowHalfOpen: true },
+        onSocket,
       );
+      tls.on('tlsClientError', ignore);
+      server = tls;
+    } else server = createServer({ allowHalfOpen: true }, onSocket);
     server.once('error', (err) => done(undefined, err));
     server.listen(bindPort, this.#host, () => {
       server.removeAllListeners('error');
@@ -275,7 +305,12 @@ export class ServiceListeners {
             ? { kind: 'HTTP', listener: http, certificate }
             : { kind: 'HTTP', listener: http },
         );
-      } else done({ kind: 'TCP', server: server as NetServer });
+      } else
+        done(
+          certificate
+            ? { kind: 'TCP', server: server as NetServer, certificate }
+            : { kind: 'TCP', server: server as NetServer },
+        );
     });
   }
 
@@ -296,7 +331,7 @@ export class ServiceListeners {
     client.on('error', ignore);
     const set = this.#setFor('TCP', port);
     if (!set) {
-      client.resetAndDestroy();
+      refuse(client);
       return;
     }
     this.#dial(set, plainAddress(client.remoteAddress), client, 1, undefined);
@@ -314,7 +349,7 @@ export class ServiceListeners {
     const choice = this.owner.choice();
     const ep = chooseStreamEndpoint(set, ip, choice, exclude);
     if (!ep) {
-      client.resetAndDestroy();
+      refuse(client);
       return;
     }
     const upstream = connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
@@ -331,7 +366,7 @@ export class ServiceListeners {
       upstream.destroy();
       ep.stats.downUntil = choice.nowMs + this.owner.limits.endpointDownMs;
       if (attempt < TCP_ATTEMPTS) this.#dial(set, ip, client, attempt + 1, ep);
-      else client.resetAndDestroy();
+      else refuse(client);
     };
     upstream.once('error', failed);
     upstream.once('connect', () =>

@@ -357,6 +357,8 @@ export function checkStreams(input: RouteTable, run: Inspection): void {
       run.problems.push(`${at}.protocol: must be TCP or UDP`);
     if (!(Number.isInteger(s.port) && s.port > 0 && s.port < 65536))
       run.problems.push(`${at}.port: must be an integer 1..65535`);
+    if (s.tls !== undefined && (s.tls !== true || s.protocol !== 'TCP'))
+      run.problems.push(`${at}.tls: only true, and only on a TCP stream`);
     const key = `${s.protocol}:${s.port}`;
     if (seen.has(key)) run.problems.push(`${at}: ${s.protocol} port ${s.port} is listed twice`);
     seen.add(key);

@@ -141,6 +141,12 @@ export interface StreamRoute {
   protocol: 'TCP' | 'UDP';
   /** The Service's port; the proxy listens on it (moved by its service port offset). */
   port: number;
+  /**
+   * TCP only: the listener ends TLS with the table's certificate for this port (OCI
+   * `ssl-ports` on a TCP Service) and relays the plain stream; without that certificate the
+   * port stays closed.
+   */
+  tls?: boolean;
   backendSet: BackendSet;
 }
 

@@ -239,10 +239,10 @@ describe('oci-lb: listeners', () => {
       ],
     ],
     [
-      'TLS on a TCP listener is still TCP',
+      'TLS on a TCP listener is still TCP, ended with the Secret',
       { [KEYS.sslPorts]: '443', [KEYS.tlsSecret]: 'tls' },
       [{ port: 443 }],
-      [{ protocol: 'TCP', port: 443 }],
+      [{ protocol: 'TCP', port: 443, tlsSecret: 'shop/tls' }],
     ],
     [
       'GRPC with TLS is HTTPS',

@@ -15,7 +15,8 @@ export interface ListenerPlan {
 /**
  * The listener OCI serves for one Service port. UDP ports keep their protocol (the layer-7
  * load balancer refuses them anyway). A TLS-terminating HTTP or GRPC listener is HTTPS;
- * a TLS-terminating TCP listener is still TCP to the requests inside it.
+ * a TLS-terminating TCP listener is still TCP to the requests inside it, and names the
+ * Secret it ends TLS with: the backends receive the plain stream.
  */
 export function ccmListener(structure: Listener, plan: ListenerPlan): Listener {
   if (structure.protocol === 'UDP') return structure;
@@ -23,6 +24,6 @@ export function ccmListener(structure: Listener, plan: ListenerPlan): Listener {
   const tls = structure.port !== undefined && plan.tlsPorts.has(structure.port);
   const out: Listener = { protocol: protocol === 'TCP' ? 'TCP' : tls ? 'HTTPS' : protocol };
   if (structure.port !== undefined) out.port = structure.port;
-  if (out.protocol === 'HTTPS' && plan.tlsSecret !== undefined) out.tlsSecret = plan.tlsSecret;
+  if (tls && plan.tlsSecret !== undefined) out.tlsSecret = plan.tlsSecret;
   return out;
 }
