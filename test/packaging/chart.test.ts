@@ -299,6 +299,22 @@ describe.each(CASES)('helm template with %s', (_name, args) => {
     expect(options.listenTls).toBe(
       ports.has('https') ? `0.0.0.0:${ports.get('https')}` : undefined,
     );
+    // The ports clients reach behind the chart's Service: what redirects to HTTPS name.
+    const front = objects.find(
+      (o) =>
+        o.kind === 'Service' &&
+        ((at(o, 'spec', 'ports') ?? []) as { name?: string }[]).some((p) => p.name === 'http'),
+    );
+    const servicePorts = new Map(
+      ((at(front!, 'spec', 'ports') ?? []) as { name: string; port: number }[]).map((p) => [
+        p.name,
+        String(p.port),
+      ]),
+    );
+    expect(options.publicHttpPort).toBe(servicePorts.get('http'));
+    expect(options.publicHttpsPort).toBe(
+      ports.has('https') ? servicePorts.get('https') : undefined,
+    );
 
     const mounted = (file: unknown) =>
       (container?.volumeMounts ?? []).some(

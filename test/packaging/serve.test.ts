@@ -137,6 +137,40 @@ describe('the chart container, run with its own arguments', () => {
       const field = e.valueFrom?.fieldRef?.fieldPath;
       if (field) env[e.name] = fields[field];
     }
+    // An Ingress with TLS: ingress-nginx redirects its plain HTTP requests to HTTPS.
+    server.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'shop', namespace: 'default' },
+      spec: { ports: [{ name: 'http', port: 80 }] },
+    });
+    server.apply({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: {
+        name: 'shop',
+        namespace: 'default',
+        annotations: { 'nginx.ingress.kubernetes.io/ssl-redirect': 'true' },
+      },
+      spec: {
+        ingressClassName: 'tether',
+        tls: [{ hosts: ['shop.example'], secretName: 'shop-tls' }],
+        rules: [
+          {
+            host: 'shop.example',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'shop', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
     child = spawn(process.execPath, [BIN, ...args, `--kubeconfig=${server.writeKubeconfig()}`], {
       env,
     });
@@ -169,6 +203,25 @@ describe('the chart container, run with its own arguments', () => {
       req.end();
     });
     expect(https).toEqual({ status: 404, subject: deployment.metadata.name });
+
+    // Behind the chart's Service, clients reach HTTPS on the Service's port (443): the redirect
+    // names no port, not the container's.
+    const redirect = await new Promise<{ status: number; location: string }>((resolve, reject) => {
+      const req = httpGet(
+        {
+          host: '127.0.0.1',
+          port: portOf('http'),
+          path: '/cart?x=1',
+          headers: { host: 'shop.example' },
+        },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, location: String(res.headers.location) });
+        },
+      );
+      req.once('error', reject);
+    });
+    expect(redirect).toEqual({ status: 308, location: 'https://shop.example/cart?x=1' });
 
     // Leader election takes its Lease where the chart's Role lets it write.
     const role = one(objects, 'Role');

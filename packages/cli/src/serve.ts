@@ -41,6 +41,9 @@ export const ServeOptionsSchema = z.object({
   publishAddress: z.array(z.string()).optional(),
   listen: z.string(),
   listenTls: z.string().optional(),
+  /** The ports clients reach --listen and --listen-tls on (behind a Service or NAT). */
+  publicHttpPort: z.coerce.number().int().min(1).max(65535).optional(),
+  publicHttpsPort: z.coerce.number().int().min(1).max(65535).optional(),
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   admin: z.string(),
@@ -73,6 +76,14 @@ export const SERVE_FLAGS: readonly [flags: string, description: string, defaultV
     'PEM certificate for --listen-tls: served to names no Ingress spec.tls certificate covers',
   ],
   ['--tls-key <file>', 'PEM private key for --listen-tls'],
+  [
+    '--public-http-port <n>',
+    'the port clients reach --listen on, behind a Service or NAT (default: the port bound): routes of that port are served there',
+  ],
+  [
+    '--public-https-port <n>',
+    'the port clients reach --listen-tls on (default: the port bound): redirects to HTTPS name it (none for 443)',
+  ],
   ['--admin <host:port>', 'health, readiness and metrics', '127.0.0.1:9090'],
   [
     '--api <host:port>',
@@ -256,6 +267,8 @@ export async function startServe(
   const tls = options.listenTls ? parseAddress(options.listenTls, '--listen-tls') : undefined;
   if (tls && (!options.tlsCert || !options.tlsKey))
     throw new Error('--listen-tls needs --tls-cert and --tls-key');
+  if (!tls && options.publicHttpsPort !== undefined)
+    throw new Error('--public-https-port needs --listen-tls');
   const cluster = options.manifests === undefined ? await clusterParts(options, logger) : undefined;
   const source =
     cluster?.source ?? new SnapshotTap(new FileSource({ paths: options.manifests ?? [] }));
@@ -268,7 +281,10 @@ export async function startServe(
   const proxy = createProxy({
     cookieKey: loadCookieKey(options.cookieKeyFile),
     ...(adoptCookies ? { adoptCookies } : {}),
-    http: listen,
+    http:
+      options.publicHttpPort === undefined
+        ? listen
+        : { ...listen, publicPort: options.publicHttpPort },
     admin,
     api: apiAddress,
     apiRoutes: api,
@@ -283,6 +299,9 @@ export async function startServe(
       ? {
           https: {
             ...tls,
+            ...(options.publicHttpsPort === undefined
+              ? {}
+              : { publicPort: options.publicHttpsPort }),
             cert: readFileSync(options.tlsCert!),
             key: readFileSync(options.tlsKey!),
           },
