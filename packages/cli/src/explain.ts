@@ -138,7 +138,10 @@ function table(rows: string[][], indent: string): string[] {
 }
 
 function showValue(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v !== 'string') return JSON.stringify(v);
+  // A PEM certificate in a field: its first line and its size, not a block in the table.
+  const lines = v.trim().split('\n');
+  return lines.length > 1 ? `${lines[0]}… (${lines.length} lines)` : v;
 }
 
 export function formatDiagnosticLine(d: Diagnostic): string {

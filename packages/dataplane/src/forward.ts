@@ -32,6 +32,7 @@ import type { UpstreamHandler } from './upstream/request';
 import type { UpstreamPool } from './upstream/pool';
 import { HOP_BY_HOP_NAMES, isHopByHop } from './headers';
 import { hostPortOf, type EndpointRuntime, type SetRuntime } from './runtime';
+import type { UpstreamTls } from './upstream/tls';
 import type { SessionToken } from './token';
 
 /** By name length: whether a response header may need more than copying. */
@@ -58,7 +59,9 @@ const BAD_RESPONSE_ERRORS = new Set(['UND_ERR_BAD_RESPONSE', 'UND_ERR_HEADERS_OV
 /** What an exchange needs from the proxy. */
 export interface ForwardHost {
   readonly affinity: AffinityContext;
-  pool(ep: EndpointRuntime): UpstreamPool;
+  pool(ep: EndpointRuntime, tls?: UpstreamTls): UpstreamPool;
+  /** The TLS the set speaks to its endpoints; undefined for plain HTTP. */
+  upstreamTls(set: SetRuntime): UpstreamTls | undefined;
   now(): number;
   downMs: number;
   encodeToken(set: SetRuntime, token: SessionToken): string;
@@ -215,7 +218,7 @@ export class Exchange implements UpstreamHandler {
     const headers = facts.upstreamHeaders(this.set.cookie?.name, false);
     if (facts.hostHeader === undefined) headers.push('host', hostPortOf(ep));
     const method = this.req.method ?? 'GET';
-    this.host.pool(ep).dispatch(
+    this.host.pool(ep, this.host.upstreamTls(this.set)).dispatch(
       {
         method,
         path: facts.url,

@@ -51,7 +51,7 @@ export interface EndpointRuntime {
   readonly seed: number;
   readonly address: string;
   readonly port: number;
-  /** `http://address:port` (brackets for IPv6); the same string as `stats.origin`. */
+  /** `http://address:port` (`https://` for TLS, brackets for IPv6); the same string as `stats.origin`. */
   readonly origin: string;
   /** Weight for new sessions; 0 when the endpoint takes no new sessions (see {@link acceptsNew}). */
   readonly weight: number;
@@ -69,10 +69,11 @@ export function acceptsNew(ep: EndpointRuntime): boolean {
 }
 
 const SCHEME = 'http://';
+const TLS_SCHEME = 'https://';
 
 /** `address:port` for a Host header (brackets for IPv6); needed only for requests without one. */
 export function hostPortOf(ep: EndpointRuntime): string {
-  return ep.origin.slice(SCHEME.length);
+  return ep.origin.slice(ep.origin.startsWith(TLS_SCHEME) ? TLS_SCHEME.length : SCHEME.length);
 }
 
 export interface BackendRuntime {
@@ -162,10 +163,11 @@ const DEFAULT_BALANCER_COOKIE: CookieSpec = { ...DEFAULT_COMPANION_COOKIE, name:
  * `http://address:port` (brackets for IPv6), built flat: a template literal makes a rope of
  * about three 32-byte nodes over the pieces, kept for as long as the string is.
  */
-function originOf(address: string, port: number): string {
+function originOf(address: string, port: number, tls: boolean): string {
+  const scheme = tls ? TLS_SCHEME : SCHEME;
   return address.includes(':')
-    ? [SCHEME, '[', address, ']:', port].join('')
-    : [SCHEME, address, ':', port].join('');
+    ? [scheme, '[', address, ']:', port].join('')
+    : [scheme, address, ':', port].join('');
 }
 
 /**
@@ -211,7 +213,8 @@ function compileBackend(
   const seen = new Set<string>();
   for (const ep of b.endpoints) {
     if (!servesExistingSessions(ep)) continue;
-    const origin = originOf(ep.address, ep.port);
+    // TLS endpoints are origins of their own: their pools and counters are not plain HTTP's.
+    const origin = originOf(ep.address, ep.port, def.route.backendProtocol === 'HTTPS');
     if (seen.has(origin)) continue;
     seen.add(origin);
     const id = ctx.codec.endpointId(def.id, key, ep.address, ep.port);
@@ -302,6 +305,8 @@ export class CompiledTable {
   matcherHosts = 0;
   /** The sets of the layer-4 routes, by `TCP:port` / `UDP:port`. */
   readonly streams: ReadonlyMap<string, SetRuntime>;
+  /** PEM of the CA Secrets that sets verify their endpoints against, by `namespace/name`. */
+  readonly backendCas: ReadonlyMap<string, string>;
   readonly #matchers = new Map<string, HostMatcher<SetRuntime>>();
   #origins: Set<string> | undefined;
   /** Its set map and matchers were taken over by the next table: no longer for lookups. */
@@ -314,6 +319,7 @@ export class CompiledTable {
   ) {
     const fresh: SetRuntime[] = [];
     this.streams = CompiledTable.#compileStreams(table, ctx, previous, fresh);
+    this.backendCas = new Map((table.backendCas ?? []).map((c) => [c.secret, c.pem]));
     const derivation = tableDerivation(table);
     const ids = tableIds(table);
     if (previous && !previous.#retired && derivation?.previous === previous.table && ids) {

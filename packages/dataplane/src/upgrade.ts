@@ -10,6 +10,8 @@
  * closed after it.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { UpstreamTls } from './upstream/tls';
 import type { Duplex } from 'node:stream';
 import { redecide, staysPinnedOnFailure, type AffinityContext, type Decision } from './affinity';
 import { setCookieValue } from './cookies';
@@ -30,6 +32,8 @@ export interface UpgradeHost {
   session(set: SetRuntime, event: Decision['event']): void;
   track(socket: Duplex): void;
   internalError(where: string, err: unknown): void;
+  /** The TLS the set speaks to its endpoints; undefined for plain HTTP. */
+  upstreamTls(set: SetRuntime): UpstreamTls | undefined;
 }
 
 export function rawResponse(socket: Duplex, status: number, reason: string): void {
@@ -76,7 +80,10 @@ export function proxyUpgrade(
   attempt = 1,
 ): void {
   host.track(client);
-  const upstream: Socket = connect({ host: endpoint.address, port: endpoint.port });
+  const tls = host.upstreamTls(set)?.options;
+  const upstream: Socket = tls
+    ? tlsConnect({ ...tls, host: endpoint.address, port: endpoint.port })
+    : connect({ host: endpoint.address, port: endpoint.port });
   upstream.setNoDelay(true);
   let connected = false;
   /** Runs a callback; an exception ends this exchange, not the process. */
@@ -102,7 +109,7 @@ export function proxyUpgrade(
   client.on('error', () => upstream.destroy());
 
   upstream.once(
-    'connect',
+    tls ? 'secureConnect' : 'connect',
     guard('upgrade connect', () => {
       connected = true;
       clearTimeout(connectTimer);

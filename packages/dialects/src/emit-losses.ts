@@ -115,13 +115,18 @@ export interface LossInput {
   why: Why;
   /** What holds the one setting ("a Route"), for entries whose policy differs from the first. */
   scope: string;
+  /**
+   * Fields the target object's own spec decides (not its annotations): a value there that the
+   * source did not set is the object's, not a change the writing made.
+   */
+  fromSpec?: (field: PolicyField) => boolean;
 }
 
 /**
  * One `UnsupportedByTarget` warning per field that reads back differently from what the
  * source said, naming the source of the field and the reason, and the fields they cover.
  */
-export function losses({ entries, readBack, notes, why, scope }: LossInput): Losses {
+export function losses({ entries, readBack, notes, why, scope, fromSpec }: LossInput): Losses {
   const list = new LossList();
   const [first] = entries;
   if (!first) return list.result();
@@ -137,6 +142,7 @@ export function losses({ entries, readBack, notes, why, scope }: LossInput): Los
       const b = before[field];
       const a = after[field];
       if (b === a) continue;
+      if (b === undefined && fromSpec?.(field)) continue;
       const other = e !== first && b !== firstFlat[field];
       const reason = refused
         ? `${scope} the settings were written on is refused by its own checks, so none of them applies; run tether lint on it`

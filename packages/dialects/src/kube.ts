@@ -158,6 +158,7 @@ const RouteSpec = z.looseObject({
     .looseObject({
       termination: z.string().optional(),
       insecureEdgeTerminationPolicy: z.string().optional(),
+      destinationCACertificate: z.string().optional(),
     })
     .optional(),
 });

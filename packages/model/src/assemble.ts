@@ -126,10 +126,22 @@ export function assemble(values: MergedValues): { result?: Assembled; diagnostic
     headerValue: get(values, 'route.canary.headerValue'),
     cookie: get(values, 'route.canary.cookie'),
   });
+  const backendTls = definedOnly({
+    verify: get(values, 'route.backendTls.verify'),
+    serverName: get(values, 'route.backendTls.serverName'),
+    sni: get(values, 'route.backendTls.sni'),
+    caSecret: get(values, 'route.backendTls.caSecret'),
+    caCertificate: get(values, 'route.backendTls.caCertificate'),
+  });
+  const backendProtocol = get(values, 'route.backendProtocol');
   const route: RouteSettings = definedOnly({
     pathRegex: get(values, 'route.pathRegex'),
     sslRedirect: get(values, 'route.sslRedirect'),
     serverAlias: get(values, 'route.serverAlias'),
+    backendProtocol,
+    // TLS settings mean something only when the proxy speaks TLS to the endpoints.
+    backendTls:
+      backendProtocol === 'HTTPS' && Object.keys(backendTls).length > 0 ? backendTls : undefined,
     canary: Object.keys(canary).length > 0 ? canary : undefined,
   });
   if (diagnostics.length > 0) return { diagnostics };

@@ -44,6 +44,12 @@ export const FIELD_SCHEMAS = {
   'route.canary.header': z.string(),
   'route.canary.headerValue': z.string(),
   'route.canary.cookie': z.string(),
+  'route.backendProtocol': z.enum(['HTTP', 'HTTPS']),
+  'route.backendTls.verify': z.boolean(),
+  'route.backendTls.serverName': z.string().min(1),
+  'route.backendTls.sni': z.boolean(),
+  'route.backendTls.caSecret': z.string().min(1),
+  'route.backendTls.caCertificate': z.string().min(1),
   /** `format[=cookie name]`, comma-separated: see `parseAdoptionSources`. */
   'adoptCookies.sources': z.string().min(1),
   'adoptCookies.until': z.iso.datetime({ offset: true }),

@@ -30,6 +30,7 @@ export {
 } from './fragment';
 export {
   AdoptableFormat,
+  BackendTls,
   BalancingAlgorithm,
   CookieAdoption,
   CookieSpec,

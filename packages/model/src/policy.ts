@@ -107,12 +107,32 @@ export const LoadBalancing = z.object({
 });
 export type LoadBalancing = z.infer<typeof LoadBalancing>;
 
+/**
+ * TLS from the proxy to the endpoints (OpenShift `reencrypt`, ingress-nginx `backend-protocol:
+ * HTTPS`): whether the endpoint's certificate is verified, against what, under which name, and
+ * whether that name is sent as SNI.
+ */
+export const BackendTls = z.object({
+  verify: z.boolean().optional(),
+  /** The name checked against the certificate, and sent as SNI when `sni`. */
+  serverName: z.string().min(1).optional(),
+  sni: z.boolean().optional(),
+  /** `namespace/name` of a Secret whose `ca.crt` the certificate is verified against. */
+  caSecret: z.string().min(1).optional(),
+  /** PEM of the CA the certificate is verified against (OpenShift destinationCACertificate). */
+  caCertificate: z.string().min(1).optional(),
+});
+export type BackendTls = z.infer<typeof BackendTls>;
+
 /** Routing details that some dialects put in annotations next to their persistence settings. */
 export const RouteSettings = z.object({
   pathRegex: z.boolean().optional(),
   sslRedirect: z.boolean().optional(),
   /** More host names that get the entry point's routes (ingress-nginx server-alias), comma-separated. */
   serverAlias: z.string().min(1).optional(),
+  /** What the proxy speaks to the endpoints; HTTP unless a dialect says HTTPS. */
+  backendProtocol: z.enum(['HTTP', 'HTTPS']).optional(),
+  backendTls: BackendTls.optional(),
   canary: z
     .object({
       weight: z.number().int().nonnegative().optional(),

@@ -152,6 +152,12 @@ function reassemble(
 }
 
 /** The `spec.tls` of an Ingress, as JSON; '' for any other object and for none. */
+const PROXY_SSL_SECRET = 'nginx.ingress.kubernetes.io/proxy-ssl-secret';
+
+function caSecretOf(o: KubeObject | undefined): string | undefined {
+  return o?.kind === 'Ingress' ? o.metadata.annotations?.[PROXY_SSL_SECRET] : undefined;
+}
+
 function tlsOf(o: KubeObject | undefined): string {
   if (o?.kind !== 'Ingress') return '';
   const tls = (o.spec as { tls?: unknown } | undefined)?.tls;
@@ -164,6 +170,8 @@ function tlsOf(o: KubeObject | undefined): string {
  * hosts) changed.
  */
 function changesCertificates({ before, after }: ObjectChange): boolean {
+  // The CA Secret an Ingress verifies its endpoints against is loaded with the certificates.
+  if (caSecretOf(before) !== caSecretOf(after)) return true;
   const was = tlsOf(before);
   const now = tlsOf(after);
   if (was !== now) return true;

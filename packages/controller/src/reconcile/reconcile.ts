@@ -4,6 +4,7 @@ import { buildTable, type Candidate, type TableLayout } from './route-layout';
 import { ParseCache } from './parse-cache';
 import type { ReconcileOptions, ReconcileState } from './state';
 import { servedObjects } from '../serving';
+import { backendCas } from './backend-cas';
 import { serviceCertificates } from './service-certificates';
 import { streamsOf } from './streams';
 import type { Snapshot } from '../snapshot';
@@ -95,6 +96,10 @@ function reconcileAll(
     );
   for (const d of serviceTls.diagnostics) tls.diagnostics.push(d);
   if (tls.certificates.length > 0) table.certificates = tls.certificates;
+  const cas = backendCas(components.values(), objects, cache);
+  if (cas.cas.length > 0)
+    table.backendCas = cache.memo('backendCas', 'table', cas.cas, () => cas.cas);
+  for (const d of cas.diagnostics) tls.diagnostics.push(d);
   cache.sweepMemos();
   const { result, assembled } = assemble(
     table,

@@ -30,7 +30,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** A value of the Secret: `stringData` as written in a manifest, else `data` decoded. */
-function secretValue(secret: KubeObject, name: string): string | undefined {
+export function secretValue(secret: KubeObject, name: string): string | undefined {
   const plain = secret.stringData;
   if (typeof plain === 'object' && plain !== null) {
     const v = (plain as Record<string, unknown>)[name];

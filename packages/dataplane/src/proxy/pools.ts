@@ -6,12 +6,14 @@
  */
 import { countOrigins, EndpointStats, type CompiledTable, type EndpointRuntime } from '../runtime';
 import { UpstreamPool } from '../upstream/pool';
+import type { UpstreamTls } from '../upstream/tls';
 import type { ProxyLimits } from './options';
 
 /** How long a pool stays open after its origin left the table (requests of the old table may still use it). */
 const POOL_GRACE_MS = 30_000;
 
 export class OriginPools {
+  /** By origin; over TLS by origin and TLS options (`origin#key`). */
   readonly #pools = new Map<string, UpstreamPool>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   /** Counters per origin, shared by the endpoints of every set that leads there. */
@@ -54,19 +56,23 @@ export class OriginPools {
   #retireLater(origin: string): void {
     const timer = setTimeout(() => {
       this.#timers.delete(origin);
-      const pool = this.#pools.get(origin);
-      this.#pools.delete(origin);
+      for (const [key, pool] of this.#pools)
+        if (key === origin || key.startsWith(`${origin}#`)) {
+          this.#pools.delete(key);
+          pool.close();
+        }
       this.#stats.delete(origin);
-      pool?.close();
     }, POOL_GRACE_MS);
     timer.unref();
     this.#timers.set(origin, timer);
   }
 
-  pool(ep: EndpointRuntime): UpstreamPool {
-    let p = this.#pools.get(ep.origin);
+  pool(ep: EndpointRuntime, tls?: UpstreamTls): UpstreamPool {
+    const key = tls ? `${ep.origin}#${tls.key}` : ep.origin;
+    let p = this.#pools.get(key);
     if (!p) {
       p = new UpstreamPool(ep.address, ep.port, {
+        ...(tls ? { tls: tls.options } : {}),
         connections: this.limits.upstreamConnections,
         connectTimeout: this.limits.upstreamConnectTimeoutMs,
         headersTimeout: this.limits.upstreamHeadersTimeoutMs,
@@ -76,7 +82,7 @@ export class OriginPools {
         queueTimeout: this.limits.upstreamQueueTimeoutMs,
         internalError: (where, err) => this.internalError(where, err),
       });
-      this.#pools.set(ep.origin, p);
+      this.#pools.set(key, p);
     }
     return p;
   }

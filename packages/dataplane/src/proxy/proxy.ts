@@ -19,6 +19,7 @@ import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { CertificateStore } from '../certificates';
 import { decide, SourceIpSessions, type AffinityContext, type Decision } from '../affinity';
+import { upstreamTlsOf, type UpstreamTls } from '../upstream/tls';
 import { createAdmin, createApi } from '../admin';
 import { Exchange, plainResponse, type ForwardHost } from '../forward';
 import { IncomingFacts } from '../headers';
@@ -42,6 +43,9 @@ import {
 import { OriginPools } from './pools';
 import { ServiceListeners } from './service-listeners';
 
+/** The CAs of no table: a proxy before its first table. */
+const NO_CAS: ReadonlyMap<string, string> = new Map();
+
 export class Proxy implements ForwardHost, UpgradeHost {
   readonly limits: ProxyLimits;
   readonly metrics: ProxyMetrics;
@@ -53,6 +57,11 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly bodyBufferBytes: number;
   readonly clientBodyTimeoutMs: number;
   readonly #codec: TokenCodec;
+  /** Each TLS set's options, worked out once per table of CAs. */
+  readonly #tls = new WeakMap<
+    SetRuntime,
+    { cas: ReadonlyMap<string, string>; tls: UpstreamTls | undefined }
+  >();
   readonly #clock: () => number;
   readonly #listeners: ListenerState[] = [];
   readonly #pools: OriginPools;
@@ -197,8 +206,19 @@ export class Proxy implements ForwardHost, UpgradeHost {
     return c ? { total: c.sets.size, compiled: c.compiledSets } : undefined;
   }
 
-  pool(ep: EndpointRuntime): UpstreamPool {
-    return this.#pools.pool(ep);
+  pool(ep: EndpointRuntime, tls?: UpstreamTls): UpstreamPool {
+    return this.#pools.pool(ep, tls);
+  }
+
+  /** The TLS a set speaks to its endpoints, with the CAs of the table in force. */
+  upstreamTls(set: SetRuntime): UpstreamTls | undefined {
+    if (set.def.route.backendProtocol !== 'HTTPS') return undefined;
+    const cas = this.#current?.backendCas ?? NO_CAS;
+    const known = this.#tls.get(set);
+    if (known && known.cas === cas) return known.tls;
+    const tls = upstreamTlsOf(set.def.route, cas);
+    this.#tls.set(set, { cas, tls });
+    return tls;
   }
 
   encodeToken(set: SetRuntime, token: SessionToken): string {
@@ -228,11 +248,14 @@ export class Proxy implements ForwardHost, UpgradeHost {
     // The parser's messages are a small fixed set, so they make a bounded label.
     if (code === 'UND_ERR_BAD_RESPONSE' || code === 'UND_ERR_HEADERS_OVERFLOW')
       this.metrics.badResponses.inc({ reason: err.message });
+    const tls = this.upstreamTls(set);
     this.logger.warn(
       {
         backendSet: set.id,
         endpoint: ep.origin,
         err: { message: err.message, code: (err as NodeJS.ErrnoException).code },
+        // A certificate that fails its check says what it was checked against.
+        ...(tls ? { tls: tls.trust } : {}),
       },
       'upstream request failed',
     );

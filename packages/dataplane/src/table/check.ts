@@ -332,7 +332,25 @@ export function inspectWhole(input: RouteTable): { inspection: Inspection; index
     }
   }
   checkStreams(input, run);
+  checkBackendCas(input, run);
   return { inspection: run, index: { names, ids: run.ids } };
+}
+
+/** The CA certificates of backend TLS: a list of named PEM texts. */
+function checkBackendCas(input: RouteTable, run: Inspection): void {
+  const cas: unknown = input.backendCas;
+  if (cas === undefined) return;
+  if (!Array.isArray(cas)) {
+    run.problems.push('backendCas: must be a list');
+    return;
+  }
+  cas.forEach((c: unknown, i) => {
+    const ok =
+      isObject(c) &&
+      typeof (c as { secret?: unknown }).secret === 'string' &&
+      typeof (c as { pem?: unknown }).pem === 'string';
+    if (!ok) run.problems.push(`backendCas[${i}]: must be { secret, pem } strings`);
+  });
 }
 
 /**

@@ -160,6 +160,11 @@ export interface RouteTable {
    */
   streams?: StreamRoute[];
   /**
+   * The CA certificates (PEM) that sets with `route.backendTls.caSecret` verify their endpoints
+   * against, by that Secret's `namespace/name`.
+   */
+  backendCas?: { secret: string; pem: string }[];
+  /**
    * Certificates by host name, for the HTTPS listener. Keep the same list (and the same
    * certificate objects) from one table to the next while they do not change: the proxy
    * loads each certificate object once. One that cannot be loaded is skipped, never refused.

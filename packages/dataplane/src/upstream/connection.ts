@@ -4,6 +4,7 @@
  * is free again or gone.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { ResponseParser, type ResponseHead, type ResponseSink } from '../response-parser';
 import {
@@ -23,6 +24,8 @@ export interface ConnectionOwner {
   forget(conn: Connection): void;
   /** Sends a request again on a new connection (a reused one was found stale). */
   dispatchFresh(request: UpstreamRequest, handler: UpstreamHandler): void;
+  /** The last TLS session with the origin, offered again to skip a full handshake. */
+  tlsSession: Buffer | undefined;
 }
 
 /** One connection to the origin; runs one exchange at a time. */
@@ -47,11 +50,19 @@ export class Connection implements ResponseSink {
     host: string,
     port: number,
   ) {
-    const socket = connect({ host, port });
+    const tls = pool.options.tls;
+    const socket = tls
+      ? tlsConnect({ ...tls, host, port, ...(pool.tlsSession ? { session: pool.tlsSession } : {}) })
+      : connect({ host, port });
     this.socket = socket;
     socket.setNoDelay(true);
     this.deadline = Date.now() + pool.options.connectTimeout;
-    socket.once('connect', () => {
+    if (tls)
+      socket.on('session', (session: Buffer) => {
+        pool.tlsSession = session;
+      });
+    // Over TLS the connection is up once the handshake (and the certificate check) is done.
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
       this.connected = true;
       const o = pool.options;
       this.deadline = Date.now() + (this.#handler ? o.headersTimeout : o.keepAliveTimeout);

@@ -40,6 +40,7 @@ export class UpstreamPool implements ConnectionOwner {
   readonly #all = new Set<Connection>();
   readonly #queue: Waiting[] = [];
   #closed = false;
+  tlsSession: Buffer | undefined = undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
   constructor(

@@ -1,4 +1,5 @@
 /** What the upstream client is asked to send and whom it answers: the request, its head, its errors. */
+import type { ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 
 export interface UpstreamRequest {
@@ -41,6 +42,8 @@ export interface UpstreamPoolOptions {
   queueTimeout: number;
   /** An exception was caught in a socket or stream callback (its exchange fails with 502). */
   internalError(where: string, err: unknown): void;
+  /** TLS to the origin (certificate checks, SNI); plain TCP without it. */
+  tls?: ConnectionOptions;
 }
 
 export function upstreamError(message: string, code: string): Error {

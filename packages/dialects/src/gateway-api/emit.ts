@@ -211,7 +211,9 @@ const why: Why = (field, before, after, modeKept) => {
       return 'an HTTPRoute has no balancing algorithm, only backendRefs weights';
     default:
       if (field.startsWith('route.'))
-        return `${field} is routing, not session persistence; express it with HTTPRoute matches or filters by hand`;
+        return field === 'route.backendProtocol' || field.startsWith('route.backendTls.')
+          ? `${field}: Gateway API says TLS to the backends with a BackendTLSPolicy (or the Service port's appProtocol), which Tether does not write yet`
+          : `${field} is routing, not session persistence; express it with HTTPRoute matches or filters by hand`;
       return `Gateway API session persistence has no setting for ${field}`;
   }
 };

@@ -33,7 +33,26 @@ export const KEY = {
   serverAlias: `${PREFIX}server-alias`,
   sslRedirect: `${PREFIX}ssl-redirect`,
   serviceUpstream: `${PREFIX}service-upstream`,
+  backendProtocol: `${PREFIX}backend-protocol`,
+  proxySslSecret: `${PREFIX}proxy-ssl-secret`,
+  proxySslVerify: `${PREFIX}proxy-ssl-verify`,
+  proxySslName: `${PREFIX}proxy-ssl-name`,
+  proxySslServerName: `${PREFIX}proxy-ssl-server-name`,
 } as const;
+
+/** The backend protocols the controller accepts (`backendprotocol`, after ToUpper). */
+export const BACKEND_PROTOCOLS = [
+  'AUTO_HTTP',
+  'HTTP',
+  'HTTPS',
+  'AJP',
+  'GRPC',
+  'GRPCS',
+  'FCGI',
+] as const;
+export type BackendProtocolValue = (typeof BACKEND_PROTOCOLS)[number];
+/** nginx's `$proxy_host` for ingress-nginx's `proxy_pass https://upstream_balancer`. */
+export const DEFAULT_PROXY_SSL_NAME = 'upstream_balancer';
 
 export type NginxKey = (typeof KEY)[keyof typeof KEY];
 
@@ -381,6 +400,68 @@ export const TABLE: readonly NginxKeySpec[] = [
     expected: BOOL,
     onInvalid: 'ignore',
     fallback: 'use the ConfigMap default (redirect hosts that have TLS)',
+  },
+  {
+    key: KEY.backendProtocol,
+    keepOnMigration: true,
+    type: 'annotation',
+    kinds: ingress,
+    schema: options(
+      [...BACKEND_PROTOCOLS].map((p) => p.toLowerCase()),
+      false,
+    ),
+    default: 'HTTP',
+    doc: 'What the controller speaks to the endpoints: HTTP, or HTTPS (TLS; see proxy-ssl-*). GRPC, GRPCS, AJP and FCGI are read but not served.',
+    expected: BACKEND_PROTOCOLS.join(', '),
+    onInvalid: 'ignore',
+    fallback: 'speak HTTP to the endpoints',
+  },
+  {
+    key: KEY.proxySslSecret,
+    keepOnMigration: true,
+    type: 'annotation',
+    kinds: ingress,
+    schema: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
+    doc: 'namespace/name of a Secret whose ca.crt verifies the endpoints; without it the controller ignores every proxy-ssl-* key.',
+    expected: 'namespace/name of a Secret',
+    onInvalid: 'ignore',
+    fallback: 'deny the location (503); Tether ignores the proxy-ssl-* keys instead',
+  },
+  {
+    key: KEY.proxySslVerify,
+    keepOnMigration: true,
+    type: 'annotation',
+    kinds: ingress,
+    schema: options(['on', 'off'], true),
+    default: 'off',
+    doc: "Verify the endpoint's certificate against proxy-ssl-secret's ca.crt, under proxy-ssl-name.",
+    expected: 'on or off',
+    onInvalid: 'ignore',
+    fallback: 'not verify the endpoints',
+  },
+  {
+    key: KEY.proxySslName,
+    keepOnMigration: true,
+    type: 'annotation',
+    kinds: ingress,
+    schema: z.string(),
+    default: `${DEFAULT_PROXY_SSL_NAME} (nginx's $proxy_host)`,
+    doc: "The name the endpoint's certificate is checked against, and sent as SNI with proxy-ssl-server-name.",
+    expected: 'a host name',
+    onInvalid: 'ignore',
+    fallback: `use ${DEFAULT_PROXY_SSL_NAME}`,
+  },
+  {
+    key: KEY.proxySslServerName,
+    keepOnMigration: true,
+    type: 'annotation',
+    kinds: ingress,
+    schema: options(['on', 'off'], true),
+    default: 'off',
+    doc: 'Send proxy-ssl-name as SNI to the endpoints.',
+    expected: 'on or off',
+    onInvalid: 'ignore',
+    fallback: 'send no server name',
   },
   {
     key: KEY.serviceUpstream,

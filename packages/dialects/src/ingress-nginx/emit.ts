@@ -26,6 +26,7 @@ import { KEY, KEYS, NginxKey, PREFIX } from './annotations';
 import { IngressFacts, expressPersistence } from './features/affinity';
 import { expressBalancing } from './features/balancing';
 import { expressCanary } from './features/canary';
+import { expressBackendTls } from './features/backend-tls';
 import { expressRoute } from './features/routing';
 import { Expression } from './expression';
 import { AnnotationReader, bool } from './reader';
@@ -57,6 +58,7 @@ export function express(entry: ResolvedEntry, facts: IngressFacts): Expression |
   expressPersistence(x, policy, facts);
   expressBalancing(x, policy.mode, entry.loadBalancing ?? { algorithm: 'roundRobin' }, facts);
   expressRoute(x, entry.route);
+  expressBackendTls(x, entry.route);
   if (entry.route.canary !== undefined) expressCanary(x, entry.route.canary);
   return x;
 }

@@ -5,6 +5,7 @@ import { EntryBackend, entriesOf } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { AnnotationReader, DIALECT } from './reader';
 import { affinityFields } from './features/affinity';
+import { backendTlsFields, backendTlsNotes } from './features/backend-tls';
 import { balancingFields } from './features/balancing';
 import { canaryFields } from './features/canary';
 import { routeFields, sslRedirectWithoutTls } from './features/routing';
@@ -21,6 +22,7 @@ function entryFragment(
   affinityFields(c, s, item.entry, diagnostics);
   balancingFields(c, s);
   routeFields(c, s, item.entry);
+  backendTlsFields(c, s);
   canaryFields(c, s);
   return {
     type: 'entry',
@@ -56,6 +58,7 @@ export function parse(object: KubeObject, _context?: ParseContext): ParseResult 
   // Problems with the spec itself are reported once, by the registry's structure pass.
   const items = entriesOf(object).spec ?? [];
   diagnostics.push(...sslRedirectWithoutTls(object, settings, items));
+  diagnostics.push(...backendTlsNotes(object, settings));
   const fragments = items.map((item) => entryFragment(object, settings, item, diagnostics));
   return { fragments, diagnostics };
 }

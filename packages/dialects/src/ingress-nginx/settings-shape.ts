@@ -1,5 +1,5 @@
 import type { SameSite } from '@tether/model';
-import type { LoadBalanceValue, NginxKey } from './annotations';
+import type { LoadBalanceValue, NginxKey, BackendProtocolValue } from './annotations';
 
 export interface SameSiteSetting {
   value: SameSite;
@@ -44,4 +44,9 @@ export interface NginxSettings {
   serverAlias?: string;
   sslRedirect?: boolean;
   serviceUpstream?: boolean;
+  backendProtocol?: BackendProtocolValue;
+  proxySslSecret?: string;
+  proxySslVerify?: boolean;
+  proxySslName?: string;
+  proxySslServerName?: boolean;
 }

@@ -7,6 +7,7 @@ import type { KubeObject } from '../types';
 import { checkAffinity, readAffinity } from './features/affinity';
 import { checkBalancing, readBalancing } from './features/balancing';
 import { checkCanary, readCanary } from './features/canary';
+import { readBackendTls } from './features/backend-tls';
 import { readRouting } from './features/routing';
 import { AnnotationReader } from './reader';
 import type { NginxSettings } from './settings-shape';
@@ -40,6 +41,7 @@ export function readSettings(object: KubeObject): {
   readBalancing(reader, settings);
   readCanary(reader, settings);
   readRouting(reader, settings);
+  readBackendTls(reader, settings);
   settings.vendorRejects = reader.vendorRejects;
   checkAffinity(reader, settings);
   checkBalancing(reader, settings);

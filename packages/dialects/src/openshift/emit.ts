@@ -127,6 +127,8 @@ export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
     notes,
     why: whyFor(facts),
     scope: 'a Route',
+    // A reencrypt Route's TLS to its pods comes from its spec.tls, which is not written here.
+    fromSpec: (field) => field === 'route.backendProtocol' || field.startsWith('route.backendTls.'),
   });
   out.diagnostics = found.diagnostics;
   out.covers = found.covers;

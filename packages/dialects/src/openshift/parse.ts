@@ -2,6 +2,7 @@ import { Diagnostic, EntryFragment, PRECEDENCE, info, warning } from '@tether/mo
 import { FieldCollector, parseGoBool } from '../helpers';
 import { annotationsOf, readRoute, routeEntries, sourceOf } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
+import { readBackendTls } from './features/backend-tls';
 import { readBalance } from './features/balancing';
 import { checkPassthroughCookies, readCookie, readDisabled } from './features/cookie';
 import { VENDOR, readTls } from './router';
@@ -61,6 +62,7 @@ export function parseRoute(object: KubeObject, _context: ParseContext): ParseRes
   } else {
     readCookie(c, object, annotations, tls, disabled);
   }
+  readBackendTls(c, spec, tls.termination);
   const algorithm = readBalance(c, spec, annotations[BALANCE], passthrough);
   if (algorithm === 'sourceIpHash' && !passthrough && disabled !== true) {
     diagnostics.push(

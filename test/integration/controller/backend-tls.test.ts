@@ -1,0 +1,213 @@
+/**
+ * TLS to the endpoints through a local `tether serve`: an OpenShift reencrypt Route answers
+ * 200 with the router's cookie attributes, verified against its destinationCACertificate, and
+ * an ingress-nginx Ingress with backend-protocol HTTPS verifies against its proxy-ssl-secret.
+ */
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { createServer, request, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selfSignedCertificate, type PemPair } from '@tether/testkit';
+import { startServe, type Running } from '../../../packages/cli/src/serve';
+
+const closers: (() => void | Promise<void>)[] = [];
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+});
+
+async function httpsBackend(name: string, pem: PemPair): Promise<number> {
+  const server: Server = createServer({ cert: pem.cert, key: pem.key }, (_req, res) => {
+    res.setHeader('x-endpoint', name);
+    res.end('ok\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+const indent = (text: string, by: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
+
+function endpointSlice(namespace: string, service: string, port: number): string {
+  return [
+    'apiVersion: discovery.k8s.io/v1',
+    'kind: EndpointSlice',
+    `metadata: { name: ${service}-1, namespace: ${namespace}, labels: { kubernetes.io/service-name: ${service} } }`,
+    'addressType: IPv4',
+    `ports: [{ name: https, port: ${port} }]`,
+    'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
+  ].join('\n');
+}
+
+async function serve(manifests: string, front: PemPair): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'tether-backend-tls-'));
+  writeFileSync(join(dir, 'app.yaml'), manifests);
+  const certDir = mkdtempSync(join(tmpdir(), 'tether-front-'));
+  writeFileSync(join(certDir, 'tls.crt'), front.cert);
+  writeFileSync(join(certDir, 'tls.key'), front.key);
+  const running = await startServe({
+    manifests: [dir],
+    listen: '127.0.0.1:0',
+    listenTls: '127.0.0.1:0',
+    tlsCert: join(certDir, 'tls.crt'),
+    tlsKey: join(certDir, 'tls.key'),
+    admin: '127.0.0.1:0',
+    api: '127.0.0.1:0',
+    ingressClass: 'tether',
+    logLevel: 'silent',
+  });
+  closers.push(() => running.stop());
+  return running;
+}
+
+function get(
+  port: number,
+  host: string,
+  ca: string,
+): Promise<{ status: number; cookie: string; endpoint: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      // The front certificate names one host; what is checked here is the leg to the pod.
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        servername: host,
+        headers: { host },
+        ca,
+        checkServerIdentity: () => undefined,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            cookie: String(res.headers['set-cookie'] ?? ''),
+            endpoint: String(res.headers['x-endpoint'] ?? ''),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('TLS to the endpoints through serve', () => {
+  it('serves a reencrypt Route over TLS to its pod, verified against its destination CA', async () => {
+    const pod = selfSignedCertificate('api.shop.svc');
+    const front = selfSignedCertificate('api.example');
+    const port = await httpsBackend('api-1', pod);
+    const route = (name: string, ca: string) =>
+      [
+        'apiVersion: route.openshift.io/v1',
+        'kind: Route',
+        `metadata: { name: ${name}, namespace: shop }`,
+        'spec:',
+        `  host: ${name}.example`,
+        '  to: { kind: Service, name: api }',
+        '  tls:',
+        '    termination: reencrypt',
+        '    destinationCACertificate: |',
+        indent(ca, '      '),
+      ].join('\n');
+    const running = await serve(
+      [
+        route('api', pod.cert),
+        '---',
+        route('wrong', selfSignedCertificate('api.shop.svc').cert),
+        '---',
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: { name: api, namespace: shop }',
+        'spec: { ports: [{ name: https, port: 443 }] }',
+        '---',
+        endpointSlice('shop', 'api', port),
+      ].join('\n'),
+      front,
+    );
+    const tlsPort = running.addresses.https!.port;
+    const ok = await get(tlsPort, 'api.example', front.cert);
+    expect(ok.status).toBe(200);
+    expect(ok.endpoint).toBe('api-1');
+    // The router's cookie on a reencrypt route: HttpOnly, Secure and SameSite=None.
+    expect(ok.cookie).toMatch(/^[0-9a-f]{32}=[^;]+; Path=\/; Secure; HttpOnly; SameSite=None$/);
+    // The same pod behind a Route that trusts another CA: the certificate fails its check.
+    expect((await get(tlsPort, 'wrong.example', front.cert)).status).toBe(502);
+  });
+
+  it("verifies an ingress-nginx HTTPS backend against the proxy-ssl-secret's ca.crt", async () => {
+    const pod = selfSignedCertificate('dash.ops.svc');
+    const front = selfSignedCertificate('dash.example');
+    const port = await httpsBackend('dash-1', pod);
+    const ingress = (name: string, secret: string) =>
+      [
+        'apiVersion: networking.k8s.io/v1',
+        'kind: Ingress',
+        'metadata:',
+        `  name: ${name}`,
+        '  namespace: ops',
+        '  annotations:',
+        '    nginx.ingress.kubernetes.io/backend-protocol: HTTPS',
+        `    nginx.ingress.kubernetes.io/proxy-ssl-secret: ${secret}`,
+        '    nginx.ingress.kubernetes.io/proxy-ssl-verify: "on"',
+        '    nginx.ingress.kubernetes.io/proxy-ssl-name: dash.ops.svc',
+        'spec:',
+        '  ingressClassName: tether',
+        '  rules:',
+        `    - host: ${name}.example`,
+        '      http:',
+        '        paths:',
+        '          - { path: /, pathType: Prefix, backend: { service: { name: dash, port: { number: 443 } } } }',
+      ].join('\n');
+    const running = await serve(
+      [
+        ingress('dash', 'ops/dash-ca'),
+        '---',
+        ingress('other', 'ops/missing-ca'),
+        '---',
+        'apiVersion: v1',
+        'kind: Secret',
+        'metadata: { name: dash-ca, namespace: ops }',
+        `data: { ca.crt: ${Buffer.from(pod.cert).toString('base64')} }`,
+        '---',
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: { name: dash, namespace: ops }',
+        'spec: { ports: [{ name: https, port: 443 }] }',
+        '---',
+        endpointSlice('ops', 'dash', port),
+      ].join('\n'),
+      front,
+    );
+    const plain = running.addresses.http!.port;
+    const viaHttp = await new Promise<number>((resolve, reject) => {
+      const req = httpGet(
+        { host: '127.0.0.1', port: plain, path: '/', headers: { host: 'dash.example' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+    });
+    expect(viaHttp).toBe(200);
+    expect(
+      running.controller.diagnostics
+        .filter((d) => d.reason === 'TlsSecretNotFound')
+        .map((d) => d.message),
+    ).toEqual([
+      'Ingress ops/other verifies its endpoints against Secret ops/missing-ca, which does not exist; its requests get 502',
+    ]);
+  });
+});
