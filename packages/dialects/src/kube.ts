@@ -223,7 +223,7 @@ function sharedListeners(...listeners: Listener[]): Listener[] {
 const HTTP_80 = sharedListeners({ protocol: 'HTTP', port: 80 });
 const HTTPS_443 = sharedListeners({ protocol: 'HTTPS', port: 443 });
 const TCP_443 = sharedListeners({ protocol: 'TCP', port: 443 });
-const HTTP_80_AND_HTTPS_443 = sharedListeners(
+export const HTTP_80_AND_HTTPS_443 = sharedListeners(
   { protocol: 'HTTP', port: 80 },
   { protocol: 'HTTPS', port: 443 },
 );

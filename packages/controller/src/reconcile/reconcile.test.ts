@@ -86,10 +86,18 @@ const sticky = {
   'nginx.ingress.kubernetes.io/session-cookie-name': 'sid',
 };
 
+/**
+ * The routes of the plain HTTP listener (ingress-nginx serves every host on HTTPS as well,
+ * with the same sets: those are checked where it matters).
+ */
 function sets(table: RouteTable): { host: string; path: string; set: BackendSet }[] {
-  return table.listeners.flatMap((l) =>
-    l.hosts.flatMap((h) => h.paths.map((p) => ({ host: h.host, path: p.path, set: p.backendSet }))),
-  );
+  return table.listeners
+    .filter((l) => l.protocol === 'HTTP')
+    .flatMap((l) =>
+      l.hosts.flatMap((h) =>
+        h.paths.map((p) => ({ host: h.host, path: p.path, set: p.backendSet })),
+      ),
+    );
 }
 
 function run(

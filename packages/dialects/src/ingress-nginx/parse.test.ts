@@ -203,7 +203,7 @@ describe('cookie attributes (row 16: invalid values fall back with a warning)', 
     );
   });
 
-  it('serves a Secure-only cookie on a host served over plain HTTP only, with a warning (TLS ends in front)', () => {
+  it('serves a Secure-only cookie on a host without TLS, which ingress-nginx also serves over HTTPS', () => {
     const { entry, resolved } = only(
       ingress({
         affinity: 'cookie',
@@ -213,9 +213,10 @@ describe('cookie attributes (row 16: invalid values fall back with a warning)', 
     );
     expect(entry.accepted).toBe(true);
     expect(entry.policy?.cookie).toMatchObject({ secure: 'always', sameSite: 'Lax' });
-    expect(summary(resolved)).toEqual([
-      'warning InsecureCookieOnHttpListener session-cookie-secure',
-    ]);
+    // Every server listens on the HTTPS port too (template.go buildHTTPSListener), so the
+    // cookie comes back over HTTPS: no warning.
+    expect(entry.entry.listeners.map((l) => l.protocol)).toEqual(['HTTP', 'HTTPS']);
+    expect(summary(resolved)).toEqual([]);
   });
 
   it.each([
