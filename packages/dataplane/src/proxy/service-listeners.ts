@@ -4,11 +4,8 @@
  *
  * - HTTP ports (a table listener with a `port`): a listener like the proxy's own, whose
  *   routes are that listener's.
- * - TCP ports (a stream): each connection goes to one endpoint chosen when it arrives (see
- *   stream-choice.ts) and is spliced to it both ways, half-close and backpressure included
- *   (`pipe` pauses a side whose peer cannot take more). An endpoint that refuses or does not
- *   answer in time is marked down and the next one is tried; with none left the client is
- *   reset at once.
+ * - TCP ports (a stream): each connection is relayed to an endpoint chosen when it arrives
+ *   (relay.ts), ending TLS first where the stream says so.
  * - UDP ports (a stream): datagrams of one client address and port form a flow with its own
  *   socket to the endpoint; replies go back to the client; a flow idle for `udpIdleMs` ends.
  *
@@ -17,19 +14,17 @@
  * ports are served.
  */
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { isIPv6, createServer, connect, type Server as NetServer, type Socket } from 'node:net';
+import { isIPv6, createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
-import { createServer as createTlsServer, TLSSocket, type Server as TlsServer } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { plainAddress } from '../headers';
 import type { Logger } from '../logger';
-import type { CompiledTable, EndpointRuntime, SetRuntime } from '../runtime';
+import type { CompiledTable, SetRuntime } from '../runtime';
 import type { TlsCertificate } from '../table/types';
 import { chooseStreamEndpoint, type StreamChoiceContext } from '../stream-choice';
 import { makeListener, type ListenerHandlers, type ListenerState } from './listeners';
+import { ignore, refuse, relay } from './relay';
 import type { ProxyLimits, ServiceListenOptions } from './options';
-
-/** How many endpoints a new TCP connection tries before the client is reset. */
-const TCP_ATTEMPTS = 3;
 
 export interface ServiceListenerHost {
   readonly limits: ProxyLimits;
@@ -62,47 +57,6 @@ interface UdpFlow {
 const MAX_UDP_FLOWS = 4096;
 /** Datagrams a flow holds while its socket connects; later ones are dropped, as UDP may. */
 const MAX_WAITING_DATAGRAMS = 64;
-
-/** The other socket of a spliced pair. */
-const PEER = Symbol('peer');
-type Spliced = Socket & { [PEER]: Socket };
-
-// Shared handlers, with the socket as `this`: thousands of idle connections hold no closures.
-function forward(this: Spliced, chunk: Buffer): void {
-  if (!this[PEER].write(chunk)) this.pause();
-}
-function resumePeer(this: Spliced): void {
-  this[PEER].resume();
-}
-function endPeer(this: Spliced): void {
-  this[PEER].end();
-}
-function destroyPeer(this: Spliced): void {
-  this[PEER].destroy();
-}
-
-/**
- * Splices two sockets: what each sends goes to the other, a side waits while its peer cannot
- * take more, a half-close is passed on, and the close of one closes the other.
- */
-function splice(a: Socket, b: Socket): void {
-  (a as Spliced)[PEER] = b;
-  (b as Spliced)[PEER] = a;
-  for (const s of [a, b]) {
-    s.on('data', forward);
-    s.on('drain', resumePeer);
-    s.on('end', endPeer);
-  }
-}
-
-/** An error ends a socket by itself (it is destroyed); the listener only keeps it from throwing. */
-function ignore(): void {}
-
-/** Tells a client at once that nothing serves it: a reset, or a close where TLS wraps the socket. */
-function refuse(client: Socket): void {
-  if (client instanceof TLSSocket) client.destroy();
-  else client.resetAndDestroy();
-}
 
 export class ServiceListeners {
   readonly #open = new Map<string, Open>();
@@ -334,56 +288,7 @@ export class ServiceListeners {
       refuse(client);
       return;
     }
-    this.#dial(set, plainAddress(client.remoteAddress), client, 1, undefined);
-  }
-
-  /** Connects the client to an endpoint, trying another when one refuses or times out. */
-  #dial(
-    set: SetRuntime,
-    ip: string,
-    client: Socket,
-    attempt: number,
-    exclude: EndpointRuntime | undefined,
-  ): void {
-    if (client.destroyed) return;
-    const choice = this.owner.choice();
-    const ep = chooseStreamEndpoint(set, ip, choice, exclude);
-    if (!ep) {
-      refuse(client);
-      return;
-    }
-    const upstream = connect({ host: ep.address, port: ep.port, allowHalfOpen: true });
-    // Only clients are tracked: a closed client takes its upstream with it.
-    (client as Spliced)[PEER] = upstream;
-    client.once('close', destroyPeer);
-    const timer = setTimeout(
-      () => upstream.destroy(new Error('connect timeout')),
-      this.owner.limits.upstreamConnectTimeoutMs,
-    );
-    const failed = (): void => {
-      clearTimeout(timer);
-      client.off('close', destroyPeer);
-      upstream.destroy();
-      ep.stats.downUntil = choice.nowMs + this.owner.limits.endpointDownMs;
-      if (attempt < TCP_ATTEMPTS) this.#dial(set, ip, client, attempt + 1, ep);
-      else refuse(client);
-    };
-    upstream.once('error', failed);
-    upstream.once('connect', () =>
-      this.#guard('tcp splice', () => {
-        clearTimeout(timer);
-        upstream.off('error', failed);
-        upstream.on('error', ignore);
-        upstream.setNoDelay(true);
-        client.setNoDelay(true);
-        ep.stats.active++;
-        upstream.once('close', () => {
-          ep.stats.active--;
-          client.destroy();
-        });
-        splice(client, upstream);
-      }),
-    );
+    relay(this.owner, set, plainAddress(client.remoteAddress), client);
   }
 
   #onDatagram(
