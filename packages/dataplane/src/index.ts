@@ -21,6 +21,7 @@ export {
   type CanaryRules,
   type Endpoint,
   type TlsCertificate,
+  type PassthroughRoute,
   type StreamRoute,
 } from './table/types';
 export { createProxy, stopOnSignals, Proxy } from './proxy/proxy';

@@ -68,6 +68,9 @@ export function acceptsNew(ep: EndpointRuntime): boolean {
   return ep.weight > 0;
 }
 
+/** The key of a passthrough route among the compiled streams: this and the host name. */
+export const PASSTHROUGH = 'SNI:';
+
 const SCHEME = 'http://';
 const TLS_SCHEME = 'https://';
 
@@ -303,7 +306,7 @@ export class CompiledTable {
   readonly left: readonly SetRuntime[];
   /** Hosts whose path matchers this table built so far (those of kept hosts are shared). */
   matcherHosts = 0;
-  /** The sets of the layer-4 routes, by `TCP:port` / `UDP:port`. */
+  /** The sets of the layer-4 routes, by `TCP:port` / `UDP:port`, and passthrough routes by `SNI:host`. */
   readonly streams: ReadonlyMap<string, SetRuntime>;
   /** PEM of the CA Secrets that sets verify their endpoints against, by `namespace/name`. */
   readonly backendCas: ReadonlyMap<string, string>;
@@ -385,15 +388,17 @@ export class CompiledTable {
     fresh: SetRuntime[],
   ): ReadonlyMap<string, SetRuntime> {
     const out = new Map<string, SetRuntime>();
-    for (const s of table.streams ?? []) {
-      const key = `${s.protocol}:${s.port}`;
+    const add = (key: string, def: BackendSet): void => {
       let set = previous?.streams.get(key);
-      if (set?.def !== s.backendSet) {
-        set = compileSet(s.backendSet, ctx);
+      if (set?.def !== def) {
+        set = compileSet(def, ctx);
         fresh.push(set);
       }
       out.set(key, set);
-    }
+    };
+    for (const s of table.streams ?? []) add(`${s.protocol}:${s.port}`, s.backendSet);
+    // TLS passthrough routes are layer-4 routes too, found by the ClientHello's server name.
+    for (const p of table.passthrough ?? []) add(`${PASSTHROUGH}${p.host}`, p.backendSet);
     return out;
   }
 

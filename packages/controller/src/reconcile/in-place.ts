@@ -33,7 +33,7 @@ import {
 } from './steps';
 import type { ReconcileOptions } from './state';
 import { hasServiceTls } from './service-certificates';
-import { streamsOf } from './streams';
+import { passthroughOf, streamsOf } from './streams';
 
 function sameIds(a: Placement, b: Placement): boolean {
   return (
@@ -559,6 +559,13 @@ export function reconcileChanges(
     if (streams.diagnostics.length > 0) return undefined;
     if (streams.streams) table.streams = streams.streams;
     else delete table.streams;
+  }
+  if (previous.table.passthrough) {
+    // Passthrough routes take their sets from the candidates like streams: recomputed whole.
+    const passthrough = passthroughOf(results.values(), previous.table.passthrough);
+    if (passthrough.diagnostics.length > 0) return undefined;
+    if (passthrough.passthrough) table.passthrough = passthrough.passthrough;
+    else delete table.passthrough;
   }
   const result = reassemble(previous, table, parsed.diagnostics, layout, state, {
     updated,

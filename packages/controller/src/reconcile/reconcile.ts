@@ -6,7 +6,7 @@ import type { ReconcileOptions, ReconcileState } from './state';
 import { servedObjects } from '../serving';
 import { backendCas } from './backend-cas';
 import { serviceCertificates } from './service-certificates';
-import { streamsOf } from './streams';
+import { passthroughOf, streamsOf } from './streams';
 import type { Snapshot } from '../snapshot';
 import { tlsCertificates } from './tls-certificates';
 import {
@@ -85,6 +85,9 @@ function reconcileAll(
   const streams = streamsOf(components.values(), previous?.table.streams);
   if (streams.streams) table.streams = streams.streams;
   for (const d of streams.diagnostics) layout.diagnostics.push(d);
+  const passthrough = passthroughOf(components.values(), previous?.table.passthrough);
+  if (passthrough.passthrough) table.passthrough = passthrough.passthrough;
+  for (const d of passthrough.diagnostics) layout.diagnostics.push(d);
   const tls = tlsCertificates(objects, cache);
   const serviceTls = serviceCertificates(components.values(), objects, cache);
   if (serviceTls.certificates.length > 0)

@@ -4,7 +4,7 @@
  * protocol and port: the older keeps it, and both are warned, naming each other.
  */
 import { warning, type Diagnostic, type EntryRef } from '@tether/model';
-import type { RouteTable, StreamRoute } from '@tether/dataplane';
+import type { PassthroughRoute, RouteTable, StreamRoute } from '@tether/dataplane';
 import type { Candidate } from './route-layout';
 import type { ComponentResult } from './steps';
 
@@ -81,6 +81,51 @@ export function streamsOf(
     );
   if (same) return { streams: before as StreamRoute[], diagnostics };
   return { streams: streams.length > 0 ? streams : undefined, diagnostics };
+}
+
+/**
+ * The TLS passthrough routes of the components' candidates (an OpenShift passthrough Route is
+ * an entry point on TCP:443 with a host), one per host: the older Route keeps a host two
+ * claim, and both are warned. `before` is given back when nothing differs.
+ */
+export function passthroughOf(
+  components: Iterable<ComponentResult>,
+  before: readonly PassthroughRoute[] | undefined,
+): { passthrough: PassthroughRoute[] | undefined; diagnostics: Diagnostic[] } {
+  const byHost = new Map<string, Candidate[]>();
+  for (const c of components)
+    for (const candidate of c.placement.candidates) {
+      const e = candidate.entry;
+      if (e.kind === 'Service' || e.host === undefined || e.host.includes('*')) continue;
+      if (!e.listeners.some((l) => l.protocol === 'TCP')) continue;
+      const host = e.host.toLowerCase();
+      const list = byHost.get(host) ?? [];
+      list.push(candidate);
+      byHost.set(host, list);
+    }
+  const diagnostics: Diagnostic[] = [];
+  const passthrough: PassthroughRoute[] = [];
+  for (const host of [...byHost.keys()].sort()) {
+    const [winner, ...others] = byHost.get(host)!.sort(older);
+    passthrough.push({ host, backendSet: winner!.set });
+    for (const other of others)
+      diagnostics.push(
+        warning(
+          'DuplicateRoute',
+          `TLS passthrough for ${host} is claimed by ${winner!.entry.kind} ${winner!.entry.namespace}/${winner!.entry.name} and ${other.entry.kind} ${other.entry.namespace}/${other.entry.name}; the older one, ${winner!.entry.namespace}/${winner!.entry.name}, is served`,
+          { ...sourceOf(winner!.entry, 443), field: 'spec.host' },
+          { ...sourceOf(other.entry, 443), field: 'spec.host' },
+        ),
+      );
+  }
+  const same =
+    before !== undefined &&
+    before.length === passthrough.length &&
+    passthrough.every(
+      (p, i) => before[i]!.host === p.host && before[i]!.backendSet === p.backendSet,
+    );
+  if (same) return { passthrough: before as PassthroughRoute[], diagnostics };
+  return { passthrough: passthrough.length > 0 ? passthrough : undefined, diagnostics };
 }
 
 /**

@@ -11,10 +11,11 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { plainResponse } from '../forward';
+import { MAX_CLIENT_HELLO, readServerName } from '../sni';
 import type { ListenerProtocolName } from '../table/types';
 import { rawResponse } from '../upgrade';
 import type { HttpsListenOptions, ListenOptions, ProxyLimits } from './options';
@@ -34,6 +35,10 @@ export interface ListenerHandlers {
   /** The certificate for an SNI name; undefined for the listener's default. */
   certificate(servername: string): SecureContext | undefined;
   internalError(where: string, err: unknown): void;
+  /** Whether the table has TLS passthrough routes (then ClientHellos are read first). */
+  passthroughActive(): boolean;
+  /** Takes a connection whose ClientHello names a passthrough route; false to terminate TLS. */
+  passthrough(socket: Socket, servername: string | undefined, head: Buffer): boolean;
 }
 
 export function makeListener(
@@ -102,7 +107,49 @@ export function makeListener(
     }
   });
   server.on('tlsClientError', () => undefined);
+  if (secure) routePassthrough(server, limits, handlers);
   return state;
+}
+
+/**
+ * Puts a ClientHello reader in front of the TLS server's own connection handler while the
+ * table has passthrough routes: a connection that names one is handed over as it came; any
+ * other is given back to TLS with the bytes read put back first.
+ */
+function routePassthrough(server: Server, limits: ProxyLimits, handlers: ListenerHandlers): void {
+  const [terminate] = server.listeners('connection') as ((socket: Socket) => void)[];
+  if (!terminate) return;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    if (!handlers.passthroughActive()) return terminate.call(server, socket);
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(), limits.headersTimeoutMs);
+    const onError = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+    };
+    const onData = (chunk: Buffer): void => {
+      try {
+        chunks.push(chunk);
+        const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+        const read = readServerName(head);
+        if (read.state === 'partial' && head.length < MAX_CLIENT_HELLO) return;
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.off('error', onError);
+        socket.pause();
+        const name = read.state === 'hello' ? read.name : undefined;
+        if (handlers.passthrough(socket, name, head)) return;
+        socket.unshift(head);
+        terminate.call(server, socket);
+      } catch (err) {
+        handlers.internalError('passthrough', err);
+        socket.destroy();
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+  });
 }
 
 /** A request Node could not parse, or a client too slow: a short answer, or a cut connection. */

@@ -16,17 +16,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CertificateStore } from '../certificates';
 import { decide, SourceIpSessions, type AffinityContext, type Decision } from '../affinity';
 import { upstreamTlsOf, type UpstreamTls } from '../upstream/tls';
 import { createAdmin, createApi } from '../admin';
 import { Exchange, plainResponse, type ForwardHost } from '../forward';
-import { IncomingFacts } from '../headers';
+import { IncomingFacts, plainAddress } from '../headers';
 import { createLogger, type Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
 import { UpstreamPool } from '../upstream/pool';
-import { CompiledTable, type EndpointRuntime, type SetRuntime } from '../runtime';
+import { CompiledTable, PASSTHROUGH, type EndpointRuntime, type SetRuntime } from '../runtime';
 import { createRouteTable, tableDerivation } from '../table/create';
 import { type AcceptedRouteTable, type RouteTable } from '../table/types';
 import { TokenCodec, type SessionToken } from '../token';
@@ -41,6 +42,7 @@ import {
   type ProxyOptions,
 } from './options';
 import { OriginPools } from './pools';
+import { ignore, relay, type RelayHost } from './relay';
 import { ServiceListeners } from './service-listeners';
 
 /** The CAs of no table: a proxy before its first table. */
@@ -388,12 +390,40 @@ export class Proxy implements ForwardHost, UpgradeHost {
     proxyUpgrade(this, set, facts, req.method ?? 'GET', socket, head, d, d.endpoint);
   }
 
+  /** What the TCP relay of passthrough connections needs of the proxy (a view on it). */
+  get #relayHost(): RelayHost {
+    return {
+      limits: this.limits,
+      choice: () => {
+        this.affinity.nowMs = this.now();
+        return this.affinity;
+      },
+      internalError: (where, err) => this.internalError(where, err),
+    };
+  }
+
   readonly #handlers: ListenerHandlers = {
     request: (listener, req, res) => this.#onRequest(listener, req, res),
     upgrade: (listener, req, socket, head) => this.#onUpgrade(listener, req, socket, head),
     certificate: (servername) => this.#certificates.select(servername),
     internalError: (where, err) => this.internalError(where, err),
+    passthroughActive: () => (this.#current?.table.passthrough?.length ?? 0) > 0,
+    passthrough: (socket, name, head) => this.#passthrough(socket, name, head),
   };
+
+  /**
+   * A TLS connection whose ClientHello names a passthrough route: relayed as it came, TLS
+   * and all, to an endpoint of the route. False leaves it to the HTTPS listener.
+   */
+  #passthrough(socket: Socket, name: string | undefined, head: Buffer): boolean {
+    if (name === undefined || this.#stopping) return false;
+    const set = this.#current?.streams.get(`${PASSTHROUGH}${name}`);
+    if (!set) return false;
+    this.track(socket);
+    socket.on('error', ignore);
+    relay(this.#relayHost, set, plainAddress(socket.remoteAddress), socket, head);
+    return true;
+  }
 
   /** Opens the listeners. Resolves with the bound addresses. */
   async start(): Promise<ProxyAddresses> {

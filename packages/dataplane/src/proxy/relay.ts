@@ -55,7 +55,6 @@ function splice(a: Socket, b: Socket): void {
 /** An error ends a socket by itself (it is destroyed); the listener only keeps it from throwing. */
 export function ignore(): void {}
 
-
 /** Tells a client at once that nothing serves it: a reset, or a close where TLS wraps the socket. */
 export function refuse(client: Socket): void {
   if (client instanceof TLSSocket) client.destroy();

@@ -11,6 +11,7 @@ import type {
   ListenerRoutes,
   PathRoute,
   RouteTable,
+  PassthroughRoute,
   StreamRoute,
 } from './types';
 
@@ -332,8 +333,46 @@ export function inspectWhole(input: RouteTable): { inspection: Inspection; index
     }
   }
   checkStreams(input, run);
+  checkPassthrough(input, run);
   checkBackendCas(input, run);
   return { inspection: run, index: { names, ids: run.ids } };
+}
+
+const PASSTHROUGH_HOST = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+
+/** TLS passthrough routes: one per lower-case host name, with a set a connection can carry. */
+function checkPassthrough(input: RouteTable, run: Inspection): void {
+  const routes: unknown = input.passthrough;
+  if (routes === undefined) return;
+  if (!Array.isArray(routes)) {
+    run.problems.push('passthrough: must be a list');
+    return;
+  }
+  const seen = new Set<string>();
+  routes.forEach((r: PassthroughRoute, i) => {
+    const at = `passthrough[${i}]`;
+    if (!isObject(r)) {
+      run.problems.push(`${at}: must be an object`);
+      return;
+    }
+    if (typeof r.host !== 'string' || r.host.length > 253 || !PASSTHROUGH_HOST.test(r.host))
+      run.problems.push(`${at}.host: must be a lower-case host name`);
+    else if (seen.has(r.host)) run.problems.push(`${at}: host ${r.host} is listed twice`);
+    else seen.add(r.host);
+    const set = r.backendSet;
+    if (!isObject(set)) {
+      run.problems.push(`${at}.backendSet: missing`);
+      return;
+    }
+    if (run.newSets.has(set)) return;
+    checkBackendSet(set, `${at}.backendSet`, run.problems);
+    const mode = (set as BackendSet).policy?.mode;
+    if (mode !== undefined && mode !== 'none' && mode !== 'sourceIp')
+      run.problems.push(
+        `${at}.backendSet.policy.mode: ${mode} persistence needs HTTP; a passthrough route takes none or sourceIp`,
+      );
+    run.newSets.add(set);
+  });
 }
 
 /** The CA certificates of backend TLS: a list of named PEM texts. */

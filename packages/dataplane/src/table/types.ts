@@ -150,6 +150,16 @@ export interface StreamRoute {
   backendSet: BackendSet;
 }
 
+/**
+ * A TLS passthrough route (OpenShift `passthrough`): connections to the proxy's HTTPS listener
+ * whose ClientHello names `host` are relayed as they are, TLS and all, to the set's endpoints.
+ */
+export interface PassthroughRoute {
+  /** Lower case. */
+  host: string;
+  backendSet: BackendSet;
+}
+
 export interface RouteTable {
   /** A label for logs and `/readyz` (for example the snapshot generation). */
   version: string;
@@ -159,6 +169,7 @@ export interface RouteTable {
    * whose streams are the same list as the table before is checked by its changes alone.
    */
   streams?: StreamRoute[];
+  passthrough?: PassthroughRoute[];
   /**
    * The CA certificates (PEM) that sets with `route.backendTls.caSecret` verify their endpoints
    * against, by that Secret's `namespace/name`.
