@@ -227,6 +227,10 @@ export const HTTP_80_AND_HTTPS_443 = sharedListeners(
   { protocol: 'HTTP', port: 80 },
   { protocol: 'HTTPS', port: 443 },
 );
+export const HTTP_80_AND_TCP_443 = sharedListeners(
+  { protocol: 'HTTP', port: 80 },
+  { protocol: 'TCP', port: 443 },
+);
 const ROUTE_LISTENERS = sharedListeners({ protocol: 'HTTP' }, { protocol: 'HTTPS' });
 
 /** Whether two listener lists say the same thing, so that one can stand for the other. */

@@ -123,3 +123,68 @@ describe('Service listeners in the table', () => {
     expect(withIngress.table.streams).toBe(moved.table.streams);
   });
 });
+
+describe('TLS passthrough routes in the table', () => {
+  const nginx = (
+    name: string,
+    annotations: Record<string, string>,
+    created: string,
+  ): KubeObject => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name,
+      namespace: 'games',
+      creationTimestamp: created,
+      annotations: { 'nginx.ingress.kubernetes.io/ssl-passthrough': 'true', ...annotations },
+    },
+    spec: {
+      ingressClassName: 'tether',
+      rules: [
+        {
+          host: 'Vault.Example.test',
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: Prefix,
+                backend: { service: { name: 'arena', port: { number: 7777 } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  });
+  const Prefix = 'Prefix';
+
+  it('serves an ingress-nginx ssl-passthrough host, the older Ingress of two, without cookies', () => {
+    const result = reconcile(
+      snapshot([
+        service('arena', 7777),
+        slice('arena', ['10.0.0.1']),
+        nginx('first', {}, '2026-01-01T00:00:00Z'),
+        nginx(
+          'second',
+          { 'nginx.ingress.kubernetes.io/affinity': 'cookie' },
+          '2026-02-01T00:00:00Z',
+        ),
+      ]),
+      undefined,
+      { ...CLUSTER, serveAll: true },
+    );
+    expect(
+      result.table.passthrough?.map((p) => [p.host, p.backendSet.id, p.backendSet.policy.mode]),
+    ).toEqual([['vault.example.test', 'Ingress/games/first#rules[0].paths[0]', 'none']]);
+    // The younger Ingress's cookie cannot apply to passthrough, and it loses the host.
+    expect(
+      result.diagnostics
+        .filter((d) => d.message.includes('passthrough'))
+        .map((d) => [d.reason, d.sources.map((x) => x.name)]),
+    ).toEqual([
+      ['IneffectiveSetting', ['second']],
+      ['DuplicateRoute', ['first', 'second']],
+    ]);
+    expect(() => createRouteTable(result.table)).not.toThrow();
+  });
+});

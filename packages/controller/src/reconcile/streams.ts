@@ -93,17 +93,32 @@ export function passthroughOf(
   before: readonly PassthroughRoute[] | undefined,
 ): { passthrough: PassthroughRoute[] | undefined; diagnostics: Diagnostic[] } {
   const byHost = new Map<string, Candidate[]>();
+  const diagnostics: Diagnostic[] = [];
   for (const c of components)
-    for (const candidate of c.placement.candidates) {
+    for (let candidate of c.placement.candidates) {
       const e = candidate.entry;
       if (e.kind === 'Service' || e.host === undefined || e.host.includes('*')) continue;
       if (!e.listeners.some((l) => l.protocol === 'TCP')) continue;
+      const mode = candidate.set.policy.mode;
+      if (mode !== 'none' && mode !== 'sourceIp') {
+        // The passthrough connection carries TLS the proxy cannot read: no cookie, no header.
+        diagnostics.push(
+          warning(
+            'IneffectiveSetting',
+            `${e.kind} ${e.namespace}/${e.name}: ${mode} persistence has no effect on TLS passthrough for ${e.host}, whose connections go through unread; they are balanced without it`,
+            { ...sourceOf(e, 443), field: 'spec' },
+          ),
+        );
+        candidate = {
+          ...candidate,
+          set: { ...candidate.set, policy: { ...candidate.set.policy, mode: 'none' } },
+        };
+      }
       const host = e.host.toLowerCase();
       const list = byHost.get(host) ?? [];
       list.push(candidate);
       byHost.set(host, list);
     }
-  const diagnostics: Diagnostic[] = [];
   const passthrough: PassthroughRoute[] = [];
   for (const host of [...byHost.keys()].sort()) {
     const [winner, ...others] = byHost.get(host)!.sort(older);

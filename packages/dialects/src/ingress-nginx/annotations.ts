@@ -38,6 +38,7 @@ export const KEY = {
   proxySslVerify: `${PREFIX}proxy-ssl-verify`,
   proxySslName: `${PREFIX}proxy-ssl-name`,
   proxySslServerName: `${PREFIX}proxy-ssl-server-name`,
+  sslPassthrough: `${PREFIX}ssl-passthrough`,
 } as const;
 
 /** The backend protocols the controller accepts (`backendprotocol`, after ToUpper). */
@@ -462,6 +463,18 @@ export const TABLE: readonly NginxKeySpec[] = [
     expected: 'on or off',
     onInvalid: 'ignore',
     fallback: 'send no server name',
+  },
+  {
+    key: KEY.sslPassthrough,
+    keepOnMigration: true,
+    type: 'annotation',
+    kinds: ingress,
+    schema: goBool,
+    default: 'false',
+    doc: "Send the host's TLS connections on port 443 to the backend as they came, by SNI (the controller's --enable-ssl-passthrough, which Tether always has); plain HTTP is served as before.",
+    expected: BOOL,
+    onInvalid: 'ignore',
+    fallback: 'end TLS itself',
   },
   {
     key: KEY.serviceUpstream,

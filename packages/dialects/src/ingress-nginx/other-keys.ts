@@ -94,7 +94,6 @@ const NAMES = [
   'server-snippet',
   'session-cookie-partitioned',
   'ssl-ciphers',
-  'ssl-passthrough',
   'ssl-prefer-server-ciphers',
   'stream-snippet',
   'temporal-redirect',

@@ -1,7 +1,13 @@
 /** One Ingress into fragments: what each feature read, as policy fields per entry point. */
 import { Diagnostic, EntryFragment, PRECEDENCE, warning } from '@tether/model';
 import { FieldCollector } from '../helpers';
-import { EntryBackend, HTTP_80_AND_HTTPS_443, entriesOf, servedOn } from '../kube';
+import {
+  EntryBackend,
+  HTTP_80_AND_HTTPS_443,
+  HTTP_80_AND_TCP_443,
+  entriesOf,
+  servedOn,
+} from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { AnnotationReader, DIALECT } from './reader';
 import { affinityFields } from './features/affinity';
@@ -30,7 +36,9 @@ function entryFragment(
     // Every server of ingress-nginx listens on its HTTPS port too: a host without TLS in the
     // Ingress is served there with the default certificate (the features above read the
     // Ingress's own TLS, which decides ssl-redirect and the Secure cookie, from item.entry).
-    entry: servedOn(item, HTTP_80_AND_HTTPS_443).entry,
+    // With ssl-passthrough the HTTPS port hands the host's connections on as they came.
+    entry: servedOn(item, s.sslPassthrough === true ? HTTP_80_AND_TCP_443 : HTTP_80_AND_HTTPS_443)
+      .entry,
     backend: item.backend,
     precedence: PRECEDENCE.entry,
     values: c.values,

@@ -49,4 +49,5 @@ export interface NginxSettings {
   proxySslVerify?: boolean;
   proxySslName?: string;
   proxySslServerName?: boolean;
+  sslPassthrough?: boolean;
 }

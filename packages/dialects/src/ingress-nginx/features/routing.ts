@@ -41,6 +41,7 @@ export function readRouting(reader: AnnotationReader, settings: NginxSettings): 
   settings.serverAlias = reader.read(KEY.serverAlias, hostNames);
   settings.sslRedirect = reader.read(KEY.sslRedirect, bool);
   settings.serviceUpstream = reader.read(KEY.serviceUpstream, bool);
+  settings.sslPassthrough = reader.read(KEY.sslPassthrough, bool);
 }
 
 /** The route fields of one entry point. */
