@@ -4,14 +4,12 @@
  * an ingress-nginx Ingress with backend-protocol HTTPS verifies against its proxy-ssl-secret.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { selfSignedCertificate, type PemPair } from '@tether/testkit';
-import { startServe, type Running } from '../../../packages/cli/src/serve';
+import type { Running } from '../../../packages/cli/src/serve';
+import { serveManifests } from '../../support/serve';
 
 const closers: (() => void | Promise<void>)[] = [];
 afterAll(async () => {
@@ -50,22 +48,7 @@ function endpointSlice(namespace: string, service: string, port: number): string
 }
 
 async function serve(manifests: string, front: PemPair): Promise<Running> {
-  const dir = mkdtempSync(join(tmpdir(), 'tether-backend-tls-'));
-  writeFileSync(join(dir, 'app.yaml'), manifests);
-  const certDir = mkdtempSync(join(tmpdir(), 'tether-front-'));
-  writeFileSync(join(certDir, 'tls.crt'), front.cert);
-  writeFileSync(join(certDir, 'tls.key'), front.key);
-  const running = await startServe({
-    manifests: [dir],
-    listen: '127.0.0.1:0',
-    listenTls: '127.0.0.1:0',
-    tlsCert: join(certDir, 'tls.crt'),
-    tlsKey: join(certDir, 'tls.key'),
-    admin: '127.0.0.1:0',
-    api: '127.0.0.1:0',
-    ingressClass: 'tether',
-    logLevel: 'silent',
-  });
+  const running = await serveManifests(manifests, front);
   closers.push(() => running.stop());
   return running;
 }

@@ -4,14 +4,11 @@
  * an OpenShift Route without TLS is served over plain HTTP only.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startEcho } from '@tether/echo';
 import { selfSignedCertificate } from '@tether/testkit';
-import { startServe, type Running } from '../../../packages/cli/src/serve';
+import { serveManifests } from '../../support/serve';
 
 const closers: (() => void | Promise<void>)[] = [];
 afterAll(async () => {
@@ -51,11 +48,7 @@ describe('HTTPS for hosts without TLS in their object', () => {
     const echo = await startEcho({ name: 'web-1' });
     closers.push(() => echo.close());
     const front = selfSignedCertificate('default.tether');
-    const dir = mkdtempSync(join(tmpdir(), 'tether-https-hosts-'));
-    writeFileSync(join(dir, 'tls.crt'), front.cert);
-    writeFileSync(join(dir, 'tls.key'), front.key);
-    writeFileSync(
-      join(dir, 'app.yaml'),
+    const running = await serveManifests(
       [
         'apiVersion: networking.k8s.io/v1',
         'kind: Ingress',
@@ -86,18 +79,8 @@ describe('HTTPS for hosts without TLS in their object', () => {
         `ports: [{ name: http, port: ${echo.port} }]`,
         'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
       ].join('\n'),
+      front,
     );
-    const running: Running = await startServe({
-      manifests: [join(dir, 'app.yaml')],
-      listen: '127.0.0.1:0',
-      listenTls: '127.0.0.1:0',
-      tlsCert: join(dir, 'tls.crt'),
-      tlsKey: join(dir, 'tls.key'),
-      admin: '127.0.0.1:0',
-      api: '127.0.0.1:0',
-      ingressClass: 'tether',
-      logLevel: 'silent',
-    });
     closers.push(() => running.stop());
     const port = running.addresses.https!.port;
     const nginx = await get(port, 'plain.example.test');

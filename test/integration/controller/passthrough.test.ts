@@ -5,13 +5,10 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import { selfSignedCertificate, type PemPair } from '@tether/testkit';
-import { startServe, type Running } from '../../../packages/cli/src/serve';
+import { serveManifests } from '../../support/serve';
 
 const closers: (() => void | Promise<void>)[] = [];
 afterAll(async () => {
@@ -61,11 +58,7 @@ describe('OpenShift passthrough Routes through serve', () => {
     const pod = selfSignedCertificate('db.example.test');
     const front = selfSignedCertificate('router.example.test');
     const ports = [await tlsPod('db-1', pod), await tlsPod('db-2', pod)];
-    const dir = mkdtempSync(join(tmpdir(), 'tether-passthrough-'));
-    writeFileSync(join(dir, 'tls.crt'), front.cert);
-    writeFileSync(join(dir, 'tls.key'), front.key);
-    writeFileSync(
-      join(dir, 'app.yaml'),
+    const running = await serveManifests(
       [
         'apiVersion: route.openshift.io/v1',
         'kind: Route',
@@ -89,18 +82,8 @@ describe('OpenShift passthrough Routes through serve', () => {
           `endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]`,
         ]),
       ].join('\n'),
+      front,
     );
-    const running: Running = await startServe({
-      manifests: [join(dir, 'app.yaml')],
-      listen: '127.0.0.1:0',
-      listenTls: '127.0.0.1:0',
-      tlsCert: join(dir, 'tls.crt'),
-      tlsKey: join(dir, 'tls.key'),
-      admin: '127.0.0.1:0',
-      api: '127.0.0.1:0',
-      ingressClass: 'tether',
-      logLevel: 'silent',
-    });
     closers.push(() => running.stop());
     const port = running.addresses.https!.port;
     const out = await sClient(port, 'db.example.test');

@@ -359,20 +359,28 @@ function checkPassthrough(input: RouteTable, run: Inspection): void {
       run.problems.push(`${at}.host: must be a lower-case host name`);
     else if (seen.has(r.host)) run.problems.push(`${at}: host ${r.host} is listed twice`);
     else seen.add(r.host);
-    const set = r.backendSet;
-    if (!isObject(set)) {
-      run.problems.push(`${at}.backendSet: missing`);
-      return;
-    }
-    if (run.newSets.has(set)) return;
-    checkBackendSet(set, `${at}.backendSet`, run.problems);
-    const mode = (set as BackendSet).policy?.mode;
-    if (mode !== undefined && mode !== 'none' && mode !== 'sourceIp')
-      run.problems.push(
-        `${at}.backendSet.policy.mode: ${mode} persistence needs HTTP; a passthrough route takes none or sourceIp`,
-      );
-    run.newSets.add(set);
+    checkLayer4Set(r.backendSet, at, 'a passthrough route', run);
   });
+}
+
+/**
+ * The set of a layer-4 route (a stream or a passthrough route): valid, and with a persistence a
+ * connection can carry, since nothing in it is read. Sets accepted before are not checked again.
+ */
+function checkLayer4Set(value: unknown, at: string, what: string, run: Inspection): void {
+  if (!isObject(value)) {
+    run.problems.push(`${at}.backendSet: missing`);
+    return;
+  }
+  const set = value as BackendSet;
+  if (acceptedSets.has(set) || run.newSets.has(set)) return;
+  checkBackendSet(set, `${at}.backendSet`, run.problems);
+  const mode = set.policy?.mode;
+  if (mode !== undefined && mode !== 'none' && mode !== 'sourceIp')
+    run.problems.push(
+      `${at}.backendSet.policy.mode: ${mode} persistence needs HTTP; ${what} takes none or sourceIp`,
+    );
+  run.newSets.add(set);
 }
 
 /** The CA certificates of backend TLS: a list of named PEM texts. */
@@ -419,19 +427,7 @@ export function checkStreams(input: RouteTable, run: Inspection): void {
     const key = `${s.protocol}:${s.port}`;
     if (seen.has(key)) run.problems.push(`${at}: ${s.protocol} port ${s.port} is listed twice`);
     seen.add(key);
-    const set = s.backendSet;
-    if (!isObject(set)) {
-      run.problems.push(`${at}.backendSet: missing`);
-      return;
-    }
-    if (acceptedSets.has(set) || run.newSets.has(set)) return;
-    checkBackendSet(set, `${at}.backendSet`, run.problems);
-    const mode = (set as BackendSet).policy?.mode;
-    if (mode !== undefined && mode !== 'none' && mode !== 'sourceIp')
-      run.problems.push(
-        `${at}.backendSet.policy.mode: ${mode} persistence needs HTTP; a layer-4 route takes none or sourceIp`,
-      );
-    run.newSets.add(set);
+    checkLayer4Set(s.backendSet, at, 'a layer-4 route', run);
   });
 }
 
