@@ -3,13 +3,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PemPair } from '@tether/testkit';
-import { startServe, type Running } from '../../packages/cli/src/serve';
+import { startServe, type Running, type ServeOptions } from '../../packages/cli/src/serve';
 
 /**
  * Serves `manifests` (YAML text) on ephemeral loopback ports; with `front`, an HTTPS listener
  * too, whose default certificate it is. The caller stops what it gets.
  */
-export async function serveManifests(manifests: string, front?: PemPair): Promise<Running> {
+export async function serveManifests(
+  manifests: string,
+  front?: PemPair,
+  extra: Partial<ServeOptions> = {},
+): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-serve-'));
   writeFileSync(join(dir, 'app.yaml'), manifests);
   if (front) {
@@ -26,5 +30,6 @@ export async function serveManifests(manifests: string, front?: PemPair): Promis
     api: '127.0.0.1:0',
     ingressClass: 'tether',
     logLevel: 'silent',
+    ...extra,
   });
 }

@@ -52,6 +52,8 @@ export const ServeOptionsSchema = z.object({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name'),
   cookieKeyFile: z.string().optional(),
+  /** The service CA bundle reencrypt Routes without their own CA verify their pods against. */
+  backendCaFile: z.string().optional(),
   /** The address LoadBalancer Service ports are bound on; default: the host of --listen. */
   serviceListen: z.string().optional(),
   /** Added to every Service port; `up` defaults it to 10000. */
@@ -94,6 +96,10 @@ export const SERVE_FLAGS: readonly [flags: string, description: string, defaultV
   [
     '--cookie-key-file <file>',
     'key for session cookies; every replica needs the same one (or set TETHER_COOKIE_KEY)',
+  ],
+  [
+    '--backend-ca-file <file>',
+    "PEM CA bundle that OpenShift reencrypt Routes without a destinationCACertificate verify their pods against, under <service>.<namespace>.svc (the router's default destination CA, the service CA)",
   ],
   [
     '--service-load-balancers <which>',
@@ -281,6 +287,7 @@ export async function startServe(
   const proxy = createProxy({
     cookieKey: loadCookieKey(options.cookieKeyFile),
     ...(adoptCookies ? { adoptCookies } : {}),
+    ...(options.backendCaFile ? { serviceCa: readFileSync(options.backendCaFile, 'utf8') } : {}),
     http:
       options.publicHttpPort === undefined
         ? listen

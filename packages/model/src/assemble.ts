@@ -132,6 +132,7 @@ export function assemble(values: MergedValues): { result?: Assembled; diagnostic
     sni: get(values, 'route.backendTls.sni'),
     caSecret: get(values, 'route.backendTls.caSecret'),
     caCertificate: get(values, 'route.backendTls.caCertificate'),
+    serviceCa: get(values, 'route.backendTls.serviceCa'),
   });
   const backendProtocol = get(values, 'route.backendProtocol');
   const route: RouteSettings = definedOnly({

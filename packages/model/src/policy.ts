@@ -121,6 +121,12 @@ export const BackendTls = z.object({
   caSecret: z.string().min(1).optional(),
   /** PEM of the CA the certificate is verified against (OpenShift destinationCACertificate). */
   caCertificate: z.string().min(1).optional(),
+  /**
+   * Verify against the proxy's service CA bundle (`--backend-ca-file`) under `serverName`
+   * when the proxy has one, and not at all when it has none (the OpenShift router's default
+   * destination CA).
+   */
+  serviceCa: z.boolean().optional(),
 });
 export type BackendTls = z.infer<typeof BackendTls>;
 

@@ -4,9 +4,12 @@
  * an ingress-nginx Ingress with backend-protocol HTTPS verifies against its proxy-ssl-secret.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { selfSignedCertificate, type PemPair } from '@tether/testkit';
 import type { Running } from '../../../packages/cli/src/serve';
 import { serveManifests } from '../../support/serve';
@@ -29,6 +32,13 @@ async function httpsBackend(name: string, pem: PemPair): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
+/** A CA bundle file, as the router's default destination CA is mounted. */
+function caFile(pem: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'tether-service-ca-')), 'service-ca.crt');
+  writeFileSync(file, pem);
+  return file;
+}
+
 const indent = (text: string, by: string) =>
   text
     .trim()
@@ -47,8 +57,12 @@ function endpointSlice(namespace: string, service: string, port: number): string
   ].join('\n');
 }
 
-async function serve(manifests: string, front: PemPair): Promise<Running> {
-  const running = await serveManifests(manifests, front);
+async function serve(
+  manifests: string,
+  front: PemPair,
+  extra: Parameters<typeof serveManifests>[2] = {},
+): Promise<Running> {
+  const running = await serveManifests(manifests, front, extra);
   closers.push(() => running.stop());
   return running;
 }
@@ -110,6 +124,12 @@ describe('TLS to the endpoints through serve', () => {
         '---',
         route('wrong', selfSignedCertificate('api.shop.svc').cert),
         '---',
+        // No destinationCACertificate: the service CA bundle given to serve, as api.shop.svc.
+        'apiVersion: route.openshift.io/v1',
+        'kind: Route',
+        'metadata: { name: svcca, namespace: shop }',
+        'spec: { host: svcca.example, to: { kind: Service, name: api }, tls: { termination: reencrypt } }',
+        '---',
         'apiVersion: v1',
         'kind: Service',
         'metadata: { name: api, namespace: shop }',
@@ -118,8 +138,10 @@ describe('TLS to the endpoints through serve', () => {
         endpointSlice('shop', 'api', port),
       ].join('\n'),
       front,
+      { backendCaFile: caFile(pod.cert) },
     );
     const tlsPort = running.addresses.https!.port;
+    expect((await get(tlsPort, 'svcca.example', front.cert)).status).toBe(200);
     const ok = await get(tlsPort, 'api.example', front.cert);
     expect(ok.status).toBe(200);
     expect(ok.endpoint).toBe('api-1');

@@ -70,8 +70,8 @@ function tableWith(tls: BackendTls | undefined, extra: Partial<RouteTable> = {})
   return { ...simpleTable(set), ...extra };
 }
 
-async function proxyFor(table: RouteTable) {
-  const p = await startProxy(createRouteTable(table));
+async function proxyFor(table: RouteTable, serviceCa?: string) {
+  const p = await startProxy(createRouteTable(table), serviceCa ? { serviceCa } : {});
   stops.push(() => p.stop());
   return p;
 }
@@ -124,5 +124,13 @@ describe('TLS to the endpoints', () => {
     expect((await call(withCa.port)).status).toBe(200);
     const without = await proxyFor(tableWith(tls));
     expect((await call(without.port)).status).toBe(502);
+  });
+
+  it('verifies against the service CA bundle where the set asks for it and the proxy has one', async () => {
+    const tls: BackendTls = { verify: false, serviceCa: true, serverName: 'api.shop.svc' };
+    expect((await call((await proxyFor(tableWith(tls), pem.cert)).port)).status).toBe(200);
+    expect((await call((await proxyFor(tableWith(tls), other.cert)).port)).status).toBe(502);
+    // Without a bundle, as the router without a default destination CA: not verified.
+    expect((await call((await proxyFor(tableWith(tls))).port)).status).toBe(200);
   });
 });

@@ -80,6 +80,11 @@ export interface ProxyOptions {
   cookieKey?: Buffer;
   /** Previous load balancers' cookies honoured on cookie-mode sets whose policy names none. */
   adoptCookies?: CookieAdoption;
+  /**
+   * PEM of the service CA bundle that sets asking for it (OpenShift reencrypt Routes without a
+   * destinationCACertificate) verify their endpoints against.
+   */
+  serviceCa?: string;
   http?: ListenOptions | false;
   https?: HttpsListenOptions;
   /** /healthz, /readyz and /metrics. */

@@ -218,7 +218,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     const cas = this.#current?.backendCas ?? NO_CAS;
     const known = this.#tls.get(set);
     if (known && known.cas === cas) return known.tls;
-    const tls = upstreamTlsOf(set.def.route, cas);
+    const tls = upstreamTlsOf(set.def.route, cas, this.#options.serviceCa);
     this.#tls.set(set, { cas, tls });
     return tls;
   }

@@ -25,12 +25,19 @@ const noIdentityCheck = (): undefined => undefined;
 export function upstreamTlsOf(
   route: RouteSettings,
   cas: ReadonlyMap<string, string>,
+  serviceCa?: string,
 ): UpstreamTls | undefined {
   if (route.backendProtocol !== 'HTTPS') return undefined;
   const t = route.backendTls ?? {};
-  const verify = t.verify === true;
-  const ca = t.caCertificate ?? (t.caSecret !== undefined ? cas.get(t.caSecret) : undefined);
-  const name = t.serverName;
+  // The service CA bundle stands in where the set asks for it and the proxy has one.
+  const byServiceCa =
+    t.serviceCa === true && t.caCertificate === undefined && serviceCa !== undefined;
+  const verify = t.verify === true || byServiceCa;
+  const ca = byServiceCa
+    ? serviceCa
+    : (t.caCertificate ?? (t.caSecret !== undefined ? cas.get(t.caSecret) : undefined));
+  // Without the bundle a service-CA set checks nothing, so no name either.
+  const name = t.serviceCa === true && !byServiceCa ? undefined : t.serverName;
   const options: ConnectionOptions = {
     rejectUnauthorized: verify,
     ALPNProtocols: ['http/1.1'],
@@ -45,11 +52,13 @@ export function upstreamTlsOf(
   if (t.sni === true && name !== undefined) options.servername = name;
   const trust = !verify
     ? 'not verified'
-    : t.caCertificate !== undefined
-      ? 'the route CA certificate'
-      : t.caSecret !== undefined
-        ? `ca.crt of Secret ${t.caSecret}${ca === undefined ? ' (not loaded)' : ''}`
-        : 'the system CAs';
+    : byServiceCa
+      ? `the service CA bundle, as ${name ?? 'any name'}`
+      : t.caCertificate !== undefined
+        ? 'the route CA certificate'
+        : t.caSecret !== undefined
+          ? `ca.crt of Secret ${t.caSecret}${ca === undefined ? ' (not loaded)' : ''}`
+          : 'the system CAs';
   const caHash = ca === undefined ? '' : createHash('sha256').update(ca).digest('hex').slice(0, 16);
   return {
     key: [verify ? 'verify' : 'noverify', name ?? '', t.sni === true ? 'sni' : '', caHash].join(

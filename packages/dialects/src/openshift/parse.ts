@@ -1,6 +1,6 @@
 import { Diagnostic, EntryFragment, PRECEDENCE, info, warning } from '@tether/model';
 import { FieldCollector, parseGoBool } from '../helpers';
-import { annotationsOf, readRoute, routeEntries, sourceOf } from '../kube';
+import { annotationsOf, namespaceOf, readRoute, routeEntries, sourceOf } from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { readBackendTls } from './features/backend-tls';
 import { readBalance } from './features/balancing';
@@ -62,7 +62,7 @@ export function parseRoute(object: KubeObject, _context: ParseContext): ParseRes
   } else {
     readCookie(c, object, annotations, tls, disabled);
   }
-  readBackendTls(c, spec, tls.termination);
+  readBackendTls(c, spec, tls.termination, namespaceOf(object));
   const algorithm = readBalance(c, spec, annotations[BALANCE], passthrough);
   if (algorithm === 'sourceIpHash' && !passthrough && disabled !== true) {
     diagnostics.push(

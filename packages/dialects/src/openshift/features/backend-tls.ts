@@ -15,7 +15,12 @@ import { TERMINATION } from '../annotations';
 const DESTINATION_CA = 'spec.tls.destinationCACertificate';
 
 /** Reads a reencrypt Route's TLS to its endpoints; nothing for other terminations. */
-export function readBackendTls(c: FieldCollector, spec: RouteSpec, termination: string): void {
+export function readBackendTls(
+  c: FieldCollector,
+  spec: RouteSpec,
+  termination: string,
+  namespace: string,
+): void {
   if (termination !== 'reencrypt') return;
   c.set('route.backendProtocol', 'HTTPS', TERMINATION);
   const ca = spec.tls?.destinationCACertificate;
@@ -23,8 +28,11 @@ export function readBackendTls(c: FieldCollector, spec: RouteSpec, termination: 
     c.set('route.backendTls.verify', true, DESTINATION_CA);
     c.set('route.backendTls.caCertificate', ca, DESTINATION_CA);
   } else {
-    // Tether has no service CA bundle of the router's: what the router does without one.
+    // The router's default destination CA: the service CA bundle, under the Service's name.
+    // Without one given to the proxy (--backend-ca-file), no verification, as the router.
     c.setDefault('route.backendTls.verify', false, DESTINATION_CA);
+    c.setDefault('route.backendTls.serviceCa', true, DESTINATION_CA);
+    c.setDefault('route.backendTls.serverName', `${spec.to.name}.${namespace}.svc`, DESTINATION_CA);
   }
   c.setDefault('route.backendTls.sni', false, TERMINATION);
 }
