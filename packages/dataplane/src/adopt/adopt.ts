@@ -62,6 +62,11 @@ function valuesOf(set: SetRuntime, format: AdoptableFormat): Map<string, Endpoin
   for (const backend of backendsOf(set)) {
     const ref = backend.def.ref;
     const upstream = upstreamName(ref);
+    // The table's endpoints by address, for the Pod and port name the router's IDs hold.
+    const listed =
+      format === 'openshift'
+        ? new Map(backend.def.endpoints.map((e) => [`${e.address} ${e.port}`, e]))
+        : undefined;
     for (const ep of backend.endpoints) {
       if (format === 'ingress-nginx') add(persistentKey(upstream, ep.address, ep.port), ep);
       else if (format === 'envoy-gateway') add(envoyAddress(ep.address, ep.port), ep);
@@ -69,9 +74,7 @@ function valuesOf(set: SetRuntime, format: AdoptableFormat): Map<string, Endpoin
         for (const url of traefikServerUrls(ep.address, ep.port))
           for (const v of traefikCookieValues(url)) add(v, ep);
       } else {
-        const def = backend.def.endpoints.find(
-          (e) => e.address === ep.address && e.port === ep.port,
-        );
+        const def = listed?.get(`${ep.address} ${ep.port}`);
         const id = routerEndpointId(
           ref.service,
           def?.portName ?? '',
