@@ -4,14 +4,13 @@
  * `namespace/name`; a Secret that is missing or holds no usable `ca.crt` is a warning on the
  * object that names it, and its sets answer 502 rather than trust an unchecked certificate.
  */
-import { namespaceOf, type KubeObject } from '@tether/dialects';
+import type { KubeObject } from '@tether/dialects';
 import { quote, warning, type Diagnostic } from '@tether/model';
 import { X509Certificate } from 'node:crypto';
 import { objectVersion } from '../snapshot';
-import { pathKey } from './kept';
 import type { ParseCache } from './parse-cache';
 import type { ComponentResult } from './steps';
-import { secretValue } from './tls-certificates';
+import { secretIndex, secretValue } from './tls-certificates';
 
 export interface BackendCas {
   cas: { secret: string; pem: string }[];
@@ -48,9 +47,7 @@ export function backendCas(
     }
   const out: BackendCas = { cas: [], diagnostics: [] };
   if (wanted.size === 0) return out;
-  const secrets = new Map<string, KubeObject>();
-  for (const o of objects)
-    if (o.kind === 'Secret') secrets.set(pathKey(namespaceOf(o), o.metadata.name), o);
+  const secrets = secretIndex(objects);
   for (const [key, candidate] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const e = candidate.entry;
     const source = {

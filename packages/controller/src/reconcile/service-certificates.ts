@@ -4,14 +4,13 @@
  * that port. A listener whose Secret is missing or cannot be loaded is not opened, and the
  * Service is told why.
  */
-import { namespaceOf, sourceOf, type KubeObject } from '@tether/dialects';
+import { sourceOf, type KubeObject } from '@tether/dialects';
 import { warning, type Diagnostic, type EntryRef } from '@tether/model';
 import type { TlsCertificate } from '@tether/dataplane';
 import { objectVersion } from '../snapshot';
-import { pathKey } from './kept';
 import type { ParseCache } from './parse-cache';
 import type { ComponentResult } from './steps';
-import { loadTlsSecret, type TlsCertificates } from './tls-certificates';
+import { loadTlsSecret, secretIndex, type TlsCertificates } from './tls-certificates';
 
 /** Whether a Service listener ends TLS with a Secret: an HTTPS one, or a TCP one (OCI). */
 function endsTls(l: EntryRef['listeners'][number]): boolean {
@@ -40,9 +39,7 @@ export function serviceCertificates(
   const certificates: TlsCertificate[] = [];
   const diagnostics: Diagnostic[] = [];
   if (wanted.size === 0) return { certificates, diagnostics };
-  const secrets = new Map<string, KubeObject>();
-  for (const o of objects)
-    if (o.kind === 'Secret') secrets.set(pathKey(namespaceOf(o), o.metadata.name), o);
+  const secrets = secretIndex(objects);
   for (const [port, { secret: key, entry }] of [...wanted].sort(([a], [b]) => a - b)) {
     const source = {
       dialect: 'kubernetes' as const,

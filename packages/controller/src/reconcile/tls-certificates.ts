@@ -29,6 +29,14 @@ export type Loaded = { cert: string; key: string } | { problem: string; field: s
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** The Secrets of a snapshot by `namespace/name`, as Ingresses and Services name them. */
+export function secretIndex(objects: readonly KubeObject[]): Map<string, KubeObject> {
+  const secrets = new Map<string, KubeObject>();
+  for (const o of objects)
+    if (o.kind === 'Secret') secrets.set(pathKey(namespaceOf(o), o.metadata.name), o);
+  return secrets;
+}
+
 /** A value of the Secret: `stringData` as written in a manifest, else `data` decoded. */
 export function secretValue(secret: KubeObject, name: string): string | undefined {
   const plain = secret.stringData;
