@@ -17,7 +17,7 @@ import {
   applyCookiePersistence,
   checkCookieName,
   isBlank,
-  ociPolicyAlgorithm,
+  readOciPolicy,
   suggestField,
 } from '../common';
 import { KEYS, NicProtocol, PERSISTENCE_PREFIXES, PREFIX, PROTOCOLS, TABLE } from './annotations';
@@ -47,22 +47,8 @@ function unknownNicKeys(object: KubeObject, diagnostics: Diagnostic[]): void {
 }
 
 function readPolicy(object: KubeObject, c: FieldCollector): void {
-  const raw = annotation(object, KEYS.policy);
-  if (raw === undefined) {
-    c.setDefault('loadBalancing.algorithm', 'leastConnections', KEYS.policy);
-    return;
-  }
-  const algorithm = ociPolicyAlgorithm(raw);
-  if (algorithm) c.set('loadBalancing.algorithm', algorithm, KEYS.policy);
   // The controller passes the value on unchecked; the OCI API refuses unknown policy names.
-  else
-    c.diagnostics.push(
-      refusedByVendor(
-        c.source(KEYS.policy),
-        raw,
-        'exactly ROUND_ROBIN, LEAST_CONNECTIONS or IP_HASH; OCI refuses the backend set',
-      ),
-    );
+  readOciPolicy(object, c, KEYS.policy, 'leastConnections', 'OCI refuses the backend set');
 }
 
 function readProtocol(object: KubeObject, diagnostics: Diagnostic[]): NicProtocol {

@@ -2,7 +2,7 @@ import { Diagnostic, error, quote, warning } from '@tether/model';
 import { FieldCollector, refusedByVendor } from '../../../helpers';
 import { namespaceOf, sourceOf } from '../../../kube';
 import type { KubeObject } from '../../../types';
-import { annotation, isBlank, ociPolicyAlgorithm } from '../../common';
+import { annotation, isBlank, readOciPolicy } from '../../common';
 import { KEYS } from '../annotations';
 import { BackendProtocol, ListenerPlan } from './listeners';
 
@@ -11,21 +11,7 @@ const CCM = 'the OCI cloud controller manager';
 
 /** The policy annotation; absent means OCI's ROUND_ROBIN. An invalid name refuses the Service. */
 export function readPolicy(object: KubeObject, c: FieldCollector): void {
-  const raw = annotation(object, KEYS.policy);
-  if (raw === undefined) {
-    c.setDefault('loadBalancing.algorithm', 'roundRobin', KEYS.policy);
-    return;
-  }
-  const algorithm = ociPolicyAlgorithm(raw);
-  if (algorithm) c.set('loadBalancing.algorithm', algorithm, KEYS.policy);
-  else
-    c.diagnostics.push(
-      refusedByVendor(
-        c.source(KEYS.policy),
-        raw,
-        `exactly ROUND_ROBIN, LEAST_CONNECTIONS or IP_HASH; ${CCM} refuses the Service`,
-      ),
-    );
+  readOciPolicy(object, c, KEYS.policy, 'roundRobin', `${CCM} refuses the Service`);
 }
 
 function readBackendProtocol(
