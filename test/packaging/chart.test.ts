@@ -443,6 +443,20 @@ describe('the default values', () => {
       'ingressclass.kubernetes.io/is-default-class': 'true',
     });
   });
+
+  it('offer HTTP/2 on HTTPS, and h2c or HTTP/1.1 only when asked', async () => {
+    const serveOf = async (args: string[]) => {
+      const { objects } = await render(args);
+      const [container] = containersOf(one(objects, 'Deployment'));
+      return parseServeArgs(container?.args ?? []);
+    };
+    expect(await serveOf([])).toMatchObject({ http2: true });
+    expect((await serveOf([])).h2c).toBeUndefined();
+    expect(await serveOf(['--set', 'h2c=true', '--set', 'https.http2=false'])).toMatchObject({
+      http2: false,
+      h2c: true,
+    });
+  });
 });
 
 describe('LoadBalancer Services', () => {

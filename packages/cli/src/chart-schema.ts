@@ -107,6 +107,7 @@ export const ChartValuesSchema = z
     https: z
       .object({
         enabled: z.boolean().describe('Listen for HTTPS (--listen-tls)'),
+        http2: z.boolean().describe('Offer HTTP/2 by ALPN next to HTTP/1.1 (false: --no-http2)'),
         defaultCertificate: z
           .object({
             secretName: optionalObjectName.describe(
@@ -116,6 +117,7 @@ export const ChartValuesSchema = z
           .strict(),
       })
       .strict(),
+    h2c: z.boolean().describe('Also serve HTTP/2 with prior knowledge on the HTTP port (--h2c)'),
     ports: z
       .object({ http: containerPort, https: containerPort, admin: containerPort })
       .strict()

@@ -44,6 +44,10 @@ export const ServeOptionsSchema = z.object({
   /** The ports clients reach --listen and --listen-tls on (behind a Service or NAT). */
   publicHttpPort: z.coerce.number().int().min(1).max(65535).optional(),
   publicHttpsPort: z.coerce.number().int().min(1).max(65535).optional(),
+  /** False: --listen-tls offers HTTP/1.1 only (commander's `--no-http2`). */
+  http2: z.boolean().optional(),
+  /** HTTP/2 with prior knowledge on --listen. */
+  h2c: z.boolean().optional(),
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
   admin: z.string(),
@@ -78,6 +82,11 @@ export const SERVE_FLAGS: readonly [flags: string, description: string, defaultV
     'PEM certificate for --listen-tls: served to names no Ingress spec.tls certificate covers',
   ],
   ['--tls-key <file>', 'PEM private key for --listen-tls'],
+  ['--no-http2', 'offer only HTTP/1.1 on --listen-tls (by default ALPN offers h2 and http/1.1)'],
+  [
+    '--h2c',
+    'also serve HTTP/2 with prior knowledge (h2c) on --listen, next to HTTP/1.1, for clients such as gRPC without TLS',
+  ],
   [
     '--public-http-port <n>',
     'the port clients reach --listen on, behind a Service or NAT (default: the port bound): routes of that port are served there',
@@ -288,10 +297,11 @@ export async function startServe(
     cookieKey: loadCookieKey(options.cookieKeyFile),
     ...(adoptCookies ? { adoptCookies } : {}),
     ...(options.backendCaFile ? { serviceCa: readFileSync(options.backendCaFile, 'utf8') } : {}),
-    http:
-      options.publicHttpPort === undefined
-        ? listen
-        : { ...listen, publicPort: options.publicHttpPort },
+    http: {
+      ...listen,
+      ...(options.publicHttpPort === undefined ? {} : { publicPort: options.publicHttpPort }),
+      ...(options.h2c ? { http2: true } : {}),
+    },
     admin,
     api: apiAddress,
     apiRoutes: api,
@@ -309,6 +319,7 @@ export async function startServe(
             ...(options.publicHttpsPort === undefined
               ? {}
               : { publicPort: options.publicHttpsPort }),
+            ...(options.http2 === false ? { http2: false } : {}),
             cert: readFileSync(options.tlsCert!),
             key: readFileSync(options.tlsKey!),
           },

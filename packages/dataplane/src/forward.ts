@@ -18,7 +18,7 @@
  * Every callback is guarded: an exception inside one exchange closes that exchange (502
  * before the response starts, a reset after), is counted and logged, and nothing else.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import {
   newToken,
   redecide,
@@ -85,6 +85,33 @@ export interface ForwardHost {
   readonly clientBodyTimeoutMs: number;
 }
 
+/**
+ * The client's request as an exchange reads it: an HTTP/1.1 `IncomingMessage` or an HTTP/2
+ * stream's request (see `http2/`).
+ */
+export type ClientRequest = Readable & {
+  readonly method?: string | undefined;
+  /** The whole body has been received. */
+  readonly complete: boolean;
+};
+
+/**
+ * The client's response as an exchange writes it: an HTTP/1.1 `ServerResponse`, or an HTTP/2
+ * stream's response behind `http2/response.ts`, which drops what HTTP/2 has no place for.
+ */
+export interface ClientResponse {
+  readonly headersSent: boolean;
+  /** False: the connection closes after this response (HTTP/1.1 only). */
+  shouldKeepAlive: boolean;
+  writeHead(status: number, statusText: string | undefined, headers: string[]): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer): unknown;
+  end(chunk: string, encoding: BufferEncoding): unknown;
+  flushHeaders(): void;
+  destroy(err?: Error): unknown;
+  once(event: 'close' | 'drain', listener: () => void): unknown;
+}
+
 function errorCode(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err
     ? String((err as { code: unknown }).code)
@@ -92,7 +119,7 @@ function errorCode(err: unknown): string {
 }
 
 export function plainResponse(
-  res: ServerResponse,
+  res: ClientResponse,
   status: number,
   message: string,
   close = false,
@@ -115,8 +142,8 @@ export function plainResponse(
     res.shouldKeepAlive = false;
     headers.push('connection', 'close');
   }
-  res.writeHead(status, headers);
-  res.end(body);
+  res.writeHead(status, undefined, headers);
+  res.end(body, 'utf8');
 }
 
 /** The name of a Set-Cookie value is `name` (before `=`, ignoring white space). */
@@ -151,8 +178,8 @@ export class Exchange implements UpstreamHandler {
     readonly host: ForwardHost,
     readonly set: SetRuntime,
     readonly facts: IncomingFacts,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: ClientRequest,
+    readonly res: ClientResponse,
     decision: Decision,
     endpoint: EndpointRuntime,
   ) {

@@ -112,6 +112,8 @@ export class ProxyMetrics {
   readonly badResponses: Counter<'reason'>;
   /** Previous load balancers' cookies read, by format and whether they named an endpoint. */
   readonly adoptedCookies: Counter<'format' | 'result'>;
+  /** HTTP/2 connections opened, and closed by the proxy for a reason (`rapid_reset`). */
+  readonly http2Connections: Counter<'event'>;
   readonly #tallies = new Map<string, SetTally>();
   readonly #latencies = new Map<string, LatencyTally>();
 
@@ -182,6 +184,12 @@ export class ProxyMetrics {
       name: 'tether_adopted_cookies_total',
       help: "Requests that carried a previous load balancer's session cookie, by its format and result: adopted (sent to the endpoint it names, with Tether's cookie) or missed (it names no serving endpoint)",
       labelNames: ['format', 'result'],
+      registers,
+    });
+    this.http2Connections = new Counter({
+      name: 'tether_http2_connections_total',
+      help: 'HTTP/2 client connections: opened, and closed by the proxy because the client cancelled most of its streams before their answer (rapid_reset)',
+      labelNames: ['event'],
       registers,
     });
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'tether_' });

@@ -12,6 +12,11 @@ export interface ListenOptions {
   port: number;
   /** The port clients see (for listener `port` matching and HTTPS redirects); default: the bound port. */
   publicPort?: number;
+  /**
+   * HTTP/2: offered by ALPN on the HTTPS listener unless false; on the HTTP listener only when
+   * true, to clients that open with the HTTP/2 preface (h2c with prior knowledge).
+   */
+  http2?: boolean;
 }
 
 export interface HttpsListenOptions extends ListenOptions {
@@ -54,6 +59,13 @@ export interface ProxyLimits {
   endpointDownMs: number;
   /** How long `stop()` waits for requests in flight. */
   shutdownTimeoutMs: number;
+  /** Streams one HTTP/2 connection may have open at once. */
+  http2MaxConcurrentStreams: number;
+  /**
+   * HTTP/2 streams a client may cancel before their response, when that is more than half of
+   * the streams it opened, before its connection is closed (rapid reset).
+   */
+  http2EarlyResetLimit: number;
 }
 
 export const DEFAULT_LIMITS: ProxyLimits = {
@@ -73,6 +85,9 @@ export const DEFAULT_LIMITS: ProxyLimits = {
   upstreamQueueTimeoutMs: 10_000,
   endpointDownMs: 10_000,
   shutdownTimeoutMs: 30_000,
+  // HAProxy's tune.h2.max-concurrent-streams; nginx's http2_max_concurrent_streams is 128.
+  http2MaxConcurrentStreams: 100,
+  http2EarlyResetLimit: 100,
 };
 
 export interface ProxyOptions {

@@ -16,13 +16,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CertificateStore } from '../certificates';
 import { decide, SourceIpSessions, type AffinityContext, type Decision } from '../affinity';
 import { upstreamTlsOf, type UpstreamTls } from '../upstream/tls';
 import { createAdmin, createApi } from '../admin';
-import { Exchange, plainResponse, type ForwardHost } from '../forward';
+import {
+  Exchange,
+  plainResponse,
+  type ClientRequest,
+  type ClientResponse,
+  type ForwardHost,
+} from '../forward';
+import { http2Facts } from '../http2/request';
+import { Http2Response } from '../http2/response';
 import { IncomingFacts, plainAddress } from '../headers';
 import { createLogger, type Logger } from '../logger';
 import { ProxyMetrics } from '../metrics';
@@ -309,7 +318,36 @@ export class Proxy implements ForwardHost, UpgradeHost {
     const refusal = this.#refusal(req);
     if (refusal) return this.#answer(res, refusal[0], refusal[1], '', true);
     if (!this.#current) return this.#answer(res, 503, 'no route table loaded', '');
-    const facts = new IncomingFacts(req, listener.secure);
+    this.#serve(listener, new IncomingFacts(req, listener.secure), req, res);
+  }
+
+  /**
+   * An HTTP/2 request: the same routing, affinity and forwarding as HTTP/1.1's, upstream over
+   * the set's own protocol. The header limits were Node's to enforce (SETTINGS).
+   */
+  #onHttp2Request(
+    listener: ListenerState,
+    req: Http2ServerRequest,
+    raw: Http2ServerResponse,
+  ): void {
+    const res = new Http2Response(raw);
+    const url = req.url;
+    // CONNECT (a tunnel, or RFC 8441's WebSocket) is not offered: nginx answers it so too.
+    if (req.method === 'CONNECT') return this.#answer(res, 405, 'method not allowed', '');
+    if (url.length > this.limits.maxUrlBytes) return this.#answer(res, 414, 'URI too long', '');
+    if (url === '*' && req.method !== 'OPTIONS')
+      return this.#answer(res, 400, 'bad request target', '');
+    if (!this.#current) return this.#answer(res, 503, 'no route table loaded', '');
+    this.#serve(listener, http2Facts(req, listener.secure), req, res);
+  }
+
+  /** Routes a request that passed the listener's checks, and forwards it. */
+  #serve(
+    listener: ListenerState,
+    facts: IncomingFacts,
+    req: ClientRequest,
+    res: ClientResponse,
+  ): void {
     if (facts.invalid) return this.#answer(res, 400, facts.invalid, '', true);
     const set = this.#route(listener, facts);
     if (!set) return this.#answer(res, 404, this.#options.notFoundText?.() ?? 'no route', '');
@@ -346,7 +384,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
 
   /** `close`: the request was refused unread, so its connection cannot be reused. */
   #answer(
-    res: ServerResponse,
+    res: ClientResponse,
     status: number,
     message: string,
     setId: string,
@@ -356,13 +394,18 @@ export class Proxy implements ForwardHost, UpgradeHost {
     plainResponse(res, status, message, close);
   }
 
-  #redirectToHttps(facts: IncomingFacts, res: ServerResponse): boolean {
+  #redirectToHttps(facts: IncomingFacts, res: ClientResponse): boolean {
     const https = this.#listeners.find((l) => l.secure);
     if (!https || !facts.host) return false;
     const port = https.publicPort === 443 ? '' : `:${https.publicPort}`;
     const host =
       facts.host.includes(':') && !facts.host.startsWith('[') ? `[${facts.host}]` : facts.host;
-    res.writeHead(308, ['location', `https://${host}${port}${facts.url}`, 'content-length', '0']);
+    res.writeHead(308, undefined, [
+      'location',
+      `https://${host}${port}${facts.url}`,
+      'content-length',
+      '0',
+    ]);
     res.end();
     return true;
   }
@@ -405,6 +448,15 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #handlers: ListenerHandlers = {
     request: (listener, req, res) => this.#onRequest(listener, req, res),
     upgrade: (listener, req, socket, head) => this.#onUpgrade(listener, req, socket, head),
+    http2Request: (listener, req, res) => this.#onHttp2Request(listener, req, res),
+    http2Opened: () => this.metrics.http2Connections.inc({ event: 'opened' }),
+    rapidReset: (remoteAddress) => {
+      this.metrics.http2Connections.inc({ event: 'rapid_reset' });
+      this.logger.warn(
+        { client: plainAddress(remoteAddress) },
+        'HTTP/2 connection closed: the client cancelled most of its streams before their answer',
+      );
+    },
     certificate: (servername) => this.#certificates.select(servername),
     internalError: (where, err) => this.internalError(where, err),
     passthroughActive: () => (this.#current?.table.passthrough?.length ?? 0) > 0,
@@ -485,7 +537,11 @@ export class Proxy implements ForwardHost, UpgradeHost {
     const closed = this.#listeners.map(
       (l) => new Promise<void>((resolve) => l.server.close(() => resolve())),
     );
-    for (const l of this.#listeners) l.server.closeIdleConnections();
+    for (const l of this.#listeners) {
+      l.server.closeIdleConnections();
+      // GOAWAY: HTTP/2 clients open no new streams here; the open ones finish.
+      l.http2?.close();
+    }
     if (this.#inflight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.limits.shutdownTimeoutMs);
@@ -495,7 +551,10 @@ export class Proxy implements ForwardHost, UpgradeHost {
         });
       });
     }
-    for (const l of this.#listeners) l.server.closeAllConnections();
+    for (const l of this.#listeners) {
+      l.server.closeAllConnections();
+      l.http2?.destroy();
+    }
     await this.#services?.stop();
     for (const s of this.#upgraded) s.destroy();
     await Promise.all(closed);

@@ -229,6 +229,8 @@ export class ServiceListeners {
                   publicPort: port,
                   cert: certificate.cert,
                   key: certificate.key,
+                  // OCI's HTTP listener speaks HTTP/1.1 only, TLS or not (HTTP2 is a protocol of its own).
+                  http2: false,
                 }
               : { port: bindPort, host: this.#host, publicPort: port },
             this.owner.limits,
