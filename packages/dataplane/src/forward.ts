@@ -19,30 +19,19 @@
  * before the response starts, a reset after), is counted and logged, and nothing else.
  */
 import type { Readable } from 'node:stream';
-import {
-  newToken,
-  redecide,
-  staysPinnedOnFailure,
-  type AffinityContext,
-  type Decision,
-} from './affinity';
-import { deleteCookieValue, parseSetCookie, setCookieValue } from './cookies';
+import { redecide, staysPinnedOnFailure, type AffinityContext, type Decision } from './affinity';
 import type { IncomingFacts } from './headers';
+import { responseHeaders } from './response-headers';
 import type { UpstreamHandler } from './upstream/request';
 import type { UpstreamPool } from './upstream/pool';
-import { HOP_BY_HOP_NAMES, isHopByHop } from './headers';
 import { hostPortOf, type EndpointRuntime, type SetRuntime } from './runtime';
 import type { UpstreamTls } from './upstream/tls';
 import type { SessionToken } from './token';
 
-/** By name length: whether a response header may need more than copying. */
-const RESPONSE_SPECIAL: boolean[] = [];
-for (const name of [...HOP_BY_HOP_NAMES, 'cache-control', 'set-cookie'])
-  RESPONSE_SPECIAL[name.length] = true;
 /** Bodies up to this size leave in the same write as the response head. */
 const SMALL_BODY = 16 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-const CONNECT_ERRORS = new Set([
+export const CONNECT_ERRORS: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'UND_ERR_CONNECT_TIMEOUT',
   'EHOSTUNREACH',
@@ -52,7 +41,10 @@ const CONNECT_ERRORS = new Set([
   'EAI_AGAIN',
 ]);
 const BROKEN_BEFORE_RESPONSE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
-const TIMEOUT_ERRORS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+export const TIMEOUT_ERRORS: ReadonlySet<string> = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const BUSY_ERRORS = new Set(['UND_ERR_QUEUE_FULL', 'UND_ERR_QUEUE_TIMEOUT']);
 const BAD_RESPONSE_ERRORS = new Set(['UND_ERR_BAD_RESPONSE', 'UND_ERR_HEADERS_OVERFLOW']);
 
@@ -108,11 +100,18 @@ export interface ClientResponse {
   end(chunk?: Buffer): unknown;
   end(chunk: string, encoding: BufferEncoding): unknown;
   flushHeaders(): void;
+  /**
+   * A response that is its head alone, sent as one HEADERS frame that ends the stream (HTTP/2
+   * only): a gRPC trailers-only answer must come so to be read as one.
+   */
+  headOnly?(status: number, headers: string[]): void;
+  /** Fields sent after the body (HTTP/1.1: only with chunked coding). */
+  addTrailers(trailers: Record<string, string>): void;
   destroy(err?: Error): unknown;
   once(event: 'close' | 'drain', listener: () => void): unknown;
 }
 
-function errorCode(err: unknown): string {
+export function errorCode(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err
     ? String((err as { code: unknown }).code)
     : '';
@@ -144,12 +143,6 @@ export function plainResponse(
   }
   res.writeHead(status, undefined, headers);
   res.end(body, 'utf8');
-}
-
-/** The name of a Set-Cookie value is `name` (before `=`, ignoring white space). */
-function setCookieNamed(value: string, name: string): boolean {
-  const eq = value.indexOf('=');
-  return eq > 0 && value.slice(0, eq).trim() === name;
 }
 
 export class Exchange implements UpstreamHandler {
@@ -187,6 +180,15 @@ export class Exchange implements UpstreamHandler {
     this.#ep = endpoint;
     host.requestStarted();
     res.once('close', this.#onClose);
+  }
+
+  /** What the response answers: the current decision and endpoint (after a retry, the new ones). */
+  get decision(): Decision {
+    return this.#decision;
+  }
+
+  get endpoint(): EndpointRuntime {
+    return this.#ep;
   }
 
   readonly #onClose = (): void => {
@@ -365,113 +367,8 @@ export class Exchange implements UpstreamHandler {
     const stats = this.#ep.stats;
     const took = now - this.#started;
     stats.ewmaMs = stats.ewmaMs === 0 ? took : stats.ewmaMs * 0.8 + took * 0.2;
-    const headers = this.#responseHeaders(rawHeaders, now);
+    const headers = responseHeaders(this, rawHeaders, now);
     this.res.writeHead(statusCode, statusText || undefined, headers);
-  }
-
-  #responseHeaders(raw: string[], nowMs: number): string[] {
-    const out: string[] = [];
-    let dropped: string[] | undefined;
-    let cacheControlAt = -1;
-    let appSet = false;
-    let appDeleted = false;
-    const policy = this.set.policy;
-    const appName = policy.mode === 'appCookie' ? policy.appCookie?.name : undefined;
-    // The proxy's own cookie is the proxy's to set: a backend's cookie of that name is dropped
-    // (as HAProxy's `cookie … insert` does), so it cannot overwrite or forge a session.
-    const ownName = this.set.cookie?.name;
-    const ownCookie = ownName !== undefined && ownName !== appName ? ownName : undefined;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] ?? '';
-      const value = raw[i + 1] ?? '';
-      if (!RESPONSE_SPECIAL[name.length]) {
-        out.push(name, value);
-        continue;
-      }
-      const lower = name.toLowerCase();
-      if (isHopByHop(lower)) {
-        if (lower === 'connection') {
-          for (const t of value.split(',')) {
-            const token = t.trim().toLowerCase();
-            if (token && token !== 'close' && token !== 'keep-alive') (dropped ??= []).push(token);
-          }
-        }
-        continue;
-      }
-      if (lower === 'cache-control') cacheControlAt = out.length + 1;
-      else if (
-        ownCookie !== undefined &&
-        lower === 'set-cookie' &&
-        setCookieNamed(value, ownCookie)
-      )
-        continue;
-      else if (appName !== undefined && lower === 'set-cookie') {
-        const c = parseSetCookie(value, nowMs);
-        if (c && (appName === '*' || c.name === appName)) {
-          if (c.deletes) appDeleted = true;
-          else appSet = true;
-        }
-      }
-      out.push(name, value);
-    }
-    if (dropped) {
-      for (let i = out.length - 2; i >= 0; i -= 2) {
-        if (dropped.includes((out[i] ?? '').toLowerCase())) out.splice(i, 2);
-      }
-    }
-    const d = this.#decision;
-    let token = d.issue;
-    let deleteCompanion = false;
-    if (appName !== undefined && d.sticky) {
-      // Stickiness follows the backend's cookie: it starts (or is re-stated) when the backend
-      // sets it and ends when the backend deletes it.
-      if (appSet) token = newToken(this.set, this.#ep, this.host.affinity);
-      else if (appDeleted) {
-        token = undefined;
-        deleteCompanion = true;
-      }
-    }
-    if (token && !d.pinned && d.issue === undefined) this.host.session(this.set, 'created');
-    const spec = this.set.cookie;
-    let setsCookie = false;
-    if (token) {
-      const value = this.host.encodeToken(this.set, token);
-      if (policy.mode === 'header' && policy.header) {
-        out.push(policy.header.name, value);
-      } else if (spec) {
-        const remaining =
-          token.expiresAt === 0
-            ? undefined
-            : Math.max(0, token.expiresAt - Math.floor(nowMs / 1000));
-        out.push(
-          'set-cookie',
-          setCookieValue(
-            spec,
-            value,
-            nowMs,
-            { secure: this.facts.secure, userAgent: this.facts.userAgent },
-            remaining,
-          ),
-        );
-        setsCookie = true;
-      }
-    } else if (deleteCompanion && spec) {
-      out.push(
-        'set-cookie',
-        deleteCookieValue(spec, { secure: this.facts.secure, userAgent: this.facts.userAgent }),
-      );
-      setsCookie = true;
-    }
-    if (setsCookie && spec?.nocache) {
-      // As HAProxy's `nocache`: a response that sets the cookie must not be shared by caches.
-      const existing = cacheControlAt >= 0 ? (out[cacheControlAt] ?? '') : '';
-      if (cacheControlAt < 0) out.push('cache-control', 'private');
-      else if (!/\b(private|no-store)\b/i.test(existing)) {
-        const rest = existing.replace(/\bpublic\b\s*,?\s*/i, '').trim();
-        out[cacheControlAt] = rest ? `private, ${rest}` : 'private';
-      }
-    }
-    return out;
   }
 
   onData(chunk: Buffer): boolean {

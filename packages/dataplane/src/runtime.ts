@@ -4,7 +4,7 @@
  * average, passive health) live in `EndpointStats`, shared by origin.
  */
 import type { CookieSpec, LoadBalancing, PersistencePolicy } from '@tether/model';
-import { backendKey } from '@tether/model';
+import { backendKey, backendSpeaksTls } from '@tether/model';
 import { hashString } from './hash';
 import { HostMatcher } from './matcher';
 import {
@@ -217,7 +217,7 @@ function compileBackend(
   for (const ep of b.endpoints) {
     if (!servesExistingSessions(ep)) continue;
     // TLS endpoints are origins of their own: their pools and counters are not plain HTTP's.
-    const origin = originOf(ep.address, ep.port, def.route.backendProtocol === 'HTTPS');
+    const origin = originOf(ep.address, ep.port, backendSpeaksTls(def.route.backendProtocol));
     if (seen.has(origin)) continue;
     seen.add(origin);
     const id = ctx.codec.endpointId(def.id, key, ep.address, ep.port);

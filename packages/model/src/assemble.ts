@@ -3,7 +3,13 @@ import { parseAdoptionSources } from './adoption';
 import { Diagnostic, error } from './diagnostics';
 import { FieldSetting } from './fragment';
 import { FieldValue, PolicyField } from './fields';
-import { LoadBalancing, PersistencePolicy, PersistenceMode, RouteSettings } from './policy';
+import {
+  backendSpeaksTls,
+  LoadBalancing,
+  PersistencePolicy,
+  PersistenceMode,
+  RouteSettings,
+} from './policy';
 import { SourceRef } from './refs';
 
 export type MergedValues = Partial<Record<PolicyField, FieldSetting>>;
@@ -142,7 +148,9 @@ export function assemble(values: MergedValues): { result?: Assembled; diagnostic
     backendProtocol,
     // TLS settings mean something only when the proxy speaks TLS to the endpoints.
     backendTls:
-      backendProtocol === 'HTTPS' && Object.keys(backendTls).length > 0 ? backendTls : undefined,
+      backendSpeaksTls(backendProtocol) && Object.keys(backendTls).length > 0
+        ? backendTls
+        : undefined,
     canary: Object.keys(canary).length > 0 ? canary : undefined,
   });
   if (diagnostics.length > 0) return { diagnostics };

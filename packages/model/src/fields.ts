@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  BackendProtocol,
   BalancingAlgorithm,
   CanaryBehavior,
   OnFailure,
@@ -44,7 +45,7 @@ export const FIELD_SCHEMAS = {
   'route.canary.header': z.string(),
   'route.canary.headerValue': z.string(),
   'route.canary.cookie': z.string(),
-  'route.backendProtocol': z.enum(['HTTP', 'HTTPS']),
+  'route.backendProtocol': BackendProtocol,
   'route.backendTls.verify': z.boolean(),
   'route.backendTls.serverName': z.string().min(1),
   'route.backendTls.sni': z.boolean(),

@@ -30,6 +30,9 @@ export {
 } from './fragment';
 export {
   AdoptableFormat,
+  BackendProtocol,
+  backendSpeaksHttp2,
+  backendSpeaksTls,
   BackendTls,
   BalancingAlgorithm,
   CookieAdoption,

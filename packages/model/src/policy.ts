@@ -130,14 +130,31 @@ export const BackendTls = z.object({
 });
 export type BackendTls = z.infer<typeof BackendTls>;
 
+export const BackendProtocol = z.enum(['HTTP', 'HTTPS', 'GRPC', 'GRPCS']);
+export type BackendProtocol = z.infer<typeof BackendProtocol>;
+
+/** Whether the proxy speaks TLS to the endpoints of a route with this protocol. */
+export function backendSpeaksTls(protocol: BackendProtocol | undefined): boolean {
+  return protocol === 'HTTPS' || protocol === 'GRPCS';
+}
+
+/** Whether the proxy speaks HTTP/2 to the endpoints of a route with this protocol. */
+export function backendSpeaksHttp2(protocol: BackendProtocol | undefined): boolean {
+  return protocol === 'GRPC' || protocol === 'GRPCS';
+}
+
 /** Routing details that some dialects put in annotations next to their persistence settings. */
 export const RouteSettings = z.object({
   pathRegex: z.boolean().optional(),
   sslRedirect: z.boolean().optional(),
   /** More host names that get the entry point's routes (ingress-nginx server-alias), comma-separated. */
   serverAlias: z.string().min(1).optional(),
-  /** What the proxy speaks to the endpoints; HTTP unless a dialect says HTTPS. */
-  backendProtocol: z.enum(['HTTP', 'HTTPS']).optional(),
+  /**
+   * What the proxy speaks to the endpoints: HTTP/1.1 unless a dialect says otherwise; HTTPS is
+   * HTTP/1.1 over TLS, GRPC is HTTP/2 in clear text (h2c) and GRPCS HTTP/2 over TLS, with
+   * trailers passed through.
+   */
+  backendProtocol: BackendProtocol.optional(),
   backendTls: BackendTls.optional(),
   canary: z
     .object({

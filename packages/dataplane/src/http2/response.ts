@@ -3,7 +3,7 @@
  * reason phrase and no connection-specific header fields (RFC 9113 §8.2.2): the status text
  * and a `Connection` field are dropped here, so the exchange writes one way for both versions.
  */
-import type { Http2ServerResponse } from 'node:http2';
+import type { Http2ServerResponse, OutgoingHttpHeaders } from 'node:http2';
 import type { ClientResponse } from '../forward';
 import { lowerIs } from '../headers';
 
@@ -35,6 +35,23 @@ export class Http2Response implements ClientResponse {
     (this.res as unknown as FlatHeadWriter).writeHead(status, list);
   }
 
+  headOnly(status: number, headers: string[]): void {
+    const out: OutgoingHttpHeaders = { ':status': status };
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = (headers[i] ?? '').toLowerCase();
+      const value = headers[i + 1] ?? '';
+      if (name === 'connection') continue;
+      const before = out[name];
+      out[name] =
+        before === undefined
+          ? value
+          : Array.isArray(before)
+            ? [...before, value]
+            : [String(before), value];
+    }
+    this.res.stream.respond(out, { endStream: true });
+  }
+
   write(chunk: Buffer): boolean {
     return this.res.write(chunk);
   }
@@ -47,6 +64,10 @@ export class Http2Response implements ClientResponse {
 
   /** Nothing to do: HTTP/2's `writeHead` sends the HEADERS frame at once. */
   flushHeaders(): void {}
+
+  addTrailers(trailers: Record<string, string>): void {
+    this.res.addTrailers(trailers);
+  }
 
   destroy(err?: Error): void {
     this.res.destroy(err);

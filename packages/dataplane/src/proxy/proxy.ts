@@ -22,15 +22,13 @@ import type { Duplex } from 'node:stream';
 import { CertificateStore } from '../certificates';
 import { decide, SourceIpSessions, type AffinityContext, type Decision } from '../affinity';
 import { upstreamTlsOf, type UpstreamTls } from '../upstream/tls';
+import { backendSpeaksHttp2, backendSpeaksTls } from '@tether/model';
 import { createAdmin, createApi } from '../admin';
-import {
-  Exchange,
-  plainResponse,
-  type ClientRequest,
-  type ClientResponse,
-  type ForwardHost,
-} from '../forward';
+import { Exchange, plainResponse, type ClientRequest, type ClientResponse } from '../forward';
+import { Http2Exchange, type Http2ForwardHost } from '../http2/exchange';
+import { grpcAnswer, isGrpcRequest } from '../http2/grpc';
 import { http2Facts } from '../http2/request';
+import { Http2Upstreams } from '../http2/upstream';
 import { Http2Response } from '../http2/response';
 import { IncomingFacts, plainAddress } from '../headers';
 import { createLogger, type Logger } from '../logger';
@@ -57,7 +55,7 @@ import { ServiceListeners } from './service-listeners';
 /** The CAs of no table: a proxy before its first table. */
 const NO_CAS: ReadonlyMap<string, string> = new Map();
 
-export class Proxy implements ForwardHost, UpgradeHost {
+export class Proxy implements Http2ForwardHost, UpgradeHost {
   readonly limits: ProxyLimits;
   readonly metrics: ProxyMetrics;
   readonly logger: Logger;
@@ -76,6 +74,8 @@ export class Proxy implements ForwardHost, UpgradeHost {
   readonly #clock: () => number;
   readonly #listeners: ListenerState[] = [];
   readonly #pools: OriginPools;
+  /** HTTP/2 sessions to the endpoints of gRPC sets. */
+  readonly http2Upstreams: Http2Upstreams;
   readonly #upgraded = new Set<Duplex>();
   readonly #options: ProxyOptions;
   /** The table's certificates by SNI name, for the HTTPS listener. */
@@ -111,6 +111,10 @@ export class Proxy implements ForwardHost, UpgradeHost {
     this.bodyBufferBytes = this.limits.bodyBufferBytes;
     this.clientBodyTimeoutMs = this.limits.clientBodyTimeoutMs;
     this.#pools = new OriginPools(this.limits, (where, err) => this.internalError(where, err));
+    this.http2Upstreams = new Http2Upstreams({
+      connectTimeoutMs: this.limits.upstreamConnectTimeoutMs,
+      idleMs: this.limits.keepAliveTimeoutMs,
+    });
     if (options.table) this.swap(options.table);
   }
 
@@ -223,7 +227,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
 
   /** The TLS a set speaks to its endpoints, with the CAs of the table in force. */
   upstreamTls(set: SetRuntime): UpstreamTls | undefined {
-    if (set.def.route.backendProtocol !== 'HTTPS') return undefined;
+    if (!backendSpeaksTls(set.def.route.backendProtocol)) return undefined;
     const cas = this.#current?.backendCas ?? NO_CAS;
     const known = this.#tls.get(set);
     if (known && known.cas === cas) return known.tls;
@@ -350,7 +354,12 @@ export class Proxy implements ForwardHost, UpgradeHost {
   ): void {
     if (facts.invalid) return this.#answer(res, 400, facts.invalid, '', true);
     const set = this.#route(listener, facts);
-    if (!set) return this.#answer(res, 404, this.#options.notFoundText?.() ?? 'no route', '');
+    if (!set) {
+      const text = this.#options.notFoundText?.() ?? 'no route';
+      return isGrpcRequest(facts)
+        ? this.#answerGrpc(res, 404, 'no route', '')
+        : this.#answer(res, 404, text, '');
+    }
     if (set.def.route.sslRedirect && !listener.secure && this.#redirectToHttps(facts, res)) {
       this.metrics.request(set.id, 308);
       return;
@@ -359,14 +368,20 @@ export class Proxy implements ForwardHost, UpgradeHost {
     const d = decide(set, facts, this.affinity);
     this.#count(set, d);
     if (!d.endpoint) {
-      return this.#answer(
-        res,
-        d.status,
-        d.status === 502 ? 'pinned endpoint unavailable' : 'no endpoint available',
-        set.id,
-      );
+      const message = d.status === 502 ? 'pinned endpoint unavailable' : 'no endpoint available';
+      return isGrpcRequest(facts)
+        ? this.#answerGrpc(res, d.status, message, set.id)
+        : this.#answer(res, d.status, message, set.id);
     }
-    new Exchange(this, set, facts, req, res, d, d.endpoint).start();
+    if (backendSpeaksHttp2(set.def.route.backendProtocol))
+      new Http2Exchange(this, set, facts, req, res, d, d.endpoint).start();
+    else new Exchange(this, set, facts, req, res, d, d.endpoint).start();
+  }
+
+  /** The proxy's own answer to a gRPC call: the gRPC status standing for `status`. */
+  #answerGrpc(res: ClientResponse, status: number, message: string, setId: string): void {
+    this.metrics.request(setId, status);
+    grpcAnswer(res, status, message);
   }
 
   requestStarted(): void {
@@ -559,6 +574,7 @@ export class Proxy implements ForwardHost, UpgradeHost {
     for (const s of this.#upgraded) s.destroy();
     await Promise.all(closed);
     this.#pools.destroy();
+    this.http2Upstreams.destroy();
     for (const server of [this.#admin, this.#api]) {
       if (!server) continue;
       const done = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,12 +1,12 @@
 /**
  * TLS to the endpoints of a backend set (OpenShift `reencrypt`, ingress-nginx `backend-protocol:
- * HTTPS`): the options every connection of the set's pools is opened with. Verification is as
+ * HTTPS` or `GRPCS`): the options every connection of the set's pools is opened with. Verification is as
  * the dialect says: off, or against the set's CA (inline, or a Secret's `ca.crt` that the
  * table carries) under the dialect's server name, which is sent as SNI only when it says so.
  */
 import { createHash } from 'node:crypto';
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls';
-import type { RouteSettings } from '@tether/model';
+import { backendSpeaksHttp2, backendSpeaksTls, type RouteSettings } from '@tether/model';
 
 export interface UpstreamTls {
   /** Tells pools with different TLS options to one origin apart. */
@@ -27,7 +27,8 @@ export function upstreamTlsOf(
   cas: ReadonlyMap<string, string>,
   serviceCa?: string,
 ): UpstreamTls | undefined {
-  if (route.backendProtocol !== 'HTTPS') return undefined;
+  if (!backendSpeaksTls(route.backendProtocol)) return undefined;
+  const http2 = backendSpeaksHttp2(route.backendProtocol);
   const t = route.backendTls ?? {};
   // The service CA bundle stands in where the set asks for it and the proxy has one.
   const byServiceCa =
@@ -40,7 +41,7 @@ export function upstreamTlsOf(
   const name = t.serviceCa === true && !byServiceCa ? undefined : t.serverName;
   const options: ConnectionOptions = {
     rejectUnauthorized: verify,
-    ALPNProtocols: ['http/1.1'],
+    ALPNProtocols: [http2 ? 'h2' : 'http/1.1'],
     // The certificate is checked under the dialect's name, never the endpoint's address; with
     // no name only its chain is (HAProxy's `verify required` without `verifyhost` or SNI).
     checkServerIdentity:
@@ -61,9 +62,13 @@ export function upstreamTlsOf(
           : 'the system CAs';
   const caHash = ca === undefined ? '' : createHash('sha256').update(ca).digest('hex').slice(0, 16);
   return {
-    key: [verify ? 'verify' : 'noverify', name ?? '', t.sni === true ? 'sni' : '', caHash].join(
-      '|',
-    ),
+    key: [
+      http2 ? 'h2' : 'h1',
+      verify ? 'verify' : 'noverify',
+      name ?? '',
+      t.sni === true ? 'sni' : '',
+      caHash,
+    ].join('|'),
     options,
     trust,
   };

@@ -210,6 +210,8 @@ const why: Why = (field, before, after, modeKept) => {
     case 'loadBalancing.hashKey':
       return 'an HTTPRoute has no balancing algorithm, only backendRefs weights';
     default:
+      if (field === 'route.backendProtocol' && (before === 'GRPC' || before === 'GRPCS'))
+        return `${field}: Gateway API routes gRPC with a GRPCRoute, which Tether does not write yet`;
       if (field.startsWith('route.'))
         return field === 'route.backendProtocol' || field.startsWith('route.backendTls.')
           ? `${field}: Gateway API says TLS to the backends with a BackendTLSPolicy (or the Service port's appProtocol), which Tether does not write yet`

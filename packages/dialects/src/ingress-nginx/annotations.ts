@@ -412,7 +412,7 @@ export const TABLE: readonly NginxKeySpec[] = [
       false,
     ),
     default: 'HTTP',
-    doc: 'What the controller speaks to the endpoints: HTTP, or HTTPS (TLS; see proxy-ssl-*). GRPC, GRPCS, AJP and FCGI are read but not served.',
+    doc: 'What the controller speaks to the endpoints: HTTP, HTTPS (TLS; see proxy-ssl-*), GRPC (HTTP/2 in clear text) or GRPCS (HTTP/2 over TLS). AJP and FCGI are read but not served.',
     expected: BACKEND_PROTOCOLS.join(', '),
     onInvalid: 'ignore',
     fallback: 'speak HTTP to the endpoints',

@@ -6,7 +6,8 @@
  * proxy-ssl key is ignored; `proxy-ssl-verify` and `proxy-ssl-server-name` are `on` or `off`,
  * default `off`). nginx checks the certificate under `proxy_ssl_name`, which is `$proxy_host`
  * (`upstream_balancer`) unless `proxy-ssl-name` says otherwise, and sends it as SNI only with
- * `proxy-ssl-server-name: on`.
+ * `proxy-ssl-server-name: on`. GRPC and GRPCS are `grpc_pass grpc://` and `grpcs://`:
+ * HTTP/2 to the endpoints, in clear text or over TLS.
  */
 import { info, warning, type Diagnostic, type RouteSettings } from '@tether/model';
 import type { FieldCollector } from '../../helpers';
@@ -40,10 +41,12 @@ export function readBackendTls(reader: AnnotationReader, settings: NginxSettings
   settings.proxySslServerName = reader.read(KEY.proxySslServerName, onOff);
 }
 
-/** The route fields of TLS to the endpoints. */
+/** The route fields of the protocol spoken to the endpoints, and of its TLS. */
 export function backendTlsFields(c: FieldCollector, s: NginxSettings): void {
-  if (s.backendProtocol !== 'HTTPS') return;
-  c.set('route.backendProtocol', 'HTTPS', KEY.backendProtocol);
+  const p = s.backendProtocol;
+  if (p === 'GRPC') c.set('route.backendProtocol', 'GRPC', KEY.backendProtocol);
+  if (p !== 'HTTPS' && p !== 'GRPCS') return;
+  c.set('route.backendProtocol', p, KEY.backendProtocol);
   if (s.proxySslSecret === undefined) {
     c.setDefault('route.backendTls.verify', false, KEY.proxySslVerify);
     c.setDefault('route.backendTls.sni', false, KEY.proxySslServerName);
@@ -61,10 +64,12 @@ export function backendTlsFields(c: FieldCollector, s: NginxSettings): void {
   else c.setDefault('route.backendTls.sni', false, KEY.proxySslServerName);
 }
 
-/** Writes TLS to the endpoints: what ingress-nginx can say of it. */
+/** Writes the protocol spoken to the endpoints and its TLS: what ingress-nginx can say of it. */
 export function expressBackendTls(x: Expression, route: RouteSettings): void {
-  if (route.backendProtocol !== 'HTTPS') return;
-  x.write(KEY.backendProtocol, 'HTTPS', 'route.backendProtocol');
+  const p = route.backendProtocol;
+  if (p === 'GRPC') x.write(KEY.backendProtocol, 'GRPC', 'route.backendProtocol');
+  if (p !== 'HTTPS' && p !== 'GRPCS') return;
+  x.write(KEY.backendProtocol, p, 'route.backendProtocol');
   const t = route.backendTls ?? {};
   if (t.caSecret !== undefined) {
     x.write(KEY.proxySslSecret, t.caSecret, 'route.backendTls.caSecret');
@@ -88,7 +93,7 @@ export function expressBackendTls(x: Expression, route: RouteSettings): void {
 export function backendTlsNotes(object: KubeObject, s: NginxSettings): Diagnostic[] {
   const out: Diagnostic[] = [];
   const p = s.backendProtocol;
-  if (p === 'GRPC' || p === 'GRPCS' || p === 'AJP' || p === 'FCGI')
+  if (p === 'AJP' || p === 'FCGI')
     out.push(
       warning(
         'NotReproduced',
@@ -110,7 +115,7 @@ export function backendTlsNotes(object: KubeObject, s: NginxSettings): Diagnosti
     out.push(
       info(
         'IneffectiveSetting',
-        `${KEY.proxySslSecret} has no effect while ${KEY.backendProtocol} is not HTTPS: the endpoints are spoken to in plain text`,
+        `${KEY.proxySslSecret} has no effect while ${KEY.backendProtocol} is neither HTTPS nor GRPCS: the endpoints are spoken to in plain text`,
         sourceOf(DIALECT, object, KEY.proxySslSecret),
       ),
     );

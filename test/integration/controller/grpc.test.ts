@@ -1,0 +1,104 @@
+/**
+ * gRPC through a local `tether serve --h2c`: an ingress-nginx Ingress with `backend-protocol:
+ * GRPC` and cookie affinity, in front of three real gRPC servers, keeps a client's calls on the
+ * pod its cookie names, over h2c and over TLS.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { credentials } from '@grpc/grpc-js';
+import { selfSignedCertificate, type PemPair } from '@tether/testkit';
+import type { Running } from '../../../packages/cli/src/serve';
+import { serveManifests } from '../../support/serve';
+import {
+  EchoClientCtor,
+  grpcBackend,
+  stickyCookie,
+  who,
+  type EchoClient,
+  type GrpcBackend,
+} from '../../support/grpc';
+
+const closers: (() => void | Promise<void>)[] = [];
+let backends: GrpcBackend[];
+let front: PemPair;
+let running: Running;
+
+beforeAll(async () => {
+  front = selfSignedCertificate('rpc.example.test');
+  backends = await Promise.all(['rpc-1', 'rpc-2', 'rpc-3'].map((n) => grpcBackend(n)));
+  closers.push(() => backends.forEach((b) => b.server.forceShutdown()));
+  // One EndpointSlice per pod: each listens on its own port.
+  const slices = backends.map((b, i) =>
+    [
+      'apiVersion: discovery.k8s.io/v1',
+      'kind: EndpointSlice',
+      `metadata: { name: rpc-${i}, namespace: shop, labels: { kubernetes.io/service-name: rpc } }`,
+      'addressType: IPv4',
+      `ports: [{ name: grpc, port: ${b.port} }]`,
+      `endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]`,
+    ].join('\n'),
+  );
+  running = await serveManifests(
+    [
+      'apiVersion: networking.k8s.io/v1',
+      'kind: Ingress',
+      'metadata:',
+      '  name: rpc',
+      '  namespace: shop',
+      '  annotations:',
+      '    nginx.ingress.kubernetes.io/backend-protocol: GRPC',
+      '    nginx.ingress.kubernetes.io/affinity: cookie',
+      '    nginx.ingress.kubernetes.io/session-cookie-name: RPCSESSION',
+      'spec:',
+      '  ingressClassName: tether',
+      '  rules:',
+      '    - host: rpc.example.test',
+      '      http:',
+      '        paths:',
+      '          - { path: /, pathType: Prefix, backend: { service: { name: rpc, port: { name: grpc } } } }',
+      '---',
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata: { name: rpc, namespace: shop }',
+      'spec: { ports: [{ name: grpc, port: 50051 }] }',
+      ...slices.flatMap((s) => ['---', s]),
+    ].join('\n'),
+    front,
+    { h2c: true },
+  );
+  closers.push(() => running.stop());
+});
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+});
+
+function client(tls: boolean): EchoClient {
+  const port = tls ? running.addresses.https!.port : running.addresses.http!.port;
+  const options = {
+    // The Ingress routes by host: the calls name it as their authority.
+    'grpc.default_authority': 'rpc.example.test',
+    ...(tls ? { 'grpc.ssl_target_name_override': 'rpc.example.test' } : {}),
+  };
+  const c = new EchoClientCtor(
+    `127.0.0.1:${port}`,
+    tls ? credentials.createSsl(Buffer.from(front.cert)) : credentials.createInsecure(),
+    options,
+  ) as unknown as EchoClient;
+  closers.push(() => c.close());
+  return c;
+}
+
+describe('an ingress-nginx GRPC Ingress through serve', () => {
+  it.each([
+    ['h2c', false],
+    ['TLS', true],
+  ])('keeps calls with the cookie on one pod (%s)', async (_name, tls) => {
+    const c = client(tls);
+    const first = await who(c);
+    const cookie = stickyCookie(first.head, 'RPCSESSION');
+    for (let i = 0; i < 10; i++)
+      expect((await who(c, { cookie })).answer.endpoint).toBe(first.answer.endpoint);
+    const spread = new Set<string>();
+    for (let i = 0; i < 12; i++) spread.add((await who(c)).answer.endpoint);
+    expect(spread.size).toBeGreaterThan(1);
+  });
+});
