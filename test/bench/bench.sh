@@ -128,3 +128,8 @@ awk -v hrss="$(mem_kib "$hap" VmRSS)" -v hpeak="$(mem_kib "$hap" VmHWM)" -v trss
     printf "CPU per request ratio fastify/haproxy: %.1f without cookie, %.1f with cookie\n", median(6, "fastify") / median(6, "haproxy"), median(6, "fastify+cookie") / median(6, "haproxy+cookie")
     if (total > 0) { print "FAIL: " total " requests failed"; exit 1 }
   }' "$work/results"
+
+# Then the HTTP/2 case (h2.sh), with the origins' ports free again.
+finish
+trap - EXIT
+exec bash test/bench/h2.sh -r "$REPS" -d "$DUR"

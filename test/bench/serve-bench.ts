@@ -5,10 +5,19 @@
  * round robin for new sessions, listening on 127.0.0.1:18094.
  *
  *   node .build/bench/serve-bench.js [--port 18094] [--admin 18195] [--backends 18081,18082,18083]
+ *     [--https-port 18294 --cert FILE --key FILE]
  *
+ * With `--https-port` it serves the same routes over TLS too, with HTTP/2 offered by ALPN.
  * (built by `npx tsc -b test/bench`; `npm run bench` builds and runs it.)
  */
-import { createLogger, createProxy, createRouteTable, stopOnSignals } from '@tether/dataplane';
+import { readFileSync } from 'node:fs';
+import {
+  createLogger,
+  createProxy,
+  createRouteTable,
+  stopOnSignals,
+  type HostRoutes,
+} from '@tether/dataplane';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -18,58 +27,70 @@ function arg(name: string, fallback: string): string {
 const port = Number(arg('port', '18094'));
 const backends = arg('backends', '18081,18082,18083').split(',').map(Number);
 
-const table = createRouteTable({
-  version: 'bench',
-  listeners: [
-    {
-      protocol: 'HTTP',
-      hosts: [
-        {
-          host: '*',
-          paths: [
-            {
+const httpsPort = arg('https-port', '');
+
+const hosts: HostRoutes[] = [
+  {
+    host: '*',
+    paths: [
+      {
+        path: '/',
+        pathType: 'Prefix',
+        backendSet: {
+          id: 'bench/be',
+          policy: {
+            mode: 'cookie',
+            cookie: {
+              name: 'SRVID',
               path: '/',
-              pathType: 'Prefix',
-              backendSet: {
-                id: 'bench/be',
-                policy: {
-                  mode: 'cookie',
-                  cookie: {
-                    name: 'SRVID',
-                    path: '/',
-                    httpOnly: true,
-                    secure: 'never',
-                    omitSameSiteNoneForOldClients: false,
-                    lifetime: 'session',
-                    nocache: true,
-                  },
-                  rebalance: 'persistent',
-                  onFailure: 'rebalance',
-                },
-                loadBalancing: { algorithm: 'roundRobin' },
-                route: {},
-                backends: [
-                  {
-                    ref: { namespace: 'bench', service: 'be', port: 80 },
-                    endpoints: backends.map((p) => ({
-                      address: '127.0.0.1',
-                      port: p,
-                      ready: true,
-                    })),
-                  },
-                ],
-              },
+              httpOnly: true,
+              secure: 'never',
+              omitSameSiteNoneForOldClients: false,
+              lifetime: 'session',
+              nocache: true,
+            },
+            rebalance: 'persistent',
+            onFailure: 'rebalance',
+          },
+          loadBalancing: { algorithm: 'roundRobin' },
+          route: {},
+          backends: [
+            {
+              ref: { namespace: 'bench', service: 'be', port: 80 },
+              endpoints: backends.map((p) => ({
+                address: '127.0.0.1',
+                port: p,
+                ready: true,
+              })),
             },
           ],
         },
-      ],
-    },
+      },
+    ],
+  },
+];
+
+const table = createRouteTable({
+  version: 'bench',
+  listeners: [
+    { protocol: 'HTTP', hosts },
+    ...(httpsPort ? [{ protocol: 'HTTPS' as const, hosts }] : []),
   ],
 });
 
 const proxy = createProxy({
   cookieKey: Buffer.from('tether-benchmark-key-0123456789ab'),
   http: { host: '127.0.0.1', port },
+  ...(httpsPort
+    ? {
+        https: {
+          host: '127.0.0.1',
+          port: Number(httpsPort),
+          cert: readFileSync(arg('cert', 'cert.pem')),
+          key: readFileSync(arg('key', 'key.pem')),
+        },
+      }
+    : {}),
   // The admin listener runs as in production, so that its memory is counted.
   admin: { host: '127.0.0.1', port: Number(arg('admin', '18195')) },
   table,

@@ -82,9 +82,8 @@ export interface ForwardHost {
  * stream's request (see `http2/`).
  */
 export type ClientRequest = Readable & {
-  readonly method?: string | undefined;
-  /** The whole body has been received. */
-  readonly complete: boolean;
+  /** The whole body has been received (HTTP/1.1, where a body left unread closes the connection). */
+  readonly complete?: boolean;
 };
 
 /**
@@ -105,6 +104,8 @@ export interface ClientResponse {
    * only): a gRPC trailers-only answer must come so to be read as one.
    */
   headOnly?(status: number, headers: string[]): void;
+  /** Trailers will follow the body (`addTrailers`): an HTTP/2 head must say so when it goes. */
+  expectTrailers?(): void;
   /** Fields sent after the body (HTTP/1.1: only with chunked coding). */
   addTrailers(trailers: Record<string, string>): void;
   destroy(err?: Error): unknown;
@@ -246,7 +247,7 @@ export class Exchange implements UpstreamHandler {
     const facts = this.facts;
     const headers = facts.upstreamHeaders(this.set.cookie?.name, false);
     if (facts.hostHeader === undefined) headers.push('host', hostPortOf(ep));
-    const method = this.req.method ?? 'GET';
+    const method = facts.method;
     this.host.pool(ep, this.host.upstreamTls(this.set)).dispatch(
       {
         method,
@@ -470,7 +471,7 @@ export class Exchange implements UpstreamHandler {
               ? 'upstream sent an invalid response'
               : 'upstream unavailable',
         // A body the upstream never took is still on the client's connection.
-        this.facts.hasBody && !this.req.complete,
+        this.facts.hasBody && this.req.complete === false,
       );
       this.host.finished(this.set, status, ep, this.#started, 0);
       return;
@@ -483,7 +484,7 @@ export class Exchange implements UpstreamHandler {
 
   #retryable(connectFailed: boolean, code: string): boolean {
     if (this.#attempts > 1 || this.facts.hasBody) return false;
-    if (!IDEMPOTENT.has(this.req.method ?? '')) return false;
+    if (!IDEMPOTENT.has(this.facts.method)) return false;
     if (connectFailed) return true;
     return this.set.policy.onFailure === 'retryElsewhere' && BROKEN_BEFORE_RESPONSE.has(code);
   }

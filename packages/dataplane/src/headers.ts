@@ -60,7 +60,7 @@ function connectionTokens(value: string): string[] {
 }
 
 /** The parts of a request the proxy reads (an `IncomingMessage` has them). */
-export type RequestLike = Pick<IncomingMessage, 'rawHeaders' | 'url'> & {
+export type RequestLike = Pick<IncomingMessage, 'rawHeaders' | 'url' | 'method'> & {
   readonly socket: { readonly remoteAddress?: string | undefined };
 };
 
@@ -90,6 +90,7 @@ export class IncomingFacts implements RequestFacts {
   readonly path: string;
   readonly query: string;
   readonly secure: boolean;
+  readonly method: string;
   readonly hostHeader: string | undefined;
   readonly cookieHeader: string | undefined;
   readonly userAgent: string | undefined;
@@ -110,6 +111,7 @@ export class IncomingFacts implements RequestFacts {
     const raw = req.rawHeaders;
     this.#raw = raw;
     this.secure = secure;
+    this.method = req.method ?? 'GET';
     let url = req.url ?? '/';
     let invalid: string | undefined;
     let authority: string | undefined;

@@ -163,7 +163,7 @@ export class Http2Exchange {
   #requestHeaders(): OutgoingHttpHeaders {
     const facts = this.facts;
     const out: OutgoingHttpHeaders = {
-      ':method': this.req.method ?? 'GET',
+      ':method': facts.method,
       ':path': facts.url,
       ':scheme': this.#tls ? 'https' : 'http',
       ':authority': facts.hostHeader ?? hostPortOf(this.#ep),
@@ -203,6 +203,8 @@ export class Http2Exchange {
       this.host.finished(this.set, status, this.#ep, this.#started, now);
       return;
     }
+    // gRPC answers end with trailers; an HTTP/2 client's head must announce them.
+    this.res.expectTrailers?.();
     this.res.writeHead(status, undefined, head);
   }
 
@@ -260,7 +262,8 @@ export class Http2Exchange {
     const status = TIMEOUT_ERRORS.has(code) ? 504 : 502;
     const message = status === 504 ? 'upstream timed out' : 'upstream unavailable';
     if (this.#grpc) grpcAnswer(this.res, status, message);
-    else plainResponse(this.res, status, message, this.facts.hasBody && !this.req.complete);
+    else
+      plainResponse(this.res, status, message, this.facts.hasBody && this.req.complete === false);
     this.host.finished(this.set, status, ep, this.#started, 0);
   }
 

@@ -4,12 +4,16 @@
  * Host field, RFC 9113 §8.3.1), the cookie crumbs stay separate fields for `IncomingFacts` to
  * join, and a body without a Content-Length is marked as one that is streamed.
  */
-import type { Http2ServerRequest } from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { IncomingFacts, lowerIs } from '../headers';
 
-export function http2Facts(req: Http2ServerRequest, secure: boolean): IncomingFacts {
-  const raw = req.rawHeaders;
-  const authority = req.authority;
+export function http2Facts(
+  stream: ServerHttp2Stream,
+  head: IncomingHttpHeaders,
+  raw: readonly string[],
+  secure: boolean,
+): IncomingFacts {
+  const authority = head[':authority'];
   const headers: string[] = authority ? ['host', authority] : [];
   let length = false;
   for (let i = 0; i < raw.length; i += 2) {
@@ -22,9 +26,14 @@ export function http2Facts(req: Http2ServerRequest, secure: boolean): IncomingFa
   }
   // DATA frames follow the head: without a length the upstream client streams them chunked.
   // The marker is a framing field, so it never goes upstream itself.
-  if (!length && !req.stream.endAfterHeaders) headers.push('transfer-encoding', 'chunked');
+  if (!length && !stream.endAfterHeaders) headers.push('transfer-encoding', 'chunked');
   return new IncomingFacts(
-    { rawHeaders: headers, url: req.url, socket: { remoteAddress: req.socket.remoteAddress } },
+    {
+      rawHeaders: headers,
+      url: head[':path'],
+      method: head[':method'],
+      socket: { remoteAddress: stream.session?.socket?.remoteAddress },
+    },
     secure,
   );
 }

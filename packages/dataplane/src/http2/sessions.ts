@@ -16,9 +16,8 @@ import {
   constants,
   createServer,
   type Http2Server,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
   type Http2Session,
+  type IncomingHttpHeaders,
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -37,7 +36,8 @@ export interface Http2Limits {
 }
 
 export interface Http2Handlers {
-  request(req: Http2ServerRequest, res: Http2ServerResponse): void;
+  /** A request: its stream, its header fields and the same as a flat [name, value, …] list. */
+  stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[]): void;
   internalError(where: string, err: unknown): void;
   /** A connection was opened. */
   opened(): void;
@@ -75,15 +75,18 @@ export class Http2Sessions {
     });
     server.setTimeout(limits.idleTimeoutMs);
     server.on('session', (session: Http2Session) => this.#track(session));
-    server.on('stream', (stream: ServerHttp2Stream) => this.#count(stream));
-    server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-      try {
-        handlers.request(req, res);
-      } catch (err) {
-        handlers.internalError('http2 request', err);
-        res.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-      }
-    });
+    server.on(
+      'stream',
+      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
+        try {
+          this.#count(stream);
+          handlers.stream(stream, headers, raw);
+        } catch (err) {
+          handlers.internalError('http2 request', err);
+          stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+        }
+      },
+    );
     server.on('timeout', (session: Http2Session) => {
       // Idle only counts with nothing in flight: a long poll or an event stream stays.
       if ((this.#sessions.get(session)?.open ?? 0) === 0) session.close();

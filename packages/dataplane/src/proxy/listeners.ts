@@ -17,7 +17,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { plainResponse } from '../forward';
 import { MAX_CLIENT_HELLO, readServerName } from '../sni';
@@ -40,7 +40,12 @@ export interface ListenerState {
 export interface ListenerHandlers {
   request(listener: ListenerState, req: IncomingMessage, res: ServerResponse): void;
   upgrade(listener: ListenerState, req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  http2Request(listener: ListenerState, req: Http2ServerRequest, res: Http2ServerResponse): void;
+  http2Request(
+    listener: ListenerState,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    raw: string[],
+  ): void;
   /** An HTTP/2 connection was opened. */
   http2Opened(): void;
   /** An HTTP/2 connection was closed for cancelling streams in a loop. */
@@ -101,7 +106,7 @@ export function makeListener(
         idleTimeoutMs: limits.keepAliveTimeoutMs,
       },
       {
-        request: (req, res) => handlers.http2Request(state, req, res),
+        stream: (stream, headers, raw) => handlers.http2Request(state, stream, headers, raw),
         internalError: handlers.internalError,
         opened: handlers.http2Opened,
         rapidReset: handlers.rapidReset,

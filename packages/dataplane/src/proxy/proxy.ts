@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CertificateStore } from '../certificates';
@@ -331,18 +331,20 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
    */
   #onHttp2Request(
     listener: ListenerState,
-    req: Http2ServerRequest,
-    raw: Http2ServerResponse,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    raw: string[],
   ): void {
-    const res = new Http2Response(raw);
-    const url = req.url;
+    const res = new Http2Response(stream);
+    const method = headers[':method'];
+    const url = headers[':path'] ?? '';
     // CONNECT (a tunnel, or RFC 8441's WebSocket) is not offered: nginx answers it so too.
-    if (req.method === 'CONNECT') return this.#answer(res, 405, 'method not allowed', '');
+    if (method === 'CONNECT') return this.#answer(res, 405, 'method not allowed', '');
     if (url.length > this.limits.maxUrlBytes) return this.#answer(res, 414, 'URI too long', '');
-    if (url === '*' && req.method !== 'OPTIONS')
+    if (url === '*' && method !== 'OPTIONS')
       return this.#answer(res, 400, 'bad request target', '');
     if (!this.#current) return this.#answer(res, 503, 'no route table loaded', '');
-    this.#serve(listener, http2Facts(req, listener.secure), req, res);
+    this.#serve(listener, http2Facts(stream, headers, raw, listener.secure), stream, res);
   }
 
   /** Routes a request that passed the listener's checks, and forwards it. */
@@ -463,7 +465,8 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
   readonly #handlers: ListenerHandlers = {
     request: (listener, req, res) => this.#onRequest(listener, req, res),
     upgrade: (listener, req, socket, head) => this.#onUpgrade(listener, req, socket, head),
-    http2Request: (listener, req, res) => this.#onHttp2Request(listener, req, res),
+    http2Request: (listener, stream, headers, raw) =>
+      this.#onHttp2Request(listener, stream, headers, raw),
     http2Opened: () => this.metrics.http2Connections.inc({ event: 'opened' }),
     rapidReset: (remoteAddress) => {
       this.metrics.http2Connections.inc({ event: 'rapid_reset' });
