@@ -444,6 +444,20 @@ describe('the default values', () => {
     });
   });
 
+  it('run one proxy worker per CPU of the CPU limit, rounded up, unless told a number', async () => {
+    const workersOf = async (args: string[]) => {
+      const { objects } = await render(args);
+      const [container] = containersOf(one(objects, 'Deployment'));
+      return parseServeArgs(container?.args ?? []).workers;
+    };
+    expect(await workersOf([])).toBe('1');
+    expect(await workersOf(['--set', 'resources.limits.cpu=1500m'])).toBe('2');
+    expect(await workersOf(['--set', 'resources.limits.cpu=250m'])).toBe('1');
+    expect(await workersOf(['--set', 'resources.limits.cpu=4'])).toBe('4');
+    expect(await workersOf(['--set', 'workers=3'])).toBe('3');
+    expect(await workersOf(['--set', 'workers=auto'])).toBe('auto');
+  });
+
   it('offer HTTP/2 on HTTPS, and h2c or HTTP/1.1 only when asked', async () => {
     const serveOf = async (args: string[]) => {
       const { objects } = await render(args);

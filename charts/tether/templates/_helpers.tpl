@@ -75,3 +75,22 @@ stored in the cluster (so an upgrade never changes it and sessions survive); els
 {{- define "tether.tlsSecretName" -}}
 {{- default (printf "%s-default-tls" (include "tether.fullname" .)) .Values.https.defaultCertificate.secretName }}
 {{- end }}
+
+{{/*
+The proxy processes of a pod (--workers): the value, else one per CPU of the CPU limit, rounded
+up ("500m" is 1, "1.5" is 2), else 1.
+*/}}
+{{- define "tether.workers" -}}
+{{- if .Values.workers -}}
+{{- .Values.workers -}}
+{{- else -}}
+{{- $cpu := toString (dig "limits" "cpu" "1" .Values.resources) -}}
+{{- $cores := 1.0 -}}
+{{- if hasSuffix "m" $cpu -}}
+{{- $cores = divf (trimSuffix "m" $cpu | float64) 1000 -}}
+{{- else -}}
+{{- $cores = float64 $cpu -}}
+{{- end -}}
+{{- max 1 (ceil $cores | int) -}}
+{{- end -}}
+{{- end -}}

@@ -172,6 +172,11 @@ export const ChartValuesSchema = z
           .strict(),
       })
       .strict(),
+    workers: z
+      .union([z.literal(''), z.literal('auto'), z.number().int().min(1).max(64)])
+      .describe(
+        'Proxy processes per pod (--workers); empty: one per CPU of the CPU limit, rounded up',
+      ),
     resources: z
       .object({
         requests: z.object({ cpu: quantity, memory: quantity }).partial().strict(),

@@ -9,8 +9,10 @@ import {
   SERVE_FLAGS,
   ServeOptionsSchema,
   startServe,
+  startServeWorker,
   type ServeOptions,
 } from './serve';
+import { WORKER_ENV } from '@tether/dataplane';
 import { z } from 'zod';
 import { startUp } from './up';
 import { renderData } from './output';
@@ -216,6 +218,9 @@ export function buildProgram(
   ).action(async (raw) => {
     const opts = serveOptions(raw);
     if (!opts) return;
+    // A proxy worker forked by `serve --workers`: the same flags, the proxy alone.
+    if (process.env[WORKER_ENV] === '1')
+      return runUntilSignal(() => startServeWorker(opts), io, setExitCode);
     if (opts.manifests && opts.kubeconfig) {
       io.stderr('tether serve: give either --manifests or --kubeconfig, not both\n');
       setExitCode(1);

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import {
   AcceptedLog,
@@ -14,15 +16,20 @@ import {
   localEventsFromDiagnostics,
   type ReconcileListener,
   type ReconcileResult,
+  type TableSink,
 } from '@tether/controller';
 import {
   createLogger,
   createProxy,
   loadCookieKey,
+  ProxyFleet,
+  reportServicePorts,
+  serveAsWorker,
   type Logger,
   type Proxy,
   type ProxyAddresses,
   type ProxyOptions,
+  type RouteTable,
 } from '@tether/dataplane';
 import {
   formatDiagnostic,
@@ -66,6 +73,8 @@ export const ServeOptionsSchema = z.object({
   /** Previous load balancers' cookies honoured on every cookie route that names none itself. */
   adoptCookies: z.string().optional(),
   adoptCookiesUntil: z.iso.datetime({ offset: true }).optional(),
+  /** Proxy processes sharing the listeners; `auto`: one per CPU. */
+  workers: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 export type ServeOptions = z.infer<typeof ServeOptionsSchema>;
@@ -128,6 +137,10 @@ export const SERVE_FLAGS: readonly [flags: string, description: string, defaultV
     "honour a previous load balancer's session cookies on every cookie route (ingress-nginx, openshift, envoy-gateway, traefik; format=name for another cookie name), moving clients to Tether's cookie",
   ],
   ['--adopt-cookies-until <time>', 'RFC 3339 time after which --adopt-cookies stops'],
+  [
+    '--workers <n>',
+    'run the proxy on n processes sharing its listeners, or auto for one per CPU (default 1); the controller, admin and API stay in the first process, and metrics add up every worker',
+  ],
   ['--log-level <level>', 'fatal, error, warn, info, debug or trace', 'info'],
 ];
 
@@ -265,36 +278,29 @@ function policiesView(controller: Controller): unknown {
   };
 }
 
+/** How many proxy processes `--workers` asks for: a number, or `auto` for one per CPU. */
+export function workerCount(options: ServeOptions): number {
+  const w = options.workers;
+  if (w === undefined) return 1;
+  return w === 'auto' ? availableParallelism() : w;
+}
+
 /**
- * Starts the proxy and the controller that feeds it. With manifests it resolves once the first
- * table is in force; from a cluster it resolves once the source runs, and the proxy answers
- * 503 and /readyz stays not ready until the first table (an unreachable API server is
- * retried with backoff).
+ * The proxy's own listeners as the flags give them: HTTP (and h2c), HTTPS, the Service ports.
+ * The same for a single proxy and for each worker.
  */
-export async function startServe(
+function dataListeners(
   options: ServeOptions,
-  extra: Pick<ProxyOptions, 'notFoundText'> & { servicePortOffset?: number } = {},
-): Promise<Running> {
-  const logger = createLogger(options.logLevel);
+  servicePortOffset: number | undefined,
+): Pick<ProxyOptions, 'http' | 'https' | 'services' | 'adoptCookies' | 'serviceCa'> {
   const listen = parseAddress(options.listen, '--listen');
-  const admin = parseAddress(options.admin, '--admin');
-  const apiAddress = parseAddress(options.api, '--api');
   const tls = options.listenTls ? parseAddress(options.listenTls, '--listen-tls') : undefined;
   if (tls && (!options.tlsCert || !options.tlsKey))
     throw new Error('--listen-tls needs --tls-cert and --tls-key');
   if (!tls && options.publicHttpsPort !== undefined)
     throw new Error('--public-https-port needs --listen-tls');
-  const cluster = options.manifests === undefined ? await clusterParts(options, logger) : undefined;
-  const source =
-    cluster?.source ?? new SnapshotTap(new FileSource({ paths: options.manifests ?? [] }));
-  const api: Record<string, () => unknown> = {};
-  const accepted = new AcceptedLog();
-  const { servicePortOffset, ...proxyExtra } = extra;
-  // The controller exists once the proxy does; a port that fails to bind later tells it.
-  const portsChanged: { notify?: () => void } = {};
   const adoptCookies = adoptionOption(options);
-  const proxy = createProxy({
-    cookieKey: loadCookieKey(options.cookieKeyFile),
+  return {
     ...(adoptCookies ? { adoptCookies } : {}),
     ...(options.backendCaFile ? { serviceCa: readFileSync(options.backendCaFile, 'utf8') } : {}),
     http: {
@@ -302,16 +308,10 @@ export async function startServe(
       ...(options.publicHttpPort === undefined ? {} : { publicPort: options.publicHttpPort }),
       ...(options.h2c ? { http2: true } : {}),
     },
-    admin,
-    api: apiAddress,
-    apiRoutes: api,
     services: {
       host: options.serviceListen ?? listen.host ?? '127.0.0.1',
       portOffset: options.servicePortOffset ?? servicePortOffset ?? 0,
     },
-    onServicePortsChanged: () => portsChanged.notify?.(),
-    ...proxyExtra,
-    logger,
     ...(tls
       ? {
           https: {
@@ -325,10 +325,110 @@ export async function startServe(
           },
         }
       : {}),
+  };
+}
+
+/**
+ * A proxy worker of `serve --workers`: the listeners the flags give, shared with the other
+ * workers, the cookie key and tables from the primary, no admin or API listener.
+ */
+export async function startServeWorker(options: ServeOptions): Promise<{ stop(): Promise<void> }> {
+  const logger = createLogger(options.logLevel);
+  const data = dataListeners(options, undefined);
+  const proxy = await serveAsWorker((cookieKey) => {
+    const p: Proxy = createProxy({
+      ...data,
+      cookieKey,
+      worker: true,
+      admin: false,
+      api: false,
+      logger,
+      onServicePortsChanged: () => reportServicePorts(p),
+    });
+    return p;
   });
+  return { stop: () => proxy.stop() };
+}
+
+/**
+ * Starts the proxy and the controller that feeds it. With manifests it resolves once the first
+ * table is in force; from a cluster it resolves once the source runs, and the proxy answers
+ * 503 and /readyz stays not ready until the first table (an unreachable API server is
+ * retried with backoff).
+ */
+export async function startServe(
+  options: ServeOptions,
+  extra: Pick<ProxyOptions, 'notFoundText'> & { servicePortOffset?: number } = {},
+): Promise<Running> {
+  const logger = createLogger(options.logLevel);
+  const admin = parseAddress(options.admin, '--admin');
+  const apiAddress = parseAddress(options.api, '--api');
+  const data = dataListeners(options, extra.servicePortOffset);
+  const workers = workerCount(options);
+  const cluster = options.manifests === undefined ? await clusterParts(options, logger) : undefined;
+  const source =
+    cluster?.source ?? new SnapshotTap(new FileSource({ paths: options.manifests ?? [] }));
+  const api: Record<string, () => unknown> = {};
+  const accepted = new AcceptedLog();
+  const { servicePortOffset: _offset, ...proxyExtra } = extra;
+  // The controller exists once the proxy does; a port that fails to bind later tells it.
+  const portsChanged: { notify?: () => void } = {};
+  let cookieKey = loadCookieKey(options.cookieKeyFile);
+  let fleet: ProxyFleet | undefined;
+  if (workers > 1) {
+    if (!cookieKey) {
+      cookieKey = randomBytes(32);
+      logger.warn(
+        "no cookie key configured: generated a random one for every worker; replicas of this proxy will not honour each other's session cookies",
+      );
+    }
+    fleet = new ProxyFleet({
+      count: workers,
+      cookieKey,
+      logger,
+      onPortsChanged: () => portsChanged.notify?.(),
+    });
+  }
+  const theFleet = fleet;
+  // With workers, this process's proxy has no listener of its own: it checks and compiles each
+  // table, and serves the admin and API listeners for the workers together.
+  const proxy = createProxy({
+    ...(cookieKey ? { cookieKey } : {}),
+    ...(theFleet
+      ? {
+          http: false,
+          adminView: {
+            ready: () => theFleet.ready,
+            metrics: async () => ({
+              contentType: theFleet.contentType,
+              text: await theFleet.metrics(),
+            }),
+          },
+        }
+      : {
+          ...data,
+          onServicePortsChanged: () => portsChanged.notify?.(),
+        }),
+    admin,
+    api: apiAddress,
+    apiRoutes: api,
+    ...proxyExtra,
+    logger,
+  });
+  const sink: TableSink = theFleet
+    ? {
+        swap(table: RouteTable) {
+          proxy.swap(table);
+          theFleet.swap(proxy.table!);
+        },
+        get servicePortProblems() {
+          return theFleet.servicePortProblems;
+        },
+      }
+    : proxy;
   const controller = new Controller({
     source,
-    sink: proxy,
+    sink,
     serving: {
       ingressClass: options.ingressClass,
       controllerName: CONTROLLER_NAME,
@@ -353,7 +453,8 @@ export async function startServe(
     });
     return { ...current, items: [...current.items, ...accepted.items] };
   };
-  const addresses = await proxy.start();
+  const own = await proxy.start();
+  const addresses: ProxyAddresses = theFleet ? { ...own, ...(await theFleet.start()) } : own;
   try {
     await controller.startSource();
     await cluster?.start();
@@ -361,6 +462,7 @@ export async function startServe(
   } catch (e) {
     await controller.stop().catch(() => undefined);
     await cluster?.stop().catch(() => undefined);
+    await theFleet?.stop();
     await proxy.stop();
     throw e;
   }
@@ -372,6 +474,7 @@ export async function startServe(
     async stop() {
       await controller.stop();
       await cluster?.stop();
+      await theFleet?.stop();
       await proxy.stop();
     },
   };

@@ -1,5 +1,5 @@
 // What the CLI and the tests use of the controller; everything else stays inside the package.
-export { Controller, type ReconcileListener } from './controller';
+export { Controller, type ReconcileListener, type TableSink } from './controller';
 export { AcceptedLog } from './events/accepted-log';
 export { describeApiError, loadClientNode, networkCodeOf, networkText } from './events/client';
 export { oneLine } from './events/note';

@@ -19,6 +19,8 @@ import type { ProxyMetrics } from './metrics';
 export interface AdminState {
   ready(): boolean;
   tableVersion(): string | undefined;
+  /** Metrics from elsewhere than this process's registry (the proxy workers'). */
+  metrics?(): Promise<{ contentType: string; text: string }>;
 }
 
 /** Read-only JSON routes by path (for example `/api/events`). */
@@ -73,8 +75,13 @@ export function createAdmin(metrics: ProxyMetrics, state: AdminState): Server {
       if (state.ready()) sendJson(res, 200, { status: 'ready', table: state.tableVersion() });
       else sendJson(res, 503, { status: 'not ready', reason: 'no route table loaded yet' });
     } else if (path === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => send(res, 200, metrics.registry.contentType, text),
+      const collected = state.metrics
+        ? state.metrics()
+        : metrics.registry
+            .metrics()
+            .then((text) => ({ contentType: metrics.registry.contentType, text }));
+      collected.then(
+        ({ contentType, text }) => send(res, 200, contentType, text),
         () => sendJson(res, 500, { error: 'metrics unavailable' }),
       );
     } else {

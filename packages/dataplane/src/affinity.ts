@@ -98,6 +98,12 @@ export interface AffinityContext {
   nowMs: number;
   /** Adoption for cookie-mode sets whose policy names none (the `serve` flag). */
   adoptCookies?: CookieAdoption;
+  /**
+   * Place new source-IP sessions by a hash of the client address rather than by the set's
+   * balancing: proxy workers each keep their own session table, and a client's connections
+   * reach any of them, so each must make the same first choice.
+   */
+  hashNewSourceIpSessions?: boolean;
 }
 
 /** The cookie or header value that carries the session, if the request has one. */
@@ -267,7 +273,14 @@ function decideSourceIp(
     }
     d.event = 'rebalanced';
   }
-  const ep = fresh(set, facts, ctx, false, undefined);
+  const ep = ctx.hashNewSourceIpSessions
+    ? pickEndpoint(set.primary, {
+        algorithm: 'sourceIpHash',
+        key: hashString(facts.clientIp),
+        nowMs: ctx.nowMs,
+        exclude: undefined,
+      })
+    : fresh(set, facts, ctx, false, undefined);
   if (!ep) {
     d.status = 503;
     return d;

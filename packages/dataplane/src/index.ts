@@ -33,3 +33,6 @@ export {
 } from './proxy/options';
 export { loadCookieKey } from './key';
 export { createLogger, type Logger } from './logger';
+export { ProxyFleet, type FleetOptions } from './workers/fleet';
+export { serveAsWorker, reportServicePorts } from './workers/worker';
+export { WORKER_ENV } from './workers/messages';

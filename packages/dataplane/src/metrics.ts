@@ -160,8 +160,9 @@ export class ProxyMetrics {
     new TalliedHistogram(registers, this.#latencies);
     this.tableLoaded = new Gauge({
       name: 'tether_route_table_loaded',
-      help: '1 once a route table is loaded',
+      help: '1 once a route table is loaded (with proxy workers: once every one has it)',
       registers,
+      aggregator: 'min',
     });
     this.swaps = new Counter({
       name: 'tether_route_table_swaps_total',

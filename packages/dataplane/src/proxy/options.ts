@@ -95,6 +95,13 @@ export interface ProxyOptions {
   cookieKey?: Buffer;
   /** Previous load balancers' cookies honoured on cookie-mode sets whose policy names none. */
   adoptCookies?: CookieAdoption;
+  /** One of several proxy workers: new source-IP sessions are placed by address (see affinity.ts). */
+  worker?: boolean;
+  /**
+   * What the admin listener reports instead of this proxy's own state, when the proxy that
+   * serves is elsewhere (the workers of `ProxyFleet`).
+   */
+  adminView?: { ready(): boolean; metrics(): Promise<{ contentType: string; text: string }> };
   /**
    * PEM of the service CA bundle that sets asking for it (OpenShift reencrypt Routes without a
    * destinationCACertificate) verify their endpoints against.

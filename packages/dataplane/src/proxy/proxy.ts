@@ -105,6 +105,7 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
     this.#codec = new TokenCodec(key);
     this.affinity = { codec: this.#codec, sourceIp: new SourceIpSessions(), nowMs: 0 };
     if (options.adoptCookies) this.affinity.adoptCookies = options.adoptCookies;
+    if (options.worker) this.affinity.hashNewSourceIpSessions = true;
     this.downMs = this.limits.endpointDownMs;
     this.connectTimeoutMs = this.limits.upstreamConnectTimeoutMs;
     this.handshakeTimeoutMs = this.limits.upstreamHeadersTimeoutMs;
@@ -530,9 +531,11 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
       if (this.#current) await this.#services.sync(this.#current);
     }
     if (o.admin !== undefined && o.admin !== false) {
+      const view = o.adminView;
       const admin = createAdmin(this.metrics, {
-        ready: () => this.ready,
+        ready: () => this.ready && (view?.ready() ?? true),
         tableVersion: () => this.table?.version,
+        ...(view ? { metrics: () => view.metrics() } : {}),
       });
       this.#addresses.admin = await listen(admin, o.admin);
       this.#admin = admin;
