@@ -110,11 +110,13 @@ export function llhttp(
     current = undefined;
   };
   let error: string | undefined;
+  // Not `instanceof Error`: the parser's errors come from Node's realm, and a test runner's
+  // sandbox has an Error of its own, so that check would let every parse error through.
   const result = parser.execute(bytes);
-  if (result instanceof Error) error = (result as Error & { code?: string }).code ?? 'error';
+  if (typeof result !== 'number') error = (result as Error & { code?: string }).code ?? 'error';
   else if (eof) {
     const end = parser.finish();
-    if (end instanceof Error) error = (end as Error & { code?: string }).code ?? 'error';
+    if (end !== undefined) error = (end as Error & { code?: string }).code ?? 'error';
   }
   parser.close();
   return { messages, error };

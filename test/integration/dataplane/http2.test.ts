@@ -191,6 +191,18 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
+  it('refuses with 400 what HTTP/1.1 could not carry: obs-text in the path, an unknown method', async () => {
+    const session = await h2(httpsPort);
+    try {
+      expect((await request(session, '/caf\u00e9')).status).toBe(400);
+      expect((await request(session, '/', { ':method': 'get' })).status).toBe(400);
+      expect((await request(session, '/', { ':method': 'BREW' })).status).toBe(400);
+      expect((await request(session, '/', { ':method': 'PROPFIND' })).status).toBe(200);
+    } finally {
+      session.close();
+    }
+  });
+
   it('answers 502 in plain text when no endpoint answers', async () => {
     const down = await startProxy(
       simpleTable(

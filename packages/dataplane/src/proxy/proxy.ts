@@ -15,7 +15,13 @@
  * (see test/bench/README.md).
  */
 import { randomBytes } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  METHODS,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -51,6 +57,11 @@ import {
 import { OriginPools } from './pools';
 import { ignore, relay, type RelayHost } from './relay';
 import { ServiceListeners } from './service-listeners';
+
+/** The bytes llhttp takes in an HTTP/1.1 request target: visible ASCII. */
+const REQUEST_TARGET = /^[\x21-\x7e]*$/;
+/** The methods llhttp knows (node:http's list); HTTP/1.1 clients get 400 for any other. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 
 /** The CAs of no table: a proxy before its first table. */
 const NO_CAS: ReadonlyMap<string, string> = new Map();
@@ -342,6 +353,12 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
     // CONNECT (a tunnel, or RFC 8441's WebSocket) is not offered: nginx answers it so too.
     if (method === 'CONNECT') return this.#answer(res, 405, 'method not allowed', '');
     if (url.length > this.limits.maxUrlBytes) return this.#answer(res, 414, 'URI too long', '');
+    // nghttp2 lets through what HTTP/1.1's parser refuses in a request line (obs-text in :path,
+    // a lower-case or unknown method): the endpoint would get a request it cannot read. 400, as
+    // HTTP/1.1 clients get for the same.
+    if (!REQUEST_TARGET.test(url)) return this.#answer(res, 400, 'bad request target', '');
+    if (method === undefined || !KNOWN_METHODS.has(method))
+      return this.#answer(res, 400, 'unknown method', '');
     if (url === '*' && method !== 'OPTIONS')
       return this.#answer(res, 400, 'bad request target', '');
     if (!this.#current) return this.#answer(res, 503, 'no route table loaded', '');
