@@ -53,7 +53,7 @@ export const TABLE: readonly KeySpec[] = [
     kinds: INGRESS,
     schema: z.string().refine((v) => (PROTOCOLS as readonly string[]).includes(v.toUpperCase())),
     default: 'HTTP',
-    doc: 'Listener protocol: HTTP, HTTP2, GRPC or TCP (any case); TCP passes connections through, so cookie persistence cannot work',
+    doc: 'Listener protocol: HTTP, HTTP2, GRPC or TCP (any case); GRPC speaks gRPC (HTTP/2) to the backends too; TCP passes connections through, so cookie persistence cannot work',
   },
   {
     key: KEYS.certificate,

@@ -169,6 +169,9 @@ export function parse(object: KubeObject, context: ParseContext): ParseResult {
     servedOn(item, [nicListener(item.entry, servicePort(item, context), plan)]),
   );
   readCookiePersistence(object, c, served);
+  // A gRPC listener speaks gRPC (HTTP/2) to the backends too; HTTP and HTTP2 listeners speak
+  // HTTP/1.1 to them (OCI's listener documentation).
+  if (plan.protocol === 'GRPC') c.set('route.backendProtocol', 'GRPC', KEYS.protocol);
   const fragments: EntryFragment[] = served.map((e) => ({
     type: 'entry',
     dialect: DIALECT,
