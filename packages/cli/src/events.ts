@@ -80,6 +80,9 @@ const KINDS: Readonly<Record<string, string>> = {
   endpointslices: 'EndpointSlice',
   secret: 'Secret',
   secrets: 'Secret',
+  backendtlspolicy: 'BackendTLSPolicy',
+  backendtlspolicies: 'BackendTLSPolicy',
+  btlspolicy: 'BackendTLSPolicy',
   xbackendtrafficpolicy: 'XBackendTrafficPolicy',
   xbackendtrafficpolicies: 'XBackendTrafficPolicy',
 };

@@ -28,6 +28,7 @@ const READ_KINDS = new Set([
   'BackendTrafficPolicy',
   'XBackendTrafficPolicy',
   'BackendLBPolicy',
+  'BackendTLSPolicy',
 ]);
 /** Kinds a manifest commonly holds beside those, which Tether uses for routing or passes over quietly. */
 const QUIET_KINDS = new Set([

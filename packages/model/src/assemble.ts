@@ -137,6 +137,7 @@ export function assemble(values: MergedValues): { result?: Assembled; diagnostic
     serverName: get(values, 'route.backendTls.serverName'),
     sni: get(values, 'route.backendTls.sni'),
     caSecret: get(values, 'route.backendTls.caSecret'),
+    caConfigMap: get(values, 'route.backendTls.caConfigMap'),
     caCertificate: get(values, 'route.backendTls.caCertificate'),
     serviceCa: get(values, 'route.backendTls.serviceCa'),
   });

@@ -50,6 +50,7 @@ export const FIELD_SCHEMAS = {
   'route.backendTls.serverName': z.string().min(1),
   'route.backendTls.sni': z.boolean(),
   'route.backendTls.caSecret': z.string().min(1),
+  'route.backendTls.caConfigMap': z.string().min(1),
   'route.backendTls.caCertificate': z.string().min(1),
   'route.backendTls.serviceCa': z.boolean(),
   /** `format[=cookie name]`, comma-separated: see `parseAdoptionSources`. */

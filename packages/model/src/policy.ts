@@ -119,6 +119,8 @@ export const BackendTls = z.object({
   sni: z.boolean().optional(),
   /** `namespace/name` of a Secret whose `ca.crt` the certificate is verified against. */
   caSecret: z.string().min(1).optional(),
+  /** `namespace/name` of a ConfigMap whose `ca.crt` is the CA to verify against (Gateway API BackendTLSPolicy). */
+  caConfigMap: z.string().min(1).optional(),
   /** PEM of the CA the certificate is verified against (OpenShift destinationCACertificate). */
   caCertificate: z.string().min(1).optional(),
   /**

@@ -215,4 +215,112 @@ describe('TLS to the endpoints through serve', () => {
       'Ingress ops/other verifies its endpoints against Secret ops/missing-ca, which does not exist; its requests get 502',
     ]);
   });
+
+  it('speaks TLS to a Service a BackendTLSPolicy names, verified under its hostname against a ConfigMap CA', async () => {
+    const pod = selfSignedCertificate('api.shop.svc');
+    const other = selfSignedCertificate('api.shop.svc');
+    const front = selfSignedCertificate('gw.example');
+    const names: string[] = [];
+    const server: Server = createServer({ cert: pod.cert, key: pod.key }, (req, res) => {
+      const sni = (req.socket as import('node:tls').TLSSocket).servername;
+      names.push(typeof sni === 'string' ? sni : '');
+      res.setHeader('x-endpoint', 'api-1');
+      res.end('ok\n');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const port = (server.address() as AddressInfo).port;
+    const service = (name: string) =>
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        `metadata: { name: ${name}, namespace: shop }`,
+        'spec: { ports: [{ name: https, port: 443 }] }',
+        '---',
+        endpointSlice('shop', name, port),
+      ].join('\n');
+    const policy = (name: string, configMap: string) =>
+      [
+        'apiVersion: gateway.networking.k8s.io/v1',
+        'kind: BackendTLSPolicy',
+        `metadata: { name: ${name}, namespace: shop }`,
+        'spec:',
+        `  targetRefs: [{ group: "", kind: Service, name: ${name} }]`,
+        '  validation:',
+        '    hostname: api.shop.svc',
+        `    caCertificateRefs: [{ group: "", kind: ConfigMap, name: ${configMap} }]`,
+      ].join('\n');
+    const configMap = (name: string, pem: string) =>
+      [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        `metadata: { name: ${name}, namespace: shop }`,
+        'data:',
+        '  ca.crt: |',
+        indent(pem, '    '),
+      ].join('\n');
+    const rule = (prefix: string, backend: string) =>
+      `    - { matches: [{ path: { type: PathPrefix, value: ${prefix} } }], backendRefs: [{ name: ${backend}, port: 443 }] }`;
+    const running = await serve(
+      [
+        'apiVersion: gateway.networking.k8s.io/v1',
+        'kind: HTTPRoute',
+        'metadata: { name: shop, namespace: shop }',
+        'spec:',
+        '  hostnames: [gw.example]',
+        '  rules:',
+        rule('/good', 'good'),
+        rule('/wrong', 'wrong'),
+        rule('/missing', 'missing'),
+        ...['good', 'wrong', 'missing'].flatMap((n) => ['---', service(n)]),
+        '---',
+        policy('good', 'good-ca'),
+        '---',
+        policy('wrong', 'wrong-ca'),
+        '---',
+        policy('missing', 'no-such-ca'),
+        '---',
+        configMap('good-ca', pod.cert),
+        '---',
+        configMap('wrong-ca', other.cert),
+      ].join('\n'),
+      front,
+    );
+    const tlsPort = running.addresses.https!.port;
+    const at = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: tlsPort,
+            path,
+            servername: 'gw.example',
+            headers: { host: 'gw.example' },
+            ca: front.cert,
+            checkServerIdentity: () => undefined,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await at('/good')).toBe(200);
+    // The policy's hostname goes as SNI (GEP-1897).
+    expect(names).toEqual(['api.shop.svc']);
+    expect(await at('/wrong')).toBe(502);
+    expect(await at('/missing')).toBe(502);
+    expect(
+      running.controller.diagnostics
+        .filter((d) => d.reason === 'TlsSecretNotFound')
+        .map((d) => d.message),
+    ).toEqual([
+      'HTTPRoute shop/shop verifies its endpoints against ConfigMap shop/no-such-ca, which does not exist; its requests get 502',
+    ]);
+  });
 });

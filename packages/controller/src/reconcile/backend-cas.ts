@@ -1,8 +1,10 @@
 /**
  * The CA certificates that backend sets verify their endpoints against when a Secret holds
- * them (ingress-nginx `proxy-ssl-secret`: its `ca.crt`). The table carries each one once, by
- * `namespace/name`; a Secret that is missing or holds no usable `ca.crt` is a warning on the
- * object that names it, and its sets answer 502 rather than trust an unchecked certificate.
+ * them (ingress-nginx `proxy-ssl-secret`: its `ca.crt`) or a ConfigMap does (Gateway API
+ * BackendTLSPolicy `caCertificateRefs`: its `ca.crt`, plain text). The table carries each one
+ * once, by `namespace/name` for a Secret and `ConfigMap:namespace/name` for a ConfigMap; one
+ * that is missing or holds no usable `ca.crt` is a warning on the object that names it, and
+ * its sets answer 502 rather than trust an unchecked certificate.
  */
 import type { KubeObject } from '@tether/dialects';
 import { quote, warning, type Diagnostic } from '@tether/model';
@@ -19,8 +21,19 @@ export interface BackendCas {
 
 type LoadedCa = { pem: string } | { problem: string };
 
-function loadCa(secret: KubeObject): LoadedCa {
-  const pem = secretValue(secret, 'ca.crt');
+/** The prefix of a ConfigMap's key among the table's CAs. */
+export const CONFIG_MAP_CA = 'ConfigMap:';
+
+function configMapValue(object: KubeObject, key: string): string | undefined {
+  const data = (object as { data?: unknown }).data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  const value = (data as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function loadCa(holder: KubeObject): LoadedCa {
+  const pem =
+    holder.kind === 'ConfigMap' ? configMapValue(holder, 'ca.crt') : secretValue(holder, 'ca.crt');
   if (pem === undefined) return { problem: 'has no ca.crt' };
   if (pem.trim() === '') return { problem: 'has an empty or non-base64 ca.crt' };
   try {
@@ -42,27 +55,39 @@ export function backendCas(
   const wanted = new Map<string, ComponentResult['placement']['candidates'][number]>();
   for (const c of components)
     for (const candidate of c.placement.candidates) {
-      const secret = candidate.set.route.backendTls?.caSecret;
+      const tls = candidate.set.route.backendTls;
+      const secret = tls?.caSecret;
       if (secret !== undefined && !wanted.has(secret)) wanted.set(secret, candidate);
+      const map = tls?.caConfigMap;
+      if (map !== undefined && !wanted.has(`${CONFIG_MAP_CA}${map}`))
+        wanted.set(`${CONFIG_MAP_CA}${map}`, candidate);
     }
   const out: BackendCas = { cas: [], diagnostics: [] };
   if (wanted.size === 0) return out;
   const secrets = secretIndex(objects);
+  const configMaps = new Map<string, KubeObject>();
+  for (const o of objects)
+    if (o.kind === 'ConfigMap')
+      configMaps.set(`${CONFIG_MAP_CA}${o.metadata.namespace ?? 'default'}/${o.metadata.name}`, o);
   for (const [key, candidate] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const e = candidate.entry;
+    const inConfigMap = key.startsWith(CONFIG_MAP_CA);
     const source = {
-      dialect: 'ingress-nginx' as const,
+      dialect: inConfigMap ? ('gateway-api' as const) : ('ingress-nginx' as const),
       kind: e.kind,
       namespace: e.namespace,
       name: e.name,
-      field: 'nginx.ingress.kubernetes.io/proxy-ssl-secret',
+      field: inConfigMap
+        ? 'BackendTLSPolicy spec.validation.caCertificateRefs'
+        : 'nginx.ingress.kubernetes.io/proxy-ssl-secret',
     };
-    const secret = secrets.get(key);
+    const holder = inConfigMap ? `ConfigMap ${key.slice(CONFIG_MAP_CA.length)}` : `Secret ${key}`;
+    const secret = inConfigMap ? configMaps.get(key) : secrets.get(key);
     if (!secret) {
       out.diagnostics.push(
         warning(
           'TlsSecretNotFound',
-          `${e.kind} ${e.namespace}/${e.name} verifies its endpoints against Secret ${key}, which does not exist; its requests get 502`,
+          `${e.kind} ${e.namespace}/${e.name} verifies its endpoints against ${holder}, which does not exist; its requests get 502`,
           source,
         ),
       );
@@ -73,7 +98,7 @@ export function backendCas(
       out.diagnostics.push(
         warning(
           'InvalidTlsSecret',
-          `Secret ${key}, which ${e.kind} ${e.namespace}/${e.name} verifies its endpoints against, ${loaded.problem}; its requests get 502`,
+          `${holder}, which ${e.kind} ${e.namespace}/${e.name} verifies its endpoints against, ${loaded.problem}; its requests get 502`,
           source,
         ),
       );

@@ -55,6 +55,16 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
     fieldSelector: `type=${TLS_SECRET_TYPE}`,
     bestEffort: true,
   },
+  // The CA certificates of Gateway API BackendTLSPolicies (`ca.crt`). ConfigMaps hold no
+  // secrets, but every namespace has some: nothing waits for them.
+  {
+    kind: 'ConfigMap',
+    group: '',
+    version: 'v1',
+    plural: 'configmaps',
+    optional: false,
+    bestEffort: true,
+  },
   {
     kind: 'GatewayClass',
     group: 'gateway.networking.k8s.io',
@@ -81,6 +91,13 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
     group: 'gateway.networking.k8s.io',
     version: 'v1alpha2',
     plural: 'backendlbpolicies',
+    optional: true,
+  },
+  {
+    kind: 'BackendTLSPolicy',
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    plural: 'backendtlspolicies',
     optional: true,
   },
   {

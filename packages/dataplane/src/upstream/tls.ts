@@ -36,7 +36,12 @@ export function upstreamTlsOf(
   const verify = t.verify === true || byServiceCa;
   const ca = byServiceCa
     ? serviceCa
-    : (t.caCertificate ?? (t.caSecret !== undefined ? cas.get(t.caSecret) : undefined));
+    : (t.caCertificate ??
+      (t.caSecret !== undefined
+        ? cas.get(t.caSecret)
+        : t.caConfigMap !== undefined
+          ? cas.get(`ConfigMap:${t.caConfigMap}`)
+          : undefined));
   // Without the bundle a service-CA set checks nothing, so no name either.
   const name = t.serviceCa === true && !byServiceCa ? undefined : t.serverName;
   const options: ConnectionOptions = {
@@ -50,6 +55,10 @@ export function upstreamTlsOf(
         : noIdentityCheck,
   };
   if (verify && ca !== undefined) options.ca = ca;
+  // A CA named but not loaded trusts nothing, rather than every well-known CA: an empty list
+  // keeps Node from adding its root store.
+  else if (verify && (t.caSecret !== undefined || t.caConfigMap !== undefined) && !byServiceCa)
+    options.ca = [];
   if (t.sni === true && name !== undefined) options.servername = name;
   const trust = !verify
     ? 'not verified'
@@ -59,7 +68,9 @@ export function upstreamTlsOf(
         ? 'the route CA certificate'
         : t.caSecret !== undefined
           ? `ca.crt of Secret ${t.caSecret}${ca === undefined ? ' (not loaded)' : ''}`
-          : 'the system CAs';
+          : t.caConfigMap !== undefined
+            ? `ca.crt of ConfigMap ${t.caConfigMap}${ca === undefined ? ' (not loaded)' : ''}`
+            : 'the system CAs';
   const caHash = ca === undefined ? '' : createHash('sha256').update(ca).digest('hex').slice(0, 16);
   return {
     key: [

@@ -104,12 +104,12 @@ export const GATEWAY_TABLE: readonly KeySpec[] = [
   {
     key: 'spec.targetRefs',
     type: 'field',
-    kinds: POLICIES,
+    kinds: [...POLICIES, 'BackendTLSPolicy'],
     schema: z
       .array(z.looseObject({ group: z.string(), kind: z.string(), name: z.string().min(1) }))
       .min(1)
       .max(16),
-    doc: 'Services (group "", kind Service) in the policy namespace whose routes get the persistence.',
+    doc: 'Services (group "", kind Service) in the policy namespace whose routes get the persistence, or (BackendTLSPolicy, with sectionName for one port by name) whose endpoints are spoken to over TLS.',
   },
   {
     key: 'spec.sessionPersistence',
@@ -117,5 +117,26 @@ export const GATEWAY_TABLE: readonly KeySpec[] = [
     kinds: POLICIES,
     schema: z.looseObject({}),
     doc: 'Same fields as a route rule sessionPersistence; applies to route rules without their own.',
+  },
+  {
+    key: 'spec.validation.hostname',
+    type: 'field',
+    kinds: ['BackendTLSPolicy'],
+    schema: z.string().min(1),
+    doc: 'The name the endpoints certificate is checked against, sent as SNI.',
+  },
+  {
+    key: 'spec.validation.caCertificateRefs',
+    type: 'field',
+    kinds: ['BackendTLSPolicy'],
+    schema: z.array(z.looseObject({ group: z.string(), kind: z.string(), name: z.string() })),
+    doc: 'ConfigMaps (key ca.crt) holding the CA the certificate is verified against; Tether reads the first.',
+  },
+  {
+    key: 'spec.validation.wellKnownCACertificates',
+    type: 'field',
+    kinds: ['BackendTLSPolicy'],
+    schema: z.literal('System'),
+    doc: 'System: verify against the system CAs instead of caCertificateRefs (exactly one of the two).',
   },
 ];

@@ -1,6 +1,7 @@
 import { entriesOf } from '../kube';
 import type { KubeObject, ParseContext } from '../types';
 import { isSessionPolicy, policyDependencies, readPolicy } from './features/policies';
+import { backendTlsDependencies } from './features/backend-tls';
 
 /**
  * What else a gateway-api parse of `object` reads from the snapshot: an HTTPRoute takes the
@@ -11,5 +12,8 @@ export function gatewayDependencies(object: KubeObject, context: ParseContext): 
     return policyDependencies(object, context, readPolicy(object).targets);
   if (object.kind !== 'HTTPRoute') return [];
   const backends = (entriesOf(object).spec ?? []).map((e) => e.backend);
-  return policyDependencies(object, context, backends);
+  return [
+    ...policyDependencies(object, context, backends),
+    ...backendTlsDependencies(context, backends),
+  ];
 }

@@ -5,6 +5,7 @@ import { gatewayDependencies } from './dependencies';
 import { emit, ownedSpec, targetKinds } from './emit';
 import { parseGateway } from './parse';
 import { apiGroup, isSessionPolicy } from './features/policies';
+import { isBackendTlsPolicy } from './features/backend-tls';
 
 /**
  * Every HTTPRoute is read, not only those with sessionPersistence: a backend policy on one of
@@ -13,13 +14,14 @@ import { apiGroup, isSessionPolicy } from './features/policies';
 function applies(object: KubeObject): boolean {
   return (
     (object.kind === 'HTTPRoute' && apiGroup(object) === 'gateway.networking.k8s.io') ||
-    isSessionPolicy(object)
+    isSessionPolicy(object) ||
+    isBackendTlsPolicy(object)
   );
 }
 
 export const gatewayApi: Dialect = {
   id: 'gateway-api',
-  title: 'Gateway API sessionPersistence (HTTPRoute, BackendTrafficPolicy)',
+  title: 'Gateway API sessionPersistence (HTTPRoute, BackendTrafficPolicy) and BackendTLSPolicy',
   prefixes: [],
   table: GATEWAY_TABLE,
   appliesTo: applies,

@@ -11,6 +11,12 @@ import {
   sameObject,
 } from './features/policies';
 import { Session, readSession } from './features/session-persistence';
+import {
+  backendTlsFields,
+  backendTlsFor,
+  isBackendTlsPolicy,
+  readBackendTlsPolicy,
+} from './features/backend-tls';
 
 interface RuleRef {
   route: KubeObject;
@@ -146,7 +152,24 @@ function parseHttpRoute(object: KubeObject, context: ParseContext): ParseResult 
       ruleSession(rule, r.sessionPersistence, items, context, out);
     else policySessions(rule, items, context, out);
   });
+  for (const item of entries) backendTls(item, context, out);
   return out;
+}
+
+/** TLS to a backend's endpoints, where a BackendTLSPolicy on its Service port asks for it. */
+function backendTls(item: EntryBackend, context: ParseContext, out: ParseResult): void {
+  const policy = backendTlsFor(context, item.backend);
+  if (!policy) return;
+  const c = new FieldCollector('gateway-api', policy.object, out.diagnostics);
+  backendTlsFields(c, policy);
+  out.fragments.push({
+    type: 'entry',
+    dialect: 'gateway-api',
+    entry: item.entry,
+    backend: item.backend,
+    precedence: PRECEDENCE.backendPolicy,
+    values: c.values,
+  });
 }
 
 /**
@@ -176,6 +199,8 @@ function parsePolicy(object: KubeObject, context: ParseContext): ParseResult {
 /** An HTTPRoute or a backend policy into fragments and diagnostics; never throws. */
 export function parseGateway(object: KubeObject, context: ParseContext): ParseResult {
   if (isSessionPolicy(object)) return parsePolicy(object, context);
+  if (isBackendTlsPolicy(object))
+    return { fragments: [], diagnostics: readBackendTlsPolicy(object).diagnostics };
   if (object.kind === 'HTTPRoute') return parseHttpRoute(object, context);
   return { fragments: [], diagnostics: [] };
 }
