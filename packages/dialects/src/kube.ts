@@ -136,6 +136,33 @@ const HTTPRouteSpec = z.looseObject({
     .optional(),
 });
 
+/** GRPCRoute (Gateway API v1.1+): rules match on the gRPC service and method. */
+const GRPCRouteSpec = z.looseObject({
+  hostnames: z.array(z.string()).optional(),
+  rules: z
+    .array(
+      z.looseObject({
+        name: z.string().optional(),
+        matches: z
+          .array(
+            z.looseObject({
+              method: z
+                .looseObject({
+                  type: z.string().optional(),
+                  service: z.string().optional(),
+                  method: z.string().optional(),
+                })
+                .optional(),
+            }),
+          )
+          .optional(),
+        backendRefs: z.array(HTTPBackendRef).optional(),
+        sessionPersistence: z.unknown().optional(),
+      }),
+    )
+    .optional(),
+});
+
 const RouteSpec = z.looseObject({
   host: z.string().optional(),
   path: z.string().optional(),
@@ -166,6 +193,7 @@ const RouteSpec = z.looseObject({
 export type ServiceSpec = z.infer<typeof ServiceSpec>;
 export type IngressSpec = z.infer<typeof IngressSpec>;
 export type HTTPRouteSpec = z.infer<typeof HTTPRouteSpec>;
+export type GRPCRouteSpec = z.infer<typeof GRPCRouteSpec>;
 export type RouteSpec = z.infer<typeof RouteSpec>;
 
 export interface Spec<T> {
@@ -193,6 +221,7 @@ export const readService = (o: KubeObject): Spec<ServiceSpec> => readSpec(Servic
 export const readIngress = (o: KubeObject): Spec<IngressSpec> => readSpec(IngressSpec, o);
 export const readHTTPRoute = (o: KubeObject): Spec<HTTPRouteSpec> => readSpec(HTTPRouteSpec, o);
 export const readRoute = (o: KubeObject): Spec<RouteSpec> => readSpec(RouteSpec, o);
+export const readGRPCRoute = (o: KubeObject): Spec<GRPCRouteSpec> => readSpec(GRPCRouteSpec, o);
 
 /** An entry point with one of the backends it routes to. */
 export interface EntryBackend {
@@ -418,6 +447,64 @@ export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): Entry
   return out;
 }
 
+/** A regular expression matching `text` exactly (for a gRPC service or method name). */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/**
+ * The HTTP path a GRPCRoute method match stands for: a gRPC call is `POST /<service>/<method>`
+ * (gRPC's PROTOCOL-HTTP2). Service and method: that path exactly; a service alone: its prefix;
+ * a method alone or a RegularExpression match: a regular expression over both parts.
+ */
+export function grpcMethodPath(match: {
+  type?: string | undefined;
+  service?: string | undefined;
+  method?: string | undefined;
+}): { path: string; pathType: EntryRef['pathType'] } {
+  const { service, method } = match;
+  if (match.type === 'RegularExpression')
+    return { path: `^/${service ?? '[^/]+'}/${method ?? '[^/]+'}$`, pathType: 'RegularExpression' };
+  if (service !== undefined && method !== undefined)
+    return { path: `/${service}/${method}`, pathType: 'Exact' };
+  if (service !== undefined) return { path: `/${service}`, pathType: 'Prefix' };
+  if (method !== undefined)
+    return { path: `^/[^/]+/${literal(method)}$`, pathType: 'RegularExpression' };
+  return { path: '/', pathType: 'Prefix' };
+}
+
+/** Every GRPCRoute rule with each Service it sends calls to. */
+export function grpcRouteEntries(object: KubeObject, spec: GRPCRouteSpec): EntryBackend[] {
+  const shared = sharedEntriesOf(object);
+  if (shared) return shared;
+  const namespace = namespaceOf(object);
+  const out: EntryBackend[] = [];
+  (spec.rules ?? []).forEach((rule, i) => {
+    const { path, pathType } = grpcMethodPath(rule.matches?.[0]?.method ?? {});
+    for (const ref of rule.backendRefs ?? []) {
+      if ((ref.kind ?? 'Service') !== 'Service' || (ref.group ?? '') !== '') continue;
+      const entry: EntryRef = {
+        kind: object.kind,
+        namespace,
+        name: object.metadata.name,
+        rule: ruleName(i),
+        path,
+        pathType,
+        listeners: ROUTE_LISTENERS,
+      };
+      const host = spec.hostnames?.[0];
+      if (host !== undefined) entry.host = host;
+      const item: EntryBackend = {
+        entry,
+        backend: { namespace: ref.namespace ?? namespace, service: ref.name, port: ref.port ?? 0 },
+      };
+      if (ref.weight !== undefined) item.weight = ref.weight;
+      out.push(item);
+    }
+  });
+  return out;
+}
+
 /** The listeners an OpenShift Route is served on, from its TLS termination. */
 export function routeListeners(spec: RouteSpec): Listener[] {
   const termination = spec.tls?.termination?.toLowerCase();
@@ -466,6 +553,10 @@ export function entriesOf(object: KubeObject): Spec<EntryBackend[]> {
     case 'HTTPRoute': {
       const { spec, diagnostics } = readHTTPRoute(object);
       return { spec: spec ? httpRouteEntries(object, spec) : [], diagnostics };
+    }
+    case 'GRPCRoute': {
+      const { spec, diagnostics } = readGRPCRoute(object);
+      return { spec: spec ? grpcRouteEntries(object, spec) : [], diagnostics };
     }
     case 'Route': {
       const { spec, diagnostics } = readRoute(object);

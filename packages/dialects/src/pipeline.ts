@@ -24,6 +24,7 @@ const READ_KINDS = new Set([
   'Service',
   'Ingress',
   'HTTPRoute',
+  'GRPCRoute',
   'Route',
   'BackendTrafficPolicy',
   'XBackendTrafficPolicy',

@@ -1,10 +1,11 @@
 /**
  * gRPC through a local `tether serve --h2c`: an ingress-nginx Ingress with `backend-protocol:
  * GRPC` and cookie affinity, in front of three real gRPC servers, keeps a client's calls on the
- * pod its cookie names, over h2c and over TLS.
+ * pod its cookie names, over h2c and over TLS; a GRPCRoute passes GEP-1619's GRPCRoute session
+ * persistence checks (cookie and header, 50 calls on one pod).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { credentials } from '@grpc/grpc-js';
+import { credentials, Metadata } from '@grpc/grpc-js';
 import { selfSignedCertificate, type PemPair } from '@tether/testkit';
 import type { Running } from '../../../packages/cli/src/serve';
 import { serveManifests } from '../../support/serve';
@@ -71,11 +72,11 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close();
 });
 
-function client(tls: boolean): EchoClient {
-  const port = tls ? running.addresses.https!.port : running.addresses.http!.port;
+function client(tls: boolean, at: Running = running, authority = 'rpc.example.test'): EchoClient {
+  const port = tls ? at.addresses.https!.port : at.addresses.http!.port;
   const options = {
     // The Ingress routes by host: the calls name it as their authority.
-    'grpc.default_authority': 'rpc.example.test',
+    'grpc.default_authority': authority,
     ...(tls ? { 'grpc.ssl_target_name_override': 'rpc.example.test' } : {}),
   };
   const c = new EchoClientCtor(
@@ -100,5 +101,82 @@ describe('an ingress-nginx GRPC Ingress through serve', () => {
     const spread = new Set<string>();
     for (let i = 0; i < 12; i++) spread.add((await who(c)).answer.endpoint);
     expect(spread.size).toBeGreaterThan(1);
+  });
+});
+
+describe('a GRPCRoute through serve (GEP-1619 test plan, GRPCRoute features)', () => {
+  let gateway: Running;
+  beforeAll(async () => {
+    const slices = backends.map((b, i) =>
+      [
+        'apiVersion: discovery.k8s.io/v1',
+        'kind: EndpointSlice',
+        `metadata: { name: echo-${i}, namespace: shop, labels: { kubernetes.io/service-name: echo } }`,
+        'addressType: IPv4',
+        `ports: [{ name: grpc, port: ${b.port} }]`,
+        'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
+      ].join('\n'),
+    );
+    gateway = await serveManifests(
+      [
+        'apiVersion: gateway.networking.k8s.io/v1',
+        'kind: GRPCRoute',
+        'metadata: { name: echo, namespace: shop }',
+        'spec:',
+        '  hostnames: [grpc.example.test]',
+        '  rules:',
+        '    - matches: [{ method: { service: tether.test.Echo, method: Who } }]',
+        '      backendRefs: [{ name: echo, port: 50051 }]',
+        '      sessionPersistence: { sessionName: ECHO, type: Cookie }',
+        '    - matches: [{ method: { service: tether.test.Echo, method: Count } }]',
+        '      backendRefs: [{ name: echo, port: 50051 }]',
+        '      sessionPersistence: { sessionName: x-echo-session, type: Header }',
+        '---',
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: { name: echo, namespace: shop }',
+        'spec: { ports: [{ name: grpc, port: 50051 }] }',
+        ...slices.flatMap((s) => ['---', s]),
+      ].join('\n'),
+      front,
+      { h2c: true },
+    );
+    closers.push(() => gateway.stop());
+  });
+
+  it('sets a session cookie on the first call, and keeps 50 calls with it on one pod', async () => {
+    const c = client(false, gateway, 'grpc.example.test');
+    const first = await who(c);
+    const set = first.head.get('set-cookie').map(String);
+    expect(set[0]).toMatch(/^ECHO=/);
+    // A Session lifetime cookie: no Expires, no Max-Age.
+    expect(set[0]).not.toMatch(/expires|max-age/i);
+    const cookie = stickyCookie(first.head, 'ECHO');
+    for (let i = 0; i < 50; i++)
+      expect((await who(c, { cookie })).answer.endpoint).toBe(first.answer.endpoint);
+  });
+
+  it('keeps 50 streaming calls on one pod by the session header', async () => {
+    const c = client(false, gateway, 'grpc.example.test');
+    const endpointsOf = (metadata: Metadata) =>
+      new Promise<{ endpoints: Set<string>; head: Metadata }>((resolve, reject) => {
+        const endpoints = new Set<string>();
+        let head = new Metadata();
+        const stream = c.count({ count: 2 }, metadata);
+        stream.on('metadata', (m: Metadata) => (head = m));
+        stream.on('data', (a: { endpoint: string }) => endpoints.add(a.endpoint));
+        stream.on('end', () => resolve({ endpoints, head }));
+        stream.on('error', reject);
+      });
+    const first = await endpointsOf(new Metadata());
+    const session = String(first.head.get('x-echo-session')[0] ?? '');
+    expect(session).not.toBe('');
+    const pinned = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const m = new Metadata();
+      m.set('x-echo-session', session);
+      for (const e of (await endpointsOf(m)).endpoints) pinned.add(e);
+    }
+    expect([...pinned]).toEqual([...first.endpoints]);
   });
 });

@@ -229,7 +229,8 @@ function appendRoutes(layout: TableLayout, editor: TableEditor, c: Candidate): b
       const index = editor.hostCount(listener);
       editor.appendHost(listener, {
         host: place.host,
-        wildcardLabels: c.entry.kind === 'HTTPRoute' ? 'many' : 'one',
+        wildcardLabels:
+          c.entry.kind === 'HTTPRoute' || c.entry.kind === 'GRPCRoute' ? 'many' : 'one',
         paths: [route],
       });
       layout.routes.set(place.routeKey, { listener, host: index, path: 0, holder: c.id });

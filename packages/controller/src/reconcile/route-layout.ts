@@ -240,7 +240,8 @@ export function buildTable(
         index: listener.routes.hosts.length,
         routes: {
           host: at.host,
-          wildcardLabels: c.entry.kind === 'HTTPRoute' ? 'many' : 'one',
+          wildcardLabels:
+            c.entry.kind === 'HTTPRoute' || c.entry.kind === 'GRPCRoute' ? 'many' : 'one',
           paths: [],
         },
       };

@@ -44,7 +44,7 @@ export interface ReconcileResult {
   lastGood: ReadonlyMap<string, GoodPolicy>;
 }
 
-export const SERVED_KINDS = new Set(['Ingress', 'HTTPRoute', 'Route', 'Service']);
+export const SERVED_KINDS = new Set(['Ingress', 'HTTPRoute', 'GRPCRoute', 'Route', 'Service']);
 
 /** The fragments of one entry object, as segments that keep their identity across reconciles. */
 export interface Component {

@@ -94,6 +94,13 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
     optional: true,
   },
   {
+    kind: 'GRPCRoute',
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    plural: 'grpcroutes',
+    optional: true,
+  },
+  {
     kind: 'BackendTLSPolicy',
     group: 'gateway.networking.k8s.io',
     version: 'v1',

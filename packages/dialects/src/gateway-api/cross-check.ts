@@ -45,7 +45,7 @@ function pathsOverlap(a: string, b: string): boolean {
 function collect(parsed: readonly ParsedObject[]): Map<string, CookieUse[]> {
   const byName = new Map<string, CookieUse[]>();
   for (const p of parsed) {
-    if (p.object.kind !== 'HTTPRoute') continue;
+    if (p.object.kind !== 'HTTPRoute' && p.object.kind !== 'GRPCRoute') continue;
     const hosts = hostnames(p.object.spec);
     for (const f of p.result.fragments) {
       if (f.type !== 'entry') continue;

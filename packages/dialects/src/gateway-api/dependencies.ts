@@ -10,7 +10,7 @@ import { backendTlsDependencies } from './features/backend-tls';
 export function gatewayDependencies(object: KubeObject, context: ParseContext): KubeObject[] {
   if (isSessionPolicy(object))
     return policyDependencies(object, context, readPolicy(object).targets);
-  if (object.kind !== 'HTTPRoute') return [];
+  if (object.kind !== 'HTTPRoute' && object.kind !== 'GRPCRoute') return [];
   const backends = (entriesOf(object).spec ?? []).map((e) => e.backend);
   return [
     ...policyDependencies(object, context, backends),

@@ -13,7 +13,8 @@ import { isBackendTlsPolicy } from './features/backend-tls';
  */
 function applies(object: KubeObject): boolean {
   return (
-    (object.kind === 'HTTPRoute' && apiGroup(object) === 'gateway.networking.k8s.io') ||
+    ((object.kind === 'HTTPRoute' || object.kind === 'GRPCRoute') &&
+      apiGroup(object) === 'gateway.networking.k8s.io') ||
     isSessionPolicy(object) ||
     isBackendTlsPolicy(object)
   );
@@ -21,7 +22,8 @@ function applies(object: KubeObject): boolean {
 
 export const gatewayApi: Dialect = {
   id: 'gateway-api',
-  title: 'Gateway API sessionPersistence (HTTPRoute, BackendTrafficPolicy) and BackendTLSPolicy',
+  title:
+    'Gateway API sessionPersistence (HTTPRoute, GRPCRoute, BackendTrafficPolicy) and BackendTLSPolicy',
   prefixes: [],
   table: GATEWAY_TABLE,
   appliesTo: applies,

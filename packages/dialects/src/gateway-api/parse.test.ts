@@ -691,11 +691,19 @@ describe('gateway-api: row 38, one cookie name for several sessions', () => {
 });
 
 describe('gateway-api: scope and hostile input', () => {
-  it('applies to Gateway API HTTPRoutes and session policies', () => {
+  it('applies to Gateway API HTTPRoutes, GRPCRoutes and policies', () => {
     expect(gatewayApi.appliesTo(httpRoute([]))).toBe(true);
     expect(gatewayApi.appliesTo(policy({}))).toBe(true);
     expect(gatewayApi.appliesTo({ ...httpRoute([]), apiVersion: 'example.com/v1' })).toBe(false);
-    expect(gatewayApi.appliesTo({ ...httpRoute([]), kind: 'GRPCRoute' })).toBe(false);
+    expect(gatewayApi.appliesTo({ ...httpRoute([]), kind: 'GRPCRoute' })).toBe(true);
+    expect(gatewayApi.appliesTo({ ...httpRoute([]), kind: 'TLSRoute' })).toBe(false);
+    expect(
+      gatewayApi.appliesTo({
+        ...policy({}),
+        kind: 'BackendTLSPolicy',
+        apiVersion: 'gateway.networking.k8s.io/v1',
+      }),
+    ).toBe(true);
   });
 
   const hostile: [string, KubeObject][] = [

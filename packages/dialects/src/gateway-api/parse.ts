@@ -1,6 +1,14 @@
 import { Diagnostic, EntryFragment, PRECEDENCE, info, warning } from '@tether/model';
 import { FieldCollector } from '../helpers';
-import { EntryBackend, httpRouteEntries, namespaceOf, readHTTPRoute, sourceOf } from '../kube';
+import {
+  EntryBackend,
+  grpcRouteEntries,
+  httpRouteEntries,
+  namespaceOf,
+  readGRPCRoute,
+  readHTTPRoute,
+  sourceOf,
+} from '../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { generatedSessionName } from './names';
 import {
@@ -138,12 +146,16 @@ function policySessions(
   }
 }
 
-function parseHttpRoute(object: KubeObject, context: ParseContext): ParseResult {
+/** An HTTPRoute or a GRPCRoute: sessions per rule, TLS to the backends, gRPC for GRPCRoute. */
+function parseRoute(object: KubeObject, context: ParseContext): ParseResult {
   const out: ParseResult = { fragments: [], diagnostics: [] };
   // A route whose spec is malformed is already reported by the structure reader.
-  const { spec } = readHTTPRoute(object);
+  const grpc = object.kind === 'GRPCRoute';
+  const { spec } = grpc ? readGRPCRoute(object) : readHTTPRoute(object);
   if (!spec) return out;
-  const entries = httpRouteEntries(object, spec);
+  const entries = grpc
+    ? grpcRouteEntries(object, spec)
+    : httpRouteEntries(object, spec as Parameters<typeof httpRouteEntries>[1]);
   (spec.rules ?? []).forEach((r, index) => {
     const rule: RuleRef = { route: object, index, id: `rules[${index}]` };
     if (r.name !== undefined && r.name !== '') rule.name = r.name;
@@ -152,14 +164,34 @@ function parseHttpRoute(object: KubeObject, context: ParseContext): ParseResult 
       ruleSession(rule, r.sessionPersistence, items, context, out);
     else policySessions(rule, items, context, out);
   });
-  for (const item of entries) backendTls(item, context, out);
+  for (const item of entries) {
+    const tls = backendTls(item, context, out);
+    if (grpc) grpcBackend(object, item, tls, out);
+  }
   return out;
 }
 
+/**
+ * A GRPCRoute's backends speak gRPC: HTTP/2 in clear text, or over TLS where a
+ * BackendTLSPolicy asks for it (its TLS fields then apply).
+ */
+function grpcBackend(route: KubeObject, item: EntryBackend, tls: boolean, out: ParseResult): void {
+  const c = new FieldCollector('gateway-api', route, out.diagnostics);
+  c.set('route.backendProtocol', tls ? 'GRPCS' : 'GRPC', 'kind');
+  out.fragments.push({
+    type: 'entry',
+    dialect: 'gateway-api',
+    entry: item.entry,
+    backend: item.backend,
+    precedence: PRECEDENCE.entry,
+    values: c.values,
+  });
+}
+
 /** TLS to a backend's endpoints, where a BackendTLSPolicy on its Service port asks for it. */
-function backendTls(item: EntryBackend, context: ParseContext, out: ParseResult): void {
+function backendTls(item: EntryBackend, context: ParseContext, out: ParseResult): boolean {
   const policy = backendTlsFor(context, item.backend);
-  if (!policy) return;
+  if (!policy) return false;
   const c = new FieldCollector('gateway-api', policy.object, out.diagnostics);
   backendTlsFields(c, policy);
   out.fragments.push({
@@ -170,6 +202,7 @@ function backendTls(item: EntryBackend, context: ParseContext, out: ParseResult)
     precedence: PRECEDENCE.backendPolicy,
     values: c.values,
   });
+  return true;
 }
 
 /**
@@ -201,6 +234,7 @@ export function parseGateway(object: KubeObject, context: ParseContext): ParseRe
   if (isSessionPolicy(object)) return parsePolicy(object, context);
   if (isBackendTlsPolicy(object))
     return { fragments: [], diagnostics: readBackendTlsPolicy(object).diagnostics };
-  if (object.kind === 'HTTPRoute') return parseHttpRoute(object, context);
+  if (object.kind === 'HTTPRoute' || object.kind === 'GRPCRoute')
+    return parseRoute(object, context);
   return { fragments: [], diagnostics: [] };
 }
