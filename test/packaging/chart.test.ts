@@ -70,6 +70,10 @@ const CUSTOM_CHECKS: Record<string, (o: KubeObject) => void> = {
   'gateway.networking.k8s.io/v1/GatewayClass': (o) => {
     expect(at(o, 'spec', 'controllerName')).toBe(CONTROLLER_NAME);
   },
+  'gateway.networking.k8s.io/v1/Gateway': (o) => {
+    expect(at(o, 'spec', 'gatewayClassName')).toEqual(expect.any(String));
+    expect(at(o, 'spec', 'listeners', 0, 'protocol')).toBe('HTTP');
+  },
 };
 
 /**
@@ -442,6 +446,30 @@ describe('the default values', () => {
     expect(one(objects, 'IngressClass').metadata.annotations).toEqual({
       'ingressclass.kubernetes.io/is-default-class': 'true',
     });
+  });
+
+  it('make the GatewayClass, and the Gateway when asked, only where the Gateway API CRDs are', async () => {
+    const kinds = async (args: string[]) =>
+      (await render(args)).objects
+        .filter((o) => o.apiVersion.startsWith('gateway.networking.k8s.io/'))
+        .map((o) => o.kind);
+    const crds = ['--api-versions', 'gateway.networking.k8s.io/v1/GatewayClass'];
+    const both = [...crds, '--api-versions', 'gateway.networking.k8s.io/v1/Gateway'];
+    expect(await kinds([])).toEqual([]);
+    expect(await kinds(crds)).toEqual(['GatewayClass']);
+    expect(await kinds([...both, '--set', 'gatewayClass.create=false'])).toEqual([]);
+    const { objects } = await render([...both, '--set', 'gateway.create=true']);
+    const gateway = one(objects, 'Gateway');
+    expect(at(gateway, 'spec', 'gatewayClassName')).toBe('tether');
+    expect(at(gateway, 'spec', 'listeners')).toEqual([
+      expect.objectContaining({ name: 'http', protocol: 'HTTP', port: 80 }),
+      expect.objectContaining({
+        name: 'https',
+        protocol: 'HTTPS',
+        port: 443,
+        tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: expect.any(String) }] },
+      }),
+    ]);
   });
 
   it('run one proxy worker per CPU of the CPU limit, rounded up, unless told a number', async () => {

@@ -87,8 +87,21 @@ export const ChartValuesSchema = z
       .object({
         create: z
           .boolean()
-          .describe('Create a GatewayClass for Tether (needs the Gateway API CRDs installed)'),
+          .describe('Create a GatewayClass for Tether (where the Gateway API CRDs are installed)'),
         name: optionalObjectName.min(1),
+      })
+      .strict(),
+    gateway: z
+      .object({
+        create: z
+          .boolean()
+          .describe(
+            'Create a Gateway of that class with HTTP and HTTPS listeners (where the Gateway API CRDs are installed)',
+          ),
+        name: optionalObjectName.min(1),
+        allowedRoutesFrom: z
+          .enum(['All', 'Same', 'Selector'])
+          .describe('Namespaces whose routes may attach to the Gateway'),
       })
       .strict(),
     cookieKey: z

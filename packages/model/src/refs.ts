@@ -59,6 +59,11 @@ export const Listener = z.object({
    * (OCI `ssl-ports` with `tls-secret`).
    */
   tlsSecret: z.string().optional(),
+  /**
+   * The listener speaks HTTP/2 to clients (an OCI gRPC listener): with prior knowledge in clear
+   * text, by ALPN over TLS.
+   */
+  http2: z.boolean().optional(),
 });
 export type Listener = z.infer<typeof Listener>;
 

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { credentials, Metadata } from '@grpc/grpc-js';
+import { createServer, type AddressInfo } from 'node:net';
 import { selfSignedCertificate, type PemPair } from '@tether/testkit';
 import type { Running } from '../../../packages/cli/src/serve';
 import { serveManifests } from '../../support/serve';
@@ -179,4 +180,79 @@ describe('a GRPCRoute through serve (GEP-1619 test plan, GRPCRoute features)', (
     }
     expect([...pinned]).toEqual([...first.endpoints]);
   });
+});
+
+describe('an OCI LoadBalancer Service with backend protocol GRPC through serve', () => {
+  let lb: Running;
+  let offset = 0;
+  beforeAll(async () => {
+    // The Service's ports 443 (TLS) and 444 (clear text) move by an offset to free ports.
+    const free = await new Promise<number>((resolve) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+    offset = free - 443;
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const slices = backends.map((b, i) =>
+      [
+        'apiVersion: discovery.k8s.io/v1',
+        'kind: EndpointSlice',
+        `metadata: { name: lb-${i}, namespace: shop, labels: { kubernetes.io/service-name: rpc-lb } }`,
+        'addressType: IPv4',
+        `ports: [{ name: tls, port: ${b.port} }, { name: plain, port: ${b.port} }]`,
+        'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
+      ].join('\n'),
+    );
+    lb = await serveManifests(
+      [
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata:',
+        '  name: rpc-lb',
+        '  namespace: shop',
+        '  annotations:',
+        '    service.beta.kubernetes.io/oci-load-balancer-backend-protocol: GRPC',
+        '    service.beta.kubernetes.io/oci-load-balancer-ssl-ports: "443"',
+        '    service.beta.kubernetes.io/oci-load-balancer-tls-secret: rpc-tls',
+        `    oci-load-balancer.oraclecloud.com/lb-cookie-session-persistence-config: '{"cookieName": "RPCLB"}'`,
+        'spec:',
+        '  type: LoadBalancer',
+        '  ports: [{ name: tls, port: 443 }, { name: plain, port: 444 }]',
+        '---',
+        'apiVersion: v1',
+        'kind: Secret',
+        'type: kubernetes.io/tls',
+        'metadata: { name: rpc-tls, namespace: shop }',
+        `data: { tls.crt: ${b64(front.cert)}, tls.key: ${b64(front.key)} }`,
+        ...slices.flatMap((s) => ['---', s]),
+      ].join('\n'),
+      undefined,
+      { servicePortOffset: offset },
+    );
+    closers.push(() => lb.stop());
+    await lb.proxy.serviceListenersSettled();
+  });
+
+  it.each([
+    ['TLS with ALPN h2 on the ssl port', 443, true],
+    ['h2c on the plain port', 444, false],
+  ])(
+    'takes gRPC on its ports and keeps calls with the cookie on one pod (%s)',
+    async (_n, port, tls) => {
+      const target = `127.0.0.1:${port + offset}`;
+      const c = new EchoClientCtor(
+        target,
+        tls ? credentials.createSsl(Buffer.from(front.cert)) : credentials.createInsecure(),
+        tls ? { 'grpc.ssl_target_name_override': 'rpc.example.test' } : {},
+      ) as unknown as EchoClient;
+      closers.push(() => c.close());
+      const first = await who(c);
+      const cookie = stickyCookie(first.head, 'RPCLB');
+      for (let i = 0; i < 10; i++)
+        expect((await who(c, { cookie })).answer.endpoint).toBe(first.answer.endpoint);
+    },
+  );
 });

@@ -31,6 +31,8 @@ export interface Place {
   kind: PathKind;
   /** Listener, host, path type and path: two candidates with one key contest one route. */
   routeKey: string;
+  /** The listener speaks HTTP/2 to clients (a Service's gRPC port). */
+  http2: boolean;
 }
 
 export interface Candidate {
@@ -72,6 +74,7 @@ export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Pla
         path,
         kind,
         routeKey: [listenerKey, host, kind, path].join(' '),
+        http2: servicePort && l.http2 === true,
       });
   }
   // Kept with the candidate: at its exact length (see kept.ts).
@@ -234,6 +237,7 @@ export function buildTable(
       listener = { index: listeners.size, routes, hosts: new Map() };
       listeners.set(at.listenerKey, listener);
     }
+    if (at.http2) listener.routes.http2 = true;
     let host = listener.hosts.get(at.host);
     if (!host) {
       host = {

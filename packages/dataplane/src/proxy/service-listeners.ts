@@ -39,7 +39,7 @@ export interface ServiceListenerHost {
 }
 
 type Open =
-  | { kind: 'HTTP'; listener: ListenerState; certificate?: TlsCertificate }
+  | { kind: 'HTTP'; listener: ListenerState; certificate?: TlsCertificate; http2: boolean }
   | { kind: 'TCP'; server: NetServer; certificate?: TlsCertificate }
   | { kind: 'UDP'; socket: UdpSocket; flows: Map<string, UdpFlow> };
 
@@ -60,6 +60,8 @@ const MAX_WAITING_DATAGRAMS = 64;
 
 export class ServiceListeners {
   readonly #open = new Map<string, Open>();
+  /** The keys of the HTTP ports that speak HTTP/2 to clients, in the table in force. */
+  #http2: ReadonlySet<string> = new Set();
   readonly #opening = new Map<string, Promise<void>>();
   /** Ports that could not be bound, with why: retried with every table. */
   readonly #failed = new Map<string, string>();
@@ -116,6 +118,7 @@ export class ServiceListeners {
     const byPort = new Map<number, TlsCertificate>();
     for (const c of table.table.certificates ?? []) if (c.port !== undefined) byPort.set(c.port, c);
     const certificates = new Map<string, TlsCertificate>();
+    const http2 = new Set<string>();
     for (const l of table.table.listeners) {
       if (l.port === undefined || this.ownPorts.has(l.port)) continue;
       const key = `${l.protocol}:${l.port}`;
@@ -123,7 +126,12 @@ export class ServiceListeners {
       if (certificate) certificates.set(key, certificate);
       // A TLS listener opens only with its certificate (the controller says why it has none).
       if (l.protocol === 'HTTP' || certificate) wanted.add(key);
+      if (l.http2 === true) http2.add(key);
+      // A port that starts or stops speaking HTTP/2 is opened again.
+      const open = this.#open.get(key);
+      if (open?.kind === 'HTTP' && open.http2 !== (l.http2 === true)) this.#close(key);
     }
+    this.#http2 = http2;
     for (const s of table.table.streams ?? []) {
       const key = `${s.protocol}:${s.port}`;
       const certificate = s.tls ? byPort.get(s.port) : undefined;
@@ -229,10 +237,10 @@ export class ServiceListeners {
                   publicPort: port,
                   cert: certificate.cert,
                   key: certificate.key,
-                  // OCI's HTTP listener speaks HTTP/1.1 only, TLS or not (HTTP2 is a protocol of its own).
-                  http2: false,
+                  // OCI's HTTP listener speaks HTTP/1.1 only, TLS or not; its gRPC one HTTP/2.
+                  http2: this.#http2.has(key),
                 }
-              : { port: bindPort, host: this.#host, publicPort: port },
+              : { port: bindPort, host: this.#host, publicPort: port, http2: this.#http2.has(key) },
             this.owner.limits,
             this.owner.handlers,
           )
@@ -258,8 +266,8 @@ export class ServiceListeners {
         http.publicPort = port;
         done(
           certificate
-            ? { kind: 'HTTP', listener: http, certificate }
-            : { kind: 'HTTP', listener: http },
+            ? { kind: 'HTTP', listener: http, certificate, http2: this.#http2.has(key) }
+            : { kind: 'HTTP', listener: http, http2: this.#http2.has(key) },
         );
       } else
         done(
@@ -356,6 +364,8 @@ export class ServiceListeners {
     if (open.kind === 'HTTP') {
       open.listener.server.close();
       open.listener.server.closeIdleConnections();
+      // GOAWAY: HTTP/2 clients finish their calls and go.
+      open.listener.http2?.close();
     } else if (open.kind === 'TCP') open.server.close();
     else {
       for (const f of open.flows.values()) {
@@ -375,6 +385,7 @@ export class ServiceListeners {
       if (open.kind === 'HTTP') {
         closing.push(new Promise((resolve) => open.listener.server.close(() => resolve())));
         open.listener.server.closeAllConnections();
+        open.listener.http2?.destroy();
       } else if (open.kind === 'TCP')
         closing.push(new Promise((resolve) => open.server.close(() => resolve())));
       else this.#close(key);

@@ -111,6 +111,11 @@ export interface ListenerRoutes {
   protocol: ListenerProtocolName;
   /** The public port this applies to; absent = every listener of the protocol. */
   port?: number;
+  /**
+   * A Service port's listener that speaks HTTP/2 to clients (an OCI gRPC listener): prior
+   * knowledge in clear text, ALPN h2 over TLS. The proxy's own listeners follow its options.
+   */
+  http2?: boolean;
   hosts: HostRoutes[];
 }
 

@@ -221,7 +221,12 @@ describe('oci-lb: listeners', () => {
       [{ port: 80 }],
       [{ protocol: 'HTTP', port: 80 }],
     ],
-    ['GRPC', { [KEYS.backendProtocol]: 'GRPC' }, [{ port: 80 }], [{ protocol: 'GRPC', port: 80 }]],
+    [
+      'GRPC, speaking HTTP/2 to clients',
+      { [KEYS.backendProtocol]: 'GRPC' },
+      [{ port: 80 }],
+      [{ protocol: 'GRPC', port: 80, http2: true }],
+    ],
     [
       'empty means TCP',
       { [KEYS.backendProtocol]: '' },
@@ -245,10 +250,10 @@ describe('oci-lb: listeners', () => {
       [{ protocol: 'TCP', port: 443, tlsSecret: 'shop/tls' }],
     ],
     [
-      'GRPC with TLS is HTTPS',
+      'GRPC with TLS is HTTPS, speaking HTTP/2 to clients',
       { [KEYS.backendProtocol]: 'grpc', [KEYS.sslPorts]: '443', [KEYS.tlsSecret]: 'tls' },
       [{ port: 443 }],
-      [{ protocol: 'HTTPS', port: 443, tlsSecret: 'shop/tls' }],
+      [{ protocol: 'HTTPS', port: 443, tlsSecret: 'shop/tls', http2: true }],
     ],
     [
       'a UDP port stays UDP',

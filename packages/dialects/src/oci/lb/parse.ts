@@ -118,6 +118,8 @@ export function parse(object: KubeObject, _context: ParseContext): ParseResult {
       ),
     );
     readCookiePersistence(object, c, served);
+    // OCI's gRPC listener speaks gRPC to the backends (its listener documentation).
+    if (plan.protocol === 'GRPC') c.set('route.backendProtocol', 'GRPC', KEYS.backendProtocol);
   }
   const fragments: EntryFragment[] = served.map((e) => ({
     type: 'entry',

@@ -14,7 +14,8 @@ export interface ListenerPlan {
 
 /**
  * The listener OCI serves for one Service port. UDP ports keep their protocol (the layer-7
- * load balancer refuses them anyway). A TLS-terminating HTTP or GRPC listener is HTTPS;
+ * load balancer refuses them anyway). A TLS-terminating HTTP or GRPC listener is HTTPS (a
+ * GRPC one speaking HTTP/2 to clients, and gRPC to the backends);
  * a TLS-terminating TCP listener is still TCP to the requests inside it, and names the
  * Secret it ends TLS with: the backends receive the plain stream.
  */
@@ -24,6 +25,9 @@ export function ccmListener(structure: Listener, plan: ListenerPlan): Listener {
   const tls = structure.port !== undefined && plan.tlsPorts.has(structure.port);
   const out: Listener = { protocol: protocol === 'TCP' ? 'TCP' : tls ? 'HTTPS' : protocol };
   if (structure.port !== undefined) out.port = structure.port;
+  // A gRPC listener takes HTTP/2 from clients (OCI requires it to end TLS; Tether also takes
+  // it in clear text, with prior knowledge).
+  if (protocol === 'GRPC') out.http2 = true;
   if (tls && plan.tlsSecret !== undefined) out.tlsSecret = plan.tlsSecret;
   return out;
 }
