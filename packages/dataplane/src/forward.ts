@@ -31,7 +31,7 @@ import type { SessionToken } from './token';
 /** Bodies up to this size leave in the same write as the response head. */
 const SMALL_BODY = 16 * 1024;
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-export const CONNECT_ERRORS: ReadonlySet<string> = new Set([
+const CONNECT_ERRORS: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'UND_ERR_CONNECT_TIMEOUT',
   'EHOSTUNREACH',
@@ -116,6 +116,42 @@ export function errorCode(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err
     ? String((err as { code: unknown }).code)
     : '';
+}
+
+/**
+ * An endpoint failed before answering: it is marked down for a while if it refused the
+ * connection, and the failure is logged. Returns the error's code and whether it was a failure
+ * to connect.
+ */
+export function endpointFailed(
+  host: ForwardHost,
+  set: SetRuntime,
+  ep: EndpointRuntime,
+  err: Error,
+): { code: string; connectFailed: boolean } {
+  const code = errorCode(err);
+  const connectFailed = CONNECT_ERRORS.has(code);
+  if (connectFailed) ep.stats.downUntil = host.now() + host.downMs;
+  host.upstreamError(set, ep, err);
+  return { code, connectFailed };
+}
+
+/**
+ * The decision for another endpoint after `ep` failed, counted as a retry (and as a session
+ * event if it moves the session), or undefined when none is left.
+ */
+export function retryElsewhere(
+  host: ForwardHost,
+  set: SetRuntime,
+  facts: IncomingFacts,
+  decision: Decision,
+  ep: EndpointRuntime,
+): Decision | undefined {
+  const next = redecide(set, facts, host.affinity, decision, ep);
+  if (!next?.endpoint) return undefined;
+  if (next.event && next.event !== decision.event) host.session(set, next.event);
+  host.retried(set);
+  return next;
 }
 
 export function plainResponse(
@@ -437,23 +473,17 @@ export class Exchange implements UpstreamHandler {
     const ep = this.#ep;
     this.#uncount();
     if (this.#done) return;
-    const code = errorCode(err);
     const beforeResponse = this.#status === 0;
     if (beforeResponse) {
-      const connectFailed = CONNECT_ERRORS.has(code);
-      if (connectFailed) ep.stats.downUntil = this.host.now() + this.host.downMs;
-      this.host.upstreamError(this.set, ep, err);
-      if (this.#retryable(connectFailed, code)) {
-        const next = redecide(this.set, this.facts, this.host.affinity, this.#decision, ep);
-        if (next?.endpoint) {
-          if (next.event && next.event !== this.#decision.event)
-            this.host.session(this.set, next.event);
-          this.#decision = next;
-          this.#ep = next.endpoint;
-          this.host.retried(this.set);
-          this.send();
-          return;
-        }
+      const { code, connectFailed } = endpointFailed(this.host, this.set, ep, err);
+      const next = this.#retryable(connectFailed, code)
+        ? retryElsewhere(this.host, this.set, this.facts, this.#decision, ep)
+        : undefined;
+      if (next?.endpoint) {
+        this.#decision = next;
+        this.#ep = next.endpoint;
+        this.send();
+        return;
       }
       this.#done = true;
       this.#stopBodyTimer();

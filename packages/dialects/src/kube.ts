@@ -409,14 +409,24 @@ export function serviceEntries(object: KubeObject, spec: ServiceSpec): EntryBack
   }));
 }
 
-/** Every HTTPRoute rule with each Service it sends traffic to. */
-export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): EntryBackend[] {
+/**
+ * Every rule of a Gateway API route with each Service it sends traffic to, the rule's first
+ * match giving the entry's path.
+ */
+function gatewayRouteEntries<
+  R extends { backendRefs?: z.infer<typeof HTTPBackendRef>[] | undefined },
+>(
+  object: KubeObject,
+  hostnames: string[] | undefined,
+  rules: R[] | undefined,
+  pathOf: (rule: R) => { path: string; pathType: EntryRef['pathType'] },
+): EntryBackend[] {
   const shared = sharedEntriesOf(object);
   if (shared) return shared;
   const namespace = namespaceOf(object);
   const out: EntryBackend[] = [];
-  (spec.rules ?? []).forEach((rule, i) => {
-    const firstPath = rule.matches?.[0]?.path;
+  (rules ?? []).forEach((rule, i) => {
+    const { path, pathType } = pathOf(rule);
     for (const ref of rule.backendRefs ?? []) {
       if ((ref.kind ?? 'Service') !== 'Service' || (ref.group ?? '') !== '') continue;
       const entry: EntryRef = {
@@ -424,17 +434,12 @@ export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): Entry
         namespace,
         name: object.metadata.name,
         rule: ruleName(i),
-        path: firstPath?.value ?? '/',
-        pathType:
-          firstPath?.type === 'Exact'
-            ? 'Exact'
-            : firstPath?.type === 'RegularExpression'
-              ? 'RegularExpression'
-              : 'Prefix',
+        path,
+        pathType,
         // A route attaches to Gateway listeners of either protocol; Tether serves it on both of its own.
         listeners: ROUTE_LISTENERS,
       };
-      const host = spec.hostnames?.[0];
+      const host = hostnames?.[0];
       if (host !== undefined) entry.host = host;
       const item: EntryBackend = {
         entry,
@@ -445,6 +450,22 @@ export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): Entry
     }
   });
   return out;
+}
+
+/** Every HTTPRoute rule with each Service it sends traffic to. */
+export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): EntryBackend[] {
+  return gatewayRouteEntries(object, spec.hostnames, spec.rules, (rule) => {
+    const first = rule.matches?.[0]?.path;
+    return {
+      path: first?.value ?? '/',
+      pathType:
+        first?.type === 'Exact'
+          ? 'Exact'
+          : first?.type === 'RegularExpression'
+            ? 'RegularExpression'
+            : 'Prefix',
+    };
+  });
 }
 
 /** A regular expression matching `text` exactly (for a gRPC service or method name). */
@@ -475,34 +496,9 @@ export function grpcMethodPath(match: {
 
 /** Every GRPCRoute rule with each Service it sends calls to. */
 export function grpcRouteEntries(object: KubeObject, spec: GRPCRouteSpec): EntryBackend[] {
-  const shared = sharedEntriesOf(object);
-  if (shared) return shared;
-  const namespace = namespaceOf(object);
-  const out: EntryBackend[] = [];
-  (spec.rules ?? []).forEach((rule, i) => {
-    const { path, pathType } = grpcMethodPath(rule.matches?.[0]?.method ?? {});
-    for (const ref of rule.backendRefs ?? []) {
-      if ((ref.kind ?? 'Service') !== 'Service' || (ref.group ?? '') !== '') continue;
-      const entry: EntryRef = {
-        kind: object.kind,
-        namespace,
-        name: object.metadata.name,
-        rule: ruleName(i),
-        path,
-        pathType,
-        listeners: ROUTE_LISTENERS,
-      };
-      const host = spec.hostnames?.[0];
-      if (host !== undefined) entry.host = host;
-      const item: EntryBackend = {
-        entry,
-        backend: { namespace: ref.namespace ?? namespace, service: ref.name, port: ref.port ?? 0 },
-      };
-      if (ref.weight !== undefined) item.weight = ref.weight;
-      out.push(item);
-    }
-  });
-  return out;
+  return gatewayRouteEntries(object, spec.hostnames, spec.rules, (rule) =>
+    grpcMethodPath(rule.matches?.[0]?.method ?? {}),
+  );
 }
 
 /** The listeners an OpenShift Route is served on, from its TLS termination. */

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:https';
+import { createServer as createHttpsServer, request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { selfSignedCertificate } from '@tether/testkit';
 import { startEcho } from '@tether/echo';
@@ -49,7 +49,9 @@ function service(name: string, port: number): string {
 async function servePortal(
   port: number,
   pem: { cert: string; key: string },
-  backend: { protocol: 'HTTP' | 'TCP'; port?: number } = { protocol: 'HTTP' },
+  backend: { protocol: 'HTTP' | 'TCP'; port?: number; backendSetSecret?: boolean } = {
+    protocol: 'HTTP',
+  },
 ): Promise<Running> {
   let backendPort = backend.port;
   if (backendPort === undefined) {
@@ -71,6 +73,9 @@ async function servePortal(
       `    service.beta.kubernetes.io/oci-load-balancer-backend-protocol: ${backend.protocol}`,
       '    service.beta.kubernetes.io/oci-load-balancer-ssl-ports: "443"',
       '    service.beta.kubernetes.io/oci-load-balancer-tls-secret: portal-tls',
+      ...(backend.backendSetSecret
+        ? ['    service.beta.kubernetes.io/oci-load-balancer-tls-backendset-secret: portal-tls']
+        : []),
       // A cookie needs HTTP; a TCP port keeps no session of its own.
       ...(backend.protocol === 'HTTP'
         ? [
@@ -229,6 +234,50 @@ describe('a local serve with LoadBalancer Services', () => {
       socket.on('error', reject);
     });
     expect(greeting).toBe('plain greeting\n');
+  });
+
+  it('speaks TLS to the backends of the ssl-ports with a backendset secret, unverified as OCI', async () => {
+    await running?.stop();
+    running = undefined;
+    const free = await listening();
+    free.close();
+    // A pod with a certificate nobody vouches for: OCI does not verify it, nor does Tether.
+    const podPem = selfSignedCertificate('pod.internal');
+    const pod = createHttpsServer({ cert: podPem.cert, key: podPem.key }, (req, res) => {
+      res.setHeader('x-endpoint', 'portal-tls-pod');
+      res.end(`over ${(req.socket as import('node:tls').TLSSocket).encrypted ? 'TLS' : 'plain'}\n`);
+    });
+    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
+    closers.push(() => {
+      pod.closeAllConnections();
+      pod.close();
+    });
+    const pem = selfSignedCertificate('portal.example.com');
+    running = await servePortal(free.port, pem, {
+      protocol: 'HTTP',
+      port: (pod.address() as AddressInfo).port,
+      backendSetSecret: true,
+    });
+    await running.proxy.serviceListenersSettled();
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: free.port,
+          path: '/',
+          ca: pem.cert,
+          servername: 'portal.example.com',
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    expect(body).toBe('over TLS\n');
   });
 
   it('warns on the Service whose TLS port is taken', async () => {

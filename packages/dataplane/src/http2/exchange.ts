@@ -21,11 +21,12 @@ import {
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
 } from 'node:http2';
-import { redecide, type Decision } from '../affinity';
+import { staysPinnedOnFailure, type Decision } from '../affinity';
 import {
-  CONNECT_ERRORS,
+  endpointFailed,
   errorCode,
   plainResponse,
+  retryElsewhere,
   TIMEOUT_ERRORS,
   type ClientRequest,
   type ClientResponse,
@@ -243,23 +244,21 @@ export class Http2Exchange {
       this.host.finished(this.set, this.#status, ep, this.#started, this.#headersAt);
       return;
     }
-    const connectFailed = CONNECT_ERRORS.has(code);
-    if (connectFailed) ep.stats.downUntil = this.host.now() + this.host.downMs;
-    this.host.upstreamError(this.set, ep, err);
-    if (beforeStream && connectFailed && this.#attempts === 1) {
-      const next = redecide(this.set, this.facts, this.host.affinity, this.#decision, ep);
-      if (next?.endpoint) {
-        if (next.event && next.event !== this.#decision.event)
-          this.host.session(this.set, next.event);
-        this.#decision = next;
-        this.#ep = next.endpoint;
-        this.host.retried(this.set);
-        this.start();
-        return;
-      }
+    const { connectFailed } = endpointFailed(this.host, this.set, ep, err);
+    const next =
+      beforeStream && connectFailed && this.#attempts === 1
+        ? retryElsewhere(this.host, this.set, this.facts, this.#decision, ep)
+        : undefined;
+    if (next?.endpoint) {
+      this.#decision = next;
+      this.#ep = next.endpoint;
+      this.start();
+      return;
     }
     this.#done = true;
     const status = TIMEOUT_ERRORS.has(code) ? 504 : 502;
+    if (status === 502 && this.#decision.pinned && staysPinnedOnFailure(this.set.policy))
+      this.host.session(this.set, 'failed');
     const message = status === 504 ? 'upstream timed out' : 'upstream unavailable';
     if (this.#grpc) grpcAnswer(this.res, status, message);
     else

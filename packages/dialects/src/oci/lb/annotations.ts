@@ -9,6 +9,7 @@ export const KEYS = {
   backendProtocol: 'service.beta.kubernetes.io/oci-load-balancer-backend-protocol',
   sslPorts: 'service.beta.kubernetes.io/oci-load-balancer-ssl-ports',
   tlsSecret: 'service.beta.kubernetes.io/oci-load-balancer-tls-secret',
+  backendSetSecret: 'service.beta.kubernetes.io/oci-load-balancer-tls-backendset-secret',
   lbType: 'oci.oraclecloud.com/load-balancer-type',
   nlbPolicy: 'oci-network-load-balancer.oraclecloud.com/backend-policy',
 } as const;
@@ -65,6 +66,14 @@ export const TABLE: readonly KeySpec[] = [
     kinds: SERVICE,
     schema: z.string(),
     doc: 'Secret ([namespace/]name) with the certificate for the ssl-ports listeners; without it those listeners stay plain',
+  },
+  {
+    key: KEYS.backendSetSecret,
+    keepOnMigration: true,
+    type: 'annotation',
+    kinds: SERVICE,
+    schema: z.string(),
+    doc: 'Secret ([namespace/]name) of the backend sets of the ssl-ports: OCI speaks TLS to those backends, without verifying their certificates',
   },
   {
     key: KEYS.lbType,

@@ -1,4 +1,11 @@
-import { Diagnostic, EntryFragment, PRECEDENCE, error, warning } from '@tether/model';
+import {
+  Diagnostic,
+  EntryFragment,
+  PRECEDENCE,
+  error,
+  warning,
+  type FieldValues,
+} from '@tether/model';
 import { FieldCollector } from '../../helpers';
 import { EntryBackend, readService, servedOn, serviceEntries, sourceOf } from '../../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../../types';
@@ -10,7 +17,7 @@ import {
   presentKeys,
 } from '../common';
 import { KEYS, TABLE } from './annotations';
-import { ccmListener } from './features/listeners';
+import { ccmListener, type ListenerPlan } from './features/listeners';
 import { missingAppCookieName, readListenerPlan, readPolicy, warnNlbOnly } from './features/layer7';
 import { readNlbPolicy, warnIgnoredOnNlb } from './features/network';
 
@@ -99,6 +106,8 @@ export function parse(object: KubeObject, _context: ParseContext): ParseResult {
   const c = new FieldCollector(DIALECT, object, diagnostics);
   const entries = serviceEntries(object, spec);
   let served: EntryBackend[];
+  /** Fields of the entries whose backend set speaks TLS (by Service port). */
+  let backendTls: (port: number | undefined) => FieldValues = () => ({});
   if (loadBalancerType(object, diagnostics) === 'nlb') {
     warnIgnoredOnNlb(object, diagnostics);
     readNlbPolicy(object, c);
@@ -120,6 +129,7 @@ export function parse(object: KubeObject, _context: ParseContext): ParseResult {
     readCookiePersistence(object, c, served);
     // OCI's gRPC listener speaks gRPC to the backends (its listener documentation).
     if (plan.protocol === 'GRPC') c.set('route.backendProtocol', 'GRPC', KEYS.backendProtocol);
+    backendTls = backendSetTls(object, plan, diagnostics);
   }
   const fragments: EntryFragment[] = served.map((e) => ({
     type: 'entry',
@@ -127,7 +137,42 @@ export function parse(object: KubeObject, _context: ParseContext): ParseResult {
     entry: e.entry,
     backend: e.backend,
     precedence: PRECEDENCE.entry,
-    values: { ...c.values },
+    values: { ...c.values, ...backendTls(e.entry.listeners[0]?.port) },
   }));
   return { fragments, diagnostics };
+}
+
+/**
+ * The backend sets of the ssl-ports with a tls-backendset-secret speak TLS to the backends
+ * without verifying them: the controller's getSSLConfiguration sets VerifyPeerCertificate false
+ * and VerifyDepth 0 (load_balancer_spec.go). A TCP backend set would need the proxy to open TLS
+ * on the relayed stream, which it does not.
+ */
+function backendSetTls(
+  object: KubeObject,
+  plan: ListenerPlan,
+  diagnostics: Diagnostic[],
+): (port: number | undefined) => FieldValues {
+  if (plan.backendTlsPorts.size === 0) return () => ({});
+  const tcp = (plan.protocol ?? 'TCP') === 'TCP';
+  if (tcp) {
+    diagnostics.push(
+      warning(
+        'NotReproduced',
+        `${KEYS.backendSetSecret}: TCP backend sets of the ssl-ports speak TLS to the backends in OCI; Tether relays their streams in plain TCP`,
+        sourceOf(DIALECT, object, KEYS.backendSetSecret),
+      ),
+    );
+    return () => ({});
+  }
+  const c = new FieldCollector(DIALECT, object, diagnostics);
+  c.set(
+    'route.backendProtocol',
+    plan.protocol === 'GRPC' ? 'GRPCS' : 'HTTPS',
+    KEYS.backendSetSecret,
+  );
+  c.set('route.backendTls.verify', false, KEYS.backendSetSecret);
+  c.set('route.backendTls.sni', false, KEYS.backendSetSecret);
+  const values = c.values;
+  return (port) => (port !== undefined && plan.backendTlsPorts.has(port) ? values : {});
 }

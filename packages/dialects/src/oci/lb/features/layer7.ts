@@ -59,8 +59,9 @@ function readSslPorts(object: KubeObject, diagnostics: Diagnostic[]): Set<number
 }
 
 /**
- * Reads how the layer-7 load balancer serves the Service's ports: the backend protocol and
- * which ports terminate TLS. TLS needs both ssl-ports and a tls-secret.
+ * Reads how the layer-7 load balancer serves the Service's ports: the backend protocol, which
+ * ports terminate TLS (ssl-ports and a tls-secret), and which speak TLS to the backends
+ * (ssl-ports and a tls-backendset-secret).
  */
 export function readListenerPlan(
   object: KubeObject,
@@ -102,7 +103,22 @@ export function readListenerPlan(
       ),
     );
   }
-  const plan: ListenerPlan = { tlsPorts: hasSecret ? sslPorts : new Set() };
+  // The backend sets of the ssl-ports speak TLS with the backendset secret, with or without a
+  // listener secret (the controller's getSSLConfiguration checks the port and the name only).
+  const backendSecret = annotation(object, KEYS.backendSetSecret);
+  const backendTls = backendSecret !== undefined && !isBlank(backendSecret);
+  if (backendTls && annotation(object, KEYS.sslPorts) === undefined)
+    diagnostics.push(
+      warning(
+        'IneffectiveSetting',
+        `${KEYS.backendSetSecret} has no effect without ${KEYS.sslPorts}: no backend set speaks TLS`,
+        sourceOf(DIALECT, object, KEYS.backendSetSecret),
+      ),
+    );
+  const plan: ListenerPlan = {
+    tlsPorts: hasSecret ? sslPorts : new Set(),
+    backendTlsPorts: backendTls ? sslPorts : new Set(),
+  };
   if (hasSecret) {
     const name = secret.trim();
     plan.tlsSecret = name.includes('/') ? name : `${namespaceOf(object)}/${name}`;

@@ -10,6 +10,8 @@ export interface ListenerPlan {
   tlsPorts: ReadonlySet<number>;
   /** The tls-secret as `namespace/name` (a bare name is in the Service's namespace). */
   tlsSecret?: string;
+  /** Ports whose backend sets speak TLS to the backends: ssl-ports, with a backendset secret. */
+  backendTlsPorts: ReadonlySet<number>;
 }
 
 /**

@@ -50,7 +50,13 @@ export function warnIgnoredOnNlb(object: KubeObject, diagnostics: Diagnostic[]):
       ),
     );
   }
-  for (const key of [KEYS.policy, KEYS.backendProtocol, KEYS.sslPorts, KEYS.tlsSecret]) {
+  for (const key of [
+    KEYS.policy,
+    KEYS.backendProtocol,
+    KEYS.sslPorts,
+    KEYS.tlsSecret,
+    KEYS.backendSetSecret,
+  ]) {
     if (annotation(object, key) === undefined) continue;
     diagnostics.push(
       warning(
