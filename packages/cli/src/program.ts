@@ -159,8 +159,8 @@ export function buildProgram(
     .option('--keep-source', 'keep the source object next to a converted one', false)
     .option('--explicit', "also write values equal to the target's defaults", false)
     .option(
-      '--gateway <name>',
-      'the Gateway that HTTPRoutes made from Ingresses or Routes attach to',
+      '--gateway <[namespace/]name>',
+      'the Gateway that HTTPRoutes made from Ingresses or Routes attach to; written too (HTTP, and HTTPS for each TLS host) when the input has none',
       'tether',
     )
     .option(

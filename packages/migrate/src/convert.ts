@@ -1,4 +1,5 @@
 import type { Conversion } from './conversion';
+import { parentRefOf, type GatewayRef } from './gateway';
 import { httpRouteToRoutes, ingressToRoutes } from './convert-to-route';
 import {
   namespaceOf,
@@ -10,7 +11,7 @@ import {
 
 export interface ConvertOptions {
   /** The Gateway new HTTPRoutes attach to. */
-  gateway: string;
+  gateway: GatewayRef;
   /** The IngressClass new Ingresses name; absent leaves the cluster default. */
   ingressClass?: string;
   /** Rules of the source whose path is a regular expression (ingress-nginx `use-regex`). */
@@ -110,7 +111,7 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
       });
     });
     const routeSpec: Record<string, unknown> = {
-      parentRefs: [{ name: options.gateway }],
+      parentRefs: [parentRefOf(options.gateway)],
       rules: routeRules,
     };
     if (host) routeSpec.hostnames = [host];
@@ -126,7 +127,9 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
       'the Ingress default backend has no HTTPRoute equivalent here; add a catch-all rule by hand',
     );
   if ((spec.tls ?? []).length > 0)
-    out.notes.push('TLS moves to the Gateway listener: configure the certificate there');
+    out.notes.push(
+      'TLS moves to the Gateway: a Gateway written by this migration has an HTTPS listener for each TLS host; an existing one needs them by hand',
+    );
   if (regexPaths > 0)
     out.notes.push(
       'regex paths became RegularExpression matches anchored at the start; ingress-nginx matched them as case-insensitive prefixes (~*), and Gateway API implementations may match the whole path and case: check each pattern',
@@ -200,7 +203,7 @@ function routeToHTTPRoute(object: KubeObject, options: ConvertOptions): Conversi
     ...(b.weight !== undefined ? { weight: b.weight } : {}),
   }));
   const routeSpec: Record<string, unknown> = {
-    parentRefs: [{ name: options.gateway }],
+    parentRefs: [parentRefOf(options.gateway)],
     rules: [
       {
         matches: [{ path: { type: 'PathPrefix', value: spec.path ?? '/' } }],

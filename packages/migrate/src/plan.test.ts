@@ -116,7 +116,8 @@ describe('migrate', () => {
     const docs = parseAllDocuments(replaced.texts.get('shop.yaml')!).map(
       (d) => d.toJS() as { kind: string; spec?: { rules?: { sessionPersistence?: unknown }[] } },
     );
-    expect(docs.map((d) => d.kind)).toEqual(['Service', 'HTTPRoute']);
+    // The Gateway the route names is written with it: the input has none.
+    expect(docs.map((d) => d.kind)).toEqual(['Service', 'HTTPRoute', 'Gateway']);
     expect(docs[1]?.spec?.rules?.[0]?.sessionPersistence).toMatchObject({
       sessionName: 'shop-sid',
     });
@@ -129,7 +130,58 @@ describe('migrate', () => {
       parseAllDocuments(kept.texts.get('shop.yaml')!).map(
         (d) => (d.toJS() as { kind: string }).kind,
       ),
-    ).toEqual(['Service', 'Ingress', 'HTTPRoute']);
+    ).toEqual(['Service', 'Ingress', 'HTTPRoute', 'Gateway']);
+  });
+
+  it('writes the Gateway --gateway names, with HTTPS listeners for the TLS hosts, unless the input has it', () => {
+    const tls = nginxIngress.replace(
+      'spec:\n  rules:',
+      'spec:\n  tls:\n    - hosts: [shop.example.com]\n      secretName: shop-tls\n  rules:',
+    );
+    const result = migrate(file(tls), { to: 'gateway-api', gateway: 'edge/public' });
+    const docs = parseAllDocuments(result.texts.get('shop.yaml')!).map(
+      (d) =>
+        d.toJS() as {
+          kind: string;
+          metadata: { name: string; namespace?: string };
+          spec: Record<string, unknown>;
+        },
+    );
+    const route = docs.find((d) => d.kind === 'HTTPRoute');
+    expect(route?.spec.parentRefs).toEqual([{ name: 'public', namespace: 'edge' }]);
+    const gateway = docs.find((d) => d.kind === 'Gateway');
+    expect(gateway?.metadata).toEqual({ name: 'public', namespace: 'edge' });
+    expect(gateway?.spec).toEqual({
+      gatewayClassName: 'tether',
+      listeners: [
+        {
+          name: 'http',
+          protocol: 'HTTP',
+          port: 80,
+          allowedRoutes: { namespaces: { from: 'All' } },
+        },
+        {
+          name: 'https-0',
+          protocol: 'HTTPS',
+          port: 443,
+          hostname: 'shop.example.com',
+          tls: {
+            mode: 'Terminate',
+            certificateRefs: [{ kind: 'Secret', name: 'shop-tls', namespace: 'default' }],
+          },
+          allowedRoutes: { namespaces: { from: 'All' } },
+        },
+      ],
+    });
+    // The Secret is in another namespace than the Gateway: the report says what grant it needs.
+    expect(result.reports[0]?.notes.join('\n')).toMatch(/ReferenceGrant in default/);
+    const existing = `apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: { name: public, namespace: edge }\nspec: { gatewayClassName: tether, listeners: [] }\n---\n${tls}`;
+    const again = migrate(file(existing), { to: 'gateway-api', gateway: 'edge/public' });
+    expect(
+      parseAllDocuments(again.texts.get('shop.yaml')!).filter(
+        (d) => (d.toJS() as { kind: string }).kind === 'Gateway',
+      ),
+    ).toHaveLength(1);
   });
 
   it('passes invalid documents through untouched and exits 1', () => {

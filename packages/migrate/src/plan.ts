@@ -2,6 +2,7 @@ import { Diagnostic, ResolvedEntry, error, quote } from '@tether/model';
 import type { Document } from 'yaml';
 import { adoptionAnnotations } from './adoption';
 import { convert, type CanaryBackend } from './convert';
+import { GatewayDraft, hasGateway, parseGatewayRef, type GatewayRef } from './gateway';
 import { reportUnexplainedLosses } from './unexplained';
 import { hasEdits, rewriteText, type DocumentChange } from './yaml-edit';
 import {
@@ -113,6 +114,11 @@ class Migration {
   private readonly canaryAt = new Map<string, ResolvedEntry>();
   /** Host and path of every primary (non-canary) entry point. */
   private readonly primaryPlaces = new Set<string>();
+  /** The Gateway new HTTPRoutes attach to, and what to write it from if the input lacks it. */
+  private readonly gatewayRef: GatewayRef;
+  private readonly gatewayDraft: GatewayDraft;
+  /** The first source converted into HTTPRoutes: the Gateway is written after its routes. */
+  private firstRouteSource: { l: LocatedObject; plan: Plan } | undefined;
 
   constructor(
     readonly located: LocatedObject[],
@@ -120,6 +126,8 @@ class Migration {
     readonly target: Dialect,
     readonly options: MigrateOptions,
   ) {
+    this.gatewayRef = parseGatewayRef(options.gateway ?? 'tether');
+    this.gatewayDraft = new GatewayDraft(this.gatewayRef);
     const push = (map: Map<string, ResolvedEntry[]>, key: string, e: ResolvedEntry) => {
       const list = map.get(key);
       if (list) list.push(e);
@@ -316,12 +324,16 @@ class Migration {
   ): boolean {
     if (this.foldedCanary(l, plan, entries)) return true;
     const conversion = convert(l.object, this.target.targetKinds ?? [], {
-      gateway: this.options.gateway ?? 'tether',
+      gateway: this.gatewayRef,
       ingressClass: this.options.ingressClass,
       regexRules: new Set(entries.filter((e) => e.route?.pathRegex).map((e) => e.entry.rule)),
       canaries: this.canariesOf(entries),
     });
     if (!conversion) return false;
+    if (conversion.objects.some((o) => o.kind === 'HTTPRoute')) {
+      this.gatewayDraft.add(l.object);
+      this.firstRouteSource ??= { l, plan };
+    }
     plan.report.action = 'converted';
     plan.report.notes.push(...conversion.notes);
     const written: KubeObject[] = [];
@@ -490,6 +502,30 @@ class Migration {
     this.changes.set(l.file, byDoc);
   }
 
+  /**
+   * Writes the Gateway the converted HTTPRoutes attach to, after the routes of the first
+   * source, when the input has none of that name.
+   */
+  writeGateway(): void {
+    const first = this.firstRouteSource;
+    if (!first || this.gatewayDraft.empty) return;
+    const inputs = this.located.map((l) => l.object);
+    if (hasGateway(inputs, this.gatewayRef, namespaceOf(first.l.object))) return;
+    const { gateway, notes } = this.gatewayDraft.build();
+    const key = `${first.l.file}#${first.l.document}`;
+    const change = this.changes.get(first.l.file)?.get(first.l.document);
+    if (!change || change.type === 'edit') return;
+    change.objects.push(gateway);
+    // The replacement list is the change's own list unless the source is kept beside it.
+    const replacement = this.replaced.get(key);
+    if (replacement && replacement !== change.objects) replacement.push(gateway);
+    first.plan.report.written.push(nameOf(gateway));
+    first.plan.report.notes.push(
+      `wrote Gateway ${gateway.metadata.namespace}/${gateway.metadata.name} (class tether) for the new HTTPRoutes: HTTP on 80${(gateway.spec as { listeners: unknown[] }).listeners.length > 1 ? ', and HTTPS on 443 for each TLS host with its Secret' : ''}`,
+      ...notes,
+    );
+  }
+
   /** Every object as it will be written, in input order. */
   objectsAfter(): KubeObject[] {
     const out: KubeObject[] = [];
@@ -594,6 +630,7 @@ export function migrate(
   }
   const migration = new Migration(located, analyze(located.map((l) => l.object)), target, options);
   for (const l of located) migration.plan(l);
+  migration.writeGateway();
   migration.finishChanges();
   const objects = migration.objectsAfter();
   migration.verify(analyze(objects));
