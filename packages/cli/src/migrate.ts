@@ -19,6 +19,7 @@ export interface MigrateCommandOptions {
   keepSource: boolean;
   explicit: boolean;
   gateway: string;
+  sessionShape?: 'released' | 'union';
   ingressClass?: string;
   adoptCookies?: boolean;
   adoptCookiesUntil?: string;
@@ -130,6 +131,7 @@ export function runMigrate(options: MigrateCommandOptions, stdin: () => string):
     explicit: options.explicit,
     keepSource: options.keepSource,
     gateway: options.gateway,
+    ...(options.sessionShape ? { sessionShape: options.sessionShape } : {}),
     ...(options.ingressClass ? { ingressClass: options.ingressClass } : {}),
     ...(options.adoptCookies ? { adoptCookies: true } : {}),
     ...(options.adoptCookiesUntil !== undefined

@@ -163,6 +163,14 @@ export function buildProgram(
       'the Gateway that HTTPRoutes made from Ingresses or Routes attach to; written too (HTTP, and HTTPS for each TLS host) when the input has none',
       'tether',
     )
+    .addOption(
+      new Option(
+        '--session-shape <shape>',
+        "Gateway API: released writes the v1.6 sessionPersistence (sessionName, cookieConfig); union writes the cookie/header union of the API's main branch (cookie.name, cookie.path, header.name)",
+      )
+        .choices(['released', 'union'] as const)
+        .default('released' as const),
+    )
     .option(
       '--ingress-class <name>',
       'the IngressClass that Ingresses made from Routes or HTTPRoutes name',

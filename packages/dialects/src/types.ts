@@ -67,6 +67,11 @@ export interface EmitInput {
   entries: readonly ResolvedEntry[];
   /** Also write values that equal the vendor's defaults. */
   explicit: boolean;
+  /**
+   * Gateway API: the `sessionPersistence` shape to write: `released` (v1.6, the default) or
+   * `union` (the cookie/header union of the API's main branch).
+   */
+  sessionShape?: 'released' | 'union';
 }
 
 export interface EmitOutput {

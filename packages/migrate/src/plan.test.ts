@@ -133,6 +133,25 @@ describe('migrate', () => {
     ).toEqual(['Service', 'Ingress', 'HTTPRoute', 'Gateway']);
   });
 
+  it('writes the newer cookie/header union when asked, and it reads back the same', () => {
+    const result = migrate(file(`${service}---\n${nginxIngress}`), {
+      to: 'gateway-api',
+      sessionShape: 'union',
+    });
+    const route = parseAllDocuments(result.texts.get('shop.yaml')!)
+      .map(
+        (d) => d.toJS() as { kind: string; spec?: { rules?: { sessionPersistence?: unknown }[] } },
+      )
+      .find((d) => d.kind === 'HTTPRoute');
+    expect(route?.spec?.rules?.[0]?.sessionPersistence).toEqual({
+      type: 'Cookie',
+      absoluteTimeout: '1h',
+      cookie: { name: 'shop-sid', lifetimeType: 'Permanent' },
+    });
+    const carried = result.reports[0]?.carried.map((o) => o.field) ?? [];
+    expect(carried).toEqual(expect.arrayContaining(['mode', 'cookie.name', 'cookie.lifetime']));
+  });
+
   it('writes the Gateway --gateway names, with HTTPS listeners for the TLS hosts, unless the input has it', () => {
     const tls = nginxIngress.replace(
       'spec:\n  rules:',

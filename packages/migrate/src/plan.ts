@@ -289,7 +289,12 @@ class Migration {
       report.notes.push(`${this.target.id} cannot be written yet`);
       return emptyEdits();
     }
-    const out = this.target.emit({ object, entries, explicit: this.options.explicit ?? false });
+    const out = this.target.emit({
+      object,
+      entries,
+      explicit: this.options.explicit ?? false,
+      ...(this.options.sessionShape ? { sessionShape: this.options.sessionShape } : {}),
+    });
     report.diagnostics.push(...out.diagnostics);
     for (const field of out.covers) report.covered.add(field);
     const adoption = this.options.adoptCookies

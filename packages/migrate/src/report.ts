@@ -13,6 +13,8 @@ export interface MigrateOptions {
   gateway?: string;
   /** The IngressClass that Ingresses made from Routes or HTTPRoutes name. */
   ingressClass?: string;
+  /** Gateway API: write the released sessionPersistence shape (default) or the newer union. */
+  sessionShape?: 'released' | 'union';
   /**
    * Write `tether.dev/adopt-cookies` where the source's cookie can be adopted (ingress-nginx,
    * OpenShift), so that Tether keeps the sessions the previous controller started.

@@ -8,7 +8,7 @@ import { isPlainObject } from '../helpers';
 import { namespaceOf } from '../kube';
 import { applyToObject } from '../edits';
 import type { EmitInput, EmitOutput, KubeObject, SpecEdit } from '../types';
-import { SESSION_NAME_MAX, TOKEN_PATTERN } from './annotations';
+import { SESSION_NAME_MAX, TOKEN_NAME_MAX, TOKEN_PATTERN } from './annotations';
 import { formatDuration } from './duration';
 import { flatOf, joinLosses, losses, type Notes, type Why } from '../emit-losses';
 import { generatedSessionName } from './names';
@@ -50,9 +50,13 @@ function ruleInfo(object: KubeObject, id: string): RuleInfo | undefined {
   };
 }
 
-/** The v1 `sessionName`: at most 128 characters, and a token, since it is sent as a name. */
-function isSessionName(name: string): boolean {
-  return name.length >= 1 && name.length <= SESSION_NAME_MAX && TOKEN_PATTERN.test(name);
+/**
+ * A name the shape can hold: a token, at most 128 characters (v1 `sessionName`) or 256 (the
+ * union's `cookie.name` and `header.name`).
+ */
+function isSessionName(name: string, union: boolean): boolean {
+  const max = union ? TOKEN_NAME_MAX : SESSION_NAME_MAX;
+  return name.length >= 1 && name.length <= max && TOKEN_PATTERN.test(name);
 }
 
 /** The lifetime part of a session: absoluteTimeout and whether the cookie is Permanent. */
@@ -106,6 +110,8 @@ interface RuleContext {
   route: string;
   rule: RuleInfo;
   explicit: boolean;
+  /** Write the cookie/header union instead of the released shape. */
+  union: boolean;
   /** The name given to another rule of the route for other Services, if any. */
   takenByOthers(mode: 'cookie' | 'header', name: string): boolean;
 }
@@ -116,9 +122,9 @@ function planName(flat: FlatValues, header: boolean, ctx: RuleContext, notes: No
   const field: PolicyField = header ? 'header.name' : 'cookie.name';
   const name = flat[field];
   const generated = generatedSessionName(mode, ctx.namespace, ctx.route, ctx.rule.identity);
-  if (name !== undefined && !isSessionName(name)) {
+  if (name !== undefined && !isSessionName(name, ctx.union)) {
     notes[field] =
-      `sessionName takes 1–${SESSION_NAME_MAX} token characters (letters, digits, !#$%&'*+-.^_\`|~); a name unique to the route rule is used instead`;
+      `${ctx.union ? `${mode}.name` : 'sessionName'} takes 1–${ctx.union ? TOKEN_NAME_MAX : SESSION_NAME_MAX} token characters (letters, digits, !#$%&'*+-.^_\`|~); a name unique to the route rule is used instead`;
     return ctx.explicit ? generated : undefined;
   }
   if (name !== undefined && ctx.takenByOthers(mode, name)) {
@@ -158,11 +164,44 @@ function planSession(flat: FlatValues, ctx: RuleContext): SessionPlan {
       notes.absoluteTimeoutSeconds = notes['cookie.maxAgeSeconds'] =
         `longer than the longest Duration GEP-2257 can write; capped at ${text}`;
   }
+  if (ctx.union)
+    return { session: unionSession(flat, header, name, session, lifetime, ctx), notes };
   if (header) session.type = 'Header';
   else if (ctx.explicit) session.type = 'Cookie';
   if (!header && (lifetime.permanent || ctx.explicit))
     session.cookieConfig = { lifetimeType: lifetime.permanent ? 'Permanent' : 'Session' };
   return { session, notes };
+}
+
+/**
+ * The same session in the union of the API's main branch: `type` always (it picks the
+ * member), `absoluteTimeout`, and `cookie {name, path, lifetimeType}` or `header {name}` (the
+ * header name is required, so a generated one is written when the source has none).
+ */
+function unionSession(
+  flat: FlatValues,
+  header: boolean,
+  name: string | undefined,
+  released: Record<string, unknown>,
+  lifetime: Lifetime,
+  ctx: RuleContext,
+): Record<string, unknown> {
+  const session: Record<string, unknown> = { type: header ? 'Header' : 'Cookie' };
+  if (released.absoluteTimeout !== undefined) session.absoluteTimeout = released.absoluteTimeout;
+  if (header) {
+    session.header = {
+      name: name ?? generatedSessionName('header', ctx.namespace, ctx.route, ctx.rule.identity),
+    };
+    return session;
+  }
+  const cookie: Record<string, unknown> = {};
+  if (name !== undefined) cookie.name = name;
+  const path = flat['cookie.path'];
+  if (path !== undefined && (path !== '/' || ctx.explicit)) cookie.path = path;
+  if (lifetime.permanent || ctx.explicit)
+    cookie.lifetimeType = lifetime.permanent ? 'Permanent' : 'Session';
+  session.cookie = cookie;
+  return session;
 }
 
 const SESSION_GROUPS = ['cookie.', 'appCookie.', 'header.', 'sourceIp.'];
@@ -235,7 +274,7 @@ const servicesOf = (group: readonly ResolvedEntry[]): string =>
  * `sessionPersistence` of an HTTPRoute, and reports every field the route will not say as the
  * source did. Never throws.
  */
-export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
+export function emit({ object, entries, explicit, sessionShape }: EmitInput): EmitOutput {
   const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [], covers: [] };
   if (object.kind !== 'HTTPRoute') return out;
   const groups = byRule(entries.filter((e) => e.policy !== null));
@@ -251,14 +290,23 @@ export function emit({ object, entries, explicit }: EmitInput): EmitOutput {
       route: object.metadata.name,
       rule,
       explicit,
+      union: sessionShape === 'union',
       takenByOthers: (mode, name) => {
         const owner = names.get(`${mode} ${name}`);
         return owner !== undefined && owner !== services;
       },
     };
     const plan = planSession(flatOf(first), ctx);
-    const name = plan.session?.sessionName;
-    const mode = plan.session?.type === 'Header' ? 'header' : 'cookie';
+    const s = plan.session as
+      | {
+          sessionName?: unknown;
+          type?: unknown;
+          cookie?: { name?: unknown };
+          header?: { name?: unknown };
+        }
+      | undefined;
+    const name = s?.sessionName ?? s?.cookie?.name ?? s?.header?.name;
+    const mode = s?.type === 'Header' ? 'header' : 'cookie';
     const key = `${mode} ${typeof name === 'string' ? name : ''}`;
     if (typeof name === 'string' && !names.has(key)) names.set(key, services);
     if (plan.session) out.spec.push({ path: sessionPath(rule.index), value: plan.session });
