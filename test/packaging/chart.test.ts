@@ -89,7 +89,11 @@ const CLUSTER_RULES = [
   })),
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['patch'] },
   { apiGroups: [''], resources: ['services/status'], verbs: ['patch'] },
-  { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes/status'], verbs: ['patch'] },
+  {
+    apiGroups: ['gateway.networking.k8s.io'],
+    resources: ['httproutes/status', 'grpcroutes/status'],
+    verbs: ['patch'],
+  },
   {
     apiGroups: ['events.k8s.io'],
     resources: ['events'],

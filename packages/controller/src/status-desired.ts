@@ -95,7 +95,7 @@ export function rfc3339(date: Date): string {
 }
 
 /**
- * The Accepted and ResolvedRefs conditions of an HTTPRoute for our parents. Accepted is False
+ * The Accepted and ResolvedRefs conditions of an HTTPRoute (or GRPCRoute) for our parents. Accepted is False
  * (UnsupportedValue) while a configuration of the route is refused (the last good policy stays
  * in force meanwhile); ResolvedRefs is False (BackendNotFound) while a backend is missing.
  */
@@ -108,9 +108,10 @@ export function routeConditions(
   const name = route.metadata.name;
   const generation = (route.metadata as { generation?: unknown }).generation;
   const observed = typeof generation === 'number' ? { observedGeneration: generation } : {};
-  const mine = result.diagnostics.filter((d) => namesObject(d, 'HTTPRoute', namespace, name));
+  const kind = route.kind;
+  const mine = result.diagnostics.filter((d) => namesObject(d, kind, namespace, name));
   const entries = result.entries.filter(
-    (e) => e.entry.kind === 'HTTPRoute' && e.entry.namespace === namespace && e.entry.name === name,
+    (e) => e.entry.kind === kind && e.entry.namespace === namespace && e.entry.name === name,
   );
   const refused = entries.some((e) => !e.accepted);
   const errors = mine.filter((d) => d.severity === 'error');

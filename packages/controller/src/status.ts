@@ -59,8 +59,16 @@ interface Written {
   after: string | undefined;
 }
 
+/** The Gateway API routes whose parents we report. */
+const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'] as const;
+type RouteKind = (typeof ROUTE_KINDS)[number];
+
+function routeKindOf(key: string): RouteKind | undefined {
+  return ROUTE_KINDS.find((k) => key.startsWith(`${k}/`));
+}
+
 interface Job {
-  kind: 'Ingress' | 'Service' | 'HTTPRoute';
+  kind: 'Ingress' | 'Service' | RouteKind;
   namespace: string;
   name: string;
   desired: unknown;
@@ -257,15 +265,16 @@ export class StatusWriter {
   }
 
   private routeJobs(result: ReconcileResult): Job[] {
-    const served = new Set(result.served.filter((k) => k.startsWith('HTTPRoute/')));
+    const served = new Set(result.served.filter((k) => routeKindOf(k) !== undefined));
     const now = (this.options.now ?? (() => new Date()))();
     const lookup = (kind: string, namespace: string, name: string) =>
       this.options.target.get(kind, namespace, name);
     const jobs: Job[] = [];
     for (const key of new Set([...served, ...this.owned])) {
-      if (!key.startsWith('HTTPRoute/')) continue;
+      const kind = routeKindOf(key);
+      if (!kind) continue;
       const [, namespace, name] = splitKey(key);
-      const route = this.options.target.get('HTTPRoute', namespace, name);
+      const route = this.options.target.get(kind, namespace, name);
       if (!route) {
         this.owned.delete(key);
         this.written.delete(key);
@@ -280,7 +289,7 @@ export class StatusWriter {
       // The list is replaced whole: the resourceVersion makes the write fail (409) rather
       // than drop an entry another controller added meanwhile.
       jobs.push(
-        this.job('HTTPRoute', route, desired, { parents: desired }, route.metadata.resourceVersion),
+        this.job(kind, route, desired, { parents: desired }, route.metadata.resourceVersion),
       );
     }
     return jobs;

@@ -60,8 +60,12 @@ function lbOf(server: StandInApiServer, name: string): unknown {
   return (o?.status as { loadBalancer?: { ingress?: unknown } } | undefined)?.loadBalancer?.ingress;
 }
 
-function parentsOf(server: StandInApiServer, name: string): RouteParentStatus[] {
-  const o = server.getObject('gateway.networking.k8s.io/v1', 'HTTPRoute', NS, name);
+function parentsOf(
+  server: StandInApiServer,
+  name: string,
+  kind = 'HTTPRoute',
+): RouteParentStatus[] {
+  const o = server.getObject('gateway.networking.k8s.io/v1', kind, NS, name);
   return ((o?.status as { parents?: RouteParentStatus[] } | undefined)?.parents ?? []).filter(
     Boolean,
   );
@@ -191,6 +195,32 @@ describe('StatusWriter', () => {
         observedGeneration: generation,
         lastTransitionTime: '2026-01-02T03:04:05Z',
       },
+    ]);
+  });
+
+  it('reports Accepted and ResolvedRefs on a GRPCRoute too', async () => {
+    const { server } = await setup();
+    const route = httpRoute('rpc', { host: 'rpc.example', service: 'web' });
+    const spec = route.spec as { rules: JsonObject[] };
+    spec.rules = [
+      {
+        matches: [{ method: { service: 'tether.test.Echo', method: 'Who' } }],
+        backendRefs: [{ name: 'web', port: 80 }],
+      },
+    ];
+    server.apply({ ...route, kind: 'GRPCRoute' });
+    const parents = await eventually(
+      () => {
+        const p = parentsOf(server, 'rpc', 'GRPCRoute');
+        return p.some((x) => x.controllerName === CONTROLLER) ? p : undefined;
+      },
+      3000,
+      'GRPCRoute status',
+    );
+    const ours = parents.find((p) => p.controllerName === CONTROLLER);
+    expect(ours?.conditions.map((c) => [c.type, c.status])).toEqual([
+      ['Accepted', 'True'],
+      ['ResolvedRefs', 'True'],
     ]);
   });
 

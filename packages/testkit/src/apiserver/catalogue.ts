@@ -1,8 +1,10 @@
 /** Every resource the stand-in serves, and lookups over them. */
 import { configmaps, endpoints, namespaces, secrets, services } from './kinds/core';
 import {
+  backendtlspolicies,
   gatewayclasses,
   gateways,
+  grpcroutes,
   httproutes,
   routes,
   xbackendtrafficpolicies,
@@ -27,6 +29,8 @@ export const RESOURCES: readonly ResourceDef[] = [
   gatewayclasses,
   gateways,
   httproutes,
+  grpcroutes,
+  backendtlspolicies,
   xbackendtrafficpolicies,
   routes,
 ];

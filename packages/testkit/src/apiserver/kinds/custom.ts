@@ -47,6 +47,21 @@ export const httproutes = custom(
   'HTTPRoute',
   true,
 );
+export const grpcroutes = custom(
+  'gateway.networking.k8s.io',
+  'v1',
+  'grpcroutes',
+  'GRPCRoute',
+  true,
+);
+export const backendtlspolicies = custom(
+  'gateway.networking.k8s.io',
+  'v1',
+  'backendtlspolicies',
+  'BackendTLSPolicy',
+  true,
+  ['btlspolicy'],
+);
 export const xbackendtrafficpolicies = custom(
   'gateway.networking.x-k8s.io',
   'v1alpha1',
