@@ -95,11 +95,6 @@ export class Http2Sessions {
     this.#server = server;
   }
 
-  /** Connections open now. */
-  get size(): number {
-    return this.#sessions.size;
-  }
-
   /** Serves HTTP/2 on a connection whose first bytes (or TLS's ALPN) said so. */
   accept(socket: Duplex): void {
     if (this.#closing) {

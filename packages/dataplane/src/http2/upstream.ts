@@ -28,11 +28,6 @@ export class Http2Upstreams {
     this.#options = options;
   }
 
-  /** Sessions open now. */
-  get size(): number {
-    return this.#sessions.size;
-  }
-
   /**
    * Calls `ready` with a connected session to `origin` (`http://…` or `https://…`), or with the
    * error that kept it from connecting.

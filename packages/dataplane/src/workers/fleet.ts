@@ -39,8 +39,6 @@ export class ProxyFleet {
   #addresses: ProxyAddresses = {};
   #ports: ReadonlyMap<string, string> = new Map();
   #stopping = false;
-  /** Workers replaced after dying. */
-  replaced = 0;
 
   constructor(options: FleetOptions) {
     this.#options = options;
@@ -59,10 +57,6 @@ export class ProxyFleet {
 
   get addresses(): ProxyAddresses {
     return this.#addresses;
-  }
-
-  get size(): number {
-    return this.#workers.size;
   }
 
   /** Every worker listens and serves the table in force. */
@@ -141,7 +135,6 @@ export class ProxyFleet {
       { worker: state.worker.id, code, signal },
       'proxy worker died: starting another; the others serve meanwhile',
     );
-    this.replaced++;
     this.#fork().catch((err: unknown) =>
       this.#options.logger.error(
         { err: { message: err instanceof Error ? err.message : String(err) } },
