@@ -91,7 +91,7 @@ const CLUSTER_RULES = [
   { apiGroups: [''], resources: ['services/status'], verbs: ['patch'] },
   {
     apiGroups: ['gateway.networking.k8s.io'],
-    resources: ['httproutes/status', 'grpcroutes/status'],
+    resources: ['httproutes/status', 'grpcroutes/status', 'tlsroutes/status'],
     verbs: ['patch'],
   },
   {

@@ -80,6 +80,8 @@ const KINDS: Readonly<Record<string, string>> = {
   endpointslices: 'EndpointSlice',
   secret: 'Secret',
   secrets: 'Secret',
+  tlsroute: 'TLSRoute',
+  tlsroutes: 'TLSRoute',
   grpcroute: 'GRPCRoute',
   grpcroutes: 'GRPCRoute',
   backendtlspolicy: 'BackendTLSPolicy',

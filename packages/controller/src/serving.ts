@@ -90,7 +90,7 @@ export function servedObjects(
       const cls = classOf(o);
       return cls === undefined ? defaultIsOurs : ourClasses.has(cls);
     }
-    if (o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute') {
+    if (o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute' || o.kind === 'TLSRoute') {
       const parents =
         (o.spec as { parentRefs?: { name?: unknown; namespace?: unknown }[] } | undefined)
           ?.parentRefs ?? [];

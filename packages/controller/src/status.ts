@@ -60,7 +60,7 @@ interface Written {
 }
 
 /** The Gateway API routes whose parents we report. */
-const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'] as const;
+const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TLSRoute'] as const;
 type RouteKind = (typeof ROUTE_KINDS)[number];
 
 function routeKindOf(key: string): RouteKind | undefined {

@@ -163,6 +163,19 @@ const GRPCRouteSpec = z.looseObject({
     .optional(),
 });
 
+/** TLSRoute (Gateway API v1): SNI hostnames, one rule of backends, no matches. */
+const TLSRouteSpec = z.looseObject({
+  hostnames: z.array(z.string()).optional(),
+  rules: z
+    .array(
+      z.looseObject({
+        name: z.string().optional(),
+        backendRefs: z.array(HTTPBackendRef).optional(),
+      }),
+    )
+    .optional(),
+});
+
 const RouteSpec = z.looseObject({
   host: z.string().optional(),
   path: z.string().optional(),
@@ -194,6 +207,7 @@ export type ServiceSpec = z.infer<typeof ServiceSpec>;
 export type IngressSpec = z.infer<typeof IngressSpec>;
 export type HTTPRouteSpec = z.infer<typeof HTTPRouteSpec>;
 export type GRPCRouteSpec = z.infer<typeof GRPCRouteSpec>;
+export type TLSRouteSpec = z.infer<typeof TLSRouteSpec>;
 export type RouteSpec = z.infer<typeof RouteSpec>;
 
 export interface Spec<T> {
@@ -222,6 +236,7 @@ export const readIngress = (o: KubeObject): Spec<IngressSpec> => readSpec(Ingres
 export const readHTTPRoute = (o: KubeObject): Spec<HTTPRouteSpec> => readSpec(HTTPRouteSpec, o);
 export const readRoute = (o: KubeObject): Spec<RouteSpec> => readSpec(RouteSpec, o);
 export const readGRPCRoute = (o: KubeObject): Spec<GRPCRouteSpec> => readSpec(GRPCRouteSpec, o);
+export const readTLSRoute = (o: KubeObject): Spec<TLSRouteSpec> => readSpec(TLSRouteSpec, o);
 
 /** An entry point with one of the backends it routes to. */
 export interface EntryBackend {
@@ -420,6 +435,7 @@ function gatewayRouteEntries<
   hostnames: string[] | undefined,
   rules: R[] | undefined,
   pathOf: (rule: R) => { path: string; pathType: EntryRef['pathType'] },
+  listeners: Listener[] = ROUTE_LISTENERS,
 ): EntryBackend[] {
   const shared = sharedEntriesOf(object);
   if (shared) return shared;
@@ -437,7 +453,7 @@ function gatewayRouteEntries<
         path,
         pathType,
         // A route attaches to Gateway listeners of either protocol; Tether serves it on both of its own.
-        listeners: ROUTE_LISTENERS,
+        listeners,
       };
       const host = hostnames?.[0];
       if (host !== undefined) entry.host = host;
@@ -492,6 +508,21 @@ export function grpcMethodPath(match: {
   if (method !== undefined)
     return { path: `^/[^/]+/${literal(method)}$`, pathType: 'RegularExpression' };
   return { path: '/', pathType: 'Prefix' };
+}
+
+/**
+ * A TLSRoute's backends, served as TLS passthrough by SNI on the proxy's HTTPS port (its core
+ * support: a listener of protocol TLS in Passthrough mode). As for HTTPRoutes, the first
+ * hostname names the entry point.
+ */
+export function tlsRouteEntries(object: KubeObject, spec: TLSRouteSpec): EntryBackend[] {
+  return gatewayRouteEntries(
+    object,
+    spec.hostnames,
+    spec.rules,
+    () => ({ path: '/', pathType: 'Prefix' }),
+    TCP_443,
+  );
 }
 
 /** Every GRPCRoute rule with each Service it sends calls to. */
@@ -553,6 +584,10 @@ export function entriesOf(object: KubeObject): Spec<EntryBackend[]> {
     case 'GRPCRoute': {
       const { spec, diagnostics } = readGRPCRoute(object);
       return { spec: spec ? grpcRouteEntries(object, spec) : [], diagnostics };
+    }
+    case 'TLSRoute': {
+      const { spec, diagnostics } = readTLSRoute(object);
+      return { spec: spec ? tlsRouteEntries(object, spec) : [], diagnostics };
     }
     case 'Route': {
       const { spec, diagnostics } = readRoute(object);

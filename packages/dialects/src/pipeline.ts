@@ -25,6 +25,7 @@ const READ_KINDS = new Set([
   'Ingress',
   'HTTPRoute',
   'GRPCRoute',
+  'TLSRoute',
   'Route',
   'BackendTrafficPolicy',
   'XBackendTrafficPolicy',

@@ -100,3 +100,44 @@ describe('OpenShift passthrough Routes through serve', () => {
     );
   });
 });
+
+describe('Gateway API TLSRoutes through serve', () => {
+  it('relays a TLSRoute hostname to its pods as it came, by SNI on the HTTPS port', async () => {
+    const pod = selfSignedCertificate('mq.example.test');
+    const front = selfSignedCertificate('gateway.example.test');
+    const port = await tlsPod('mq-1', pod);
+    const running = await serveManifests(
+      [
+        'apiVersion: gateway.networking.k8s.io/v1',
+        'kind: TLSRoute',
+        'metadata: { name: mq, namespace: shop }',
+        'spec:',
+        '  hostnames: [mq.example.test]',
+        '  rules: [{ backendRefs: [{ name: mq, port: 443 }] }]',
+        '---',
+        'apiVersion: v1',
+        'kind: Service',
+        'metadata: { name: mq, namespace: shop }',
+        'spec: { ports: [{ name: tls, port: 443 }] }',
+        '---',
+        'apiVersion: discovery.k8s.io/v1',
+        'kind: EndpointSlice',
+        'metadata: { name: mq-0, namespace: shop, labels: { kubernetes.io/service-name: mq } }',
+        'addressType: IPv4',
+        `ports: [{ name: tls, port: ${port} }]`,
+        'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
+      ].join('\n'),
+      front,
+    );
+    closers.push(() => running.stop());
+    const https = running.addresses.https!.port;
+    // The pod's own certificate: the proxy did not end TLS.
+    expect(await sClient(https, 'mq.example.test')).toMatch(
+      /subject=\s*CN\s*=\s*mq\.example\.test/,
+    );
+    expect(await greeting(https, 'mq.example.test', '127.0.0.2')).toBe('mq-1');
+    expect(await sClient(https, 'other.example.test')).toMatch(
+      /subject=\s*CN\s*=\s*gateway\.example\.test/,
+    );
+  });
+});

@@ -44,6 +44,7 @@ const API_VERSIONS: Readonly<Record<string, string>> = {
   GatewayClass: 'gateway.networking.k8s.io/v1',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
   GRPCRoute: 'gateway.networking.k8s.io/v1',
+  TLSRoute: 'gateway.networking.k8s.io/v1',
   XBackendTrafficPolicy: 'gateway.networking.x-k8s.io/v1alpha1',
   BackendTLSPolicy: 'gateway.networking.k8s.io/v1',
   ConfigMap: 'v1',

@@ -44,7 +44,14 @@ export interface ReconcileResult {
   lastGood: ReadonlyMap<string, GoodPolicy>;
 }
 
-export const SERVED_KINDS = new Set(['Ingress', 'HTTPRoute', 'GRPCRoute', 'Route', 'Service']);
+export const SERVED_KINDS = new Set([
+  'Ingress',
+  'HTTPRoute',
+  'GRPCRoute',
+  'TLSRoute',
+  'Route',
+  'Service',
+]);
 
 /** The fragments of one entry object, as segments that keep their identity across reconciles. */
 export interface Component {

@@ -101,6 +101,13 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
     optional: true,
   },
   {
+    kind: 'TLSRoute',
+    group: 'gateway.networking.k8s.io',
+    version: 'v1',
+    plural: 'tlsroutes',
+    optional: true,
+  },
+  {
     kind: 'BackendTLSPolicy',
     group: 'gateway.networking.k8s.io',
     version: 'v1',

@@ -6,6 +6,7 @@ import {
   gateways,
   grpcroutes,
   httproutes,
+  tlsroutes,
   routes,
   xbackendtrafficpolicies,
 } from './kinds/custom';
@@ -30,6 +31,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   gateways,
   httproutes,
   grpcroutes,
+  tlsroutes,
   backendtlspolicies,
   xbackendtrafficpolicies,
   routes,

@@ -54,6 +54,7 @@ export const grpcroutes = custom(
   'GRPCRoute',
   true,
 );
+export const tlsroutes = custom('gateway.networking.k8s.io', 'v1', 'tlsroutes', 'TLSRoute', true);
 export const backendtlspolicies = custom(
   'gateway.networking.k8s.io',
   'v1',
