@@ -91,7 +91,12 @@ const CLUSTER_RULES = [
   { apiGroups: [''], resources: ['services/status'], verbs: ['patch'] },
   {
     apiGroups: ['gateway.networking.k8s.io'],
-    resources: ['httproutes/status', 'grpcroutes/status', 'tlsroutes/status'],
+    resources: [
+      'gatewayclasses/status',
+      'httproutes/status',
+      'grpcroutes/status',
+      'tlsroutes/status',
+    ],
     verbs: ['patch'],
   },
   {

@@ -235,3 +235,34 @@ export function sameJson(a: unknown, b: unknown): boolean {
   const kb = Object.keys(rb).filter((k) => rb[k] !== undefined);
   return ka.length === kb.length && ka.every((k) => sameJson(ra[k], rb[k]));
 }
+
+/**
+ * The conditions of a GatewayClass whose controllerName is ours: Accepted (Gateway API's
+ * `GatewayClassConditionStatus`: the controller takes the class). The other conditions of the
+ * object, another controller's or the API server's defaults, are replaced: only the class's
+ * own controller writes its status. lastTransitionTime stays while the status does.
+ */
+export function desiredGatewayClassConditions(
+  gatewayClass: KubeObject,
+  now: Date,
+): Record<string, unknown>[] {
+  const generation = (gatewayClass.metadata as { generation?: unknown }).generation;
+  const current = (
+    (gatewayClass.status as { conditions?: Record<string, unknown>[] } | undefined)?.conditions ??
+    []
+  ).find((c) => c.type === 'Accepted');
+  const since =
+    current?.status === 'True' && typeof current.lastTransitionTime === 'string'
+      ? current.lastTransitionTime
+      : rfc3339(now);
+  return [
+    {
+      type: 'Accepted',
+      status: 'True',
+      reason: 'Accepted',
+      message: 'Tether serves the Gateways of this class',
+      ...(typeof generation === 'number' ? { observedGeneration: generation } : {}),
+      lastTransitionTime: since,
+    },
+  ];
+}

@@ -17,11 +17,14 @@ import {
   desiredParents,
   loadBalancerIngress,
   sameJson,
+  desiredGatewayClassConditions,
 } from './status-desired';
 
 /** Where objects are read (informer caches) and status is written: `KubeSource` is one. */
 export interface StatusTarget {
   get(kind: string, namespace: string, name: string): KubeObject | undefined;
+  /** Every cached object of a kind (only kinds watched now). */
+  list?(kind: string): readonly KubeObject[];
   /** A JSON merge patch of the object's status subresource; resolves with the stored object. */
   patchStatus(kind: string, namespace: string, name: string, patch: unknown): Promise<KubeObject>;
 }
@@ -68,7 +71,7 @@ function routeKindOf(key: string): RouteKind | undefined {
 }
 
 interface Job {
-  kind: 'Ingress' | 'Service' | RouteKind;
+  kind: 'Ingress' | 'Service' | 'GatewayClass' | RouteKind;
   namespace: string;
   name: string;
   desired: unknown;
@@ -151,6 +154,7 @@ export class StatusWriter {
       ...this.loadBalancerJobs(result, 'Ingress'),
       ...this.loadBalancerJobs(result, 'Service'),
       ...this.routeJobs(result),
+      ...this.gatewayClassJobs(),
     ];
     let failures = 0;
     let firstFailure = '';
@@ -260,6 +264,22 @@ export class StatusWriter {
         if (sameJson(current, desired))
           jobs.push(this.job(kind, object, null, { loadBalancer: { ingress: null } }));
       }
+    }
+    return jobs;
+  }
+
+  /** `Accepted` on the GatewayClasses whose controllerName is ours. */
+  private gatewayClassJobs(): Job[] {
+    const now = (this.options.now ?? (() => new Date()))();
+    const jobs: Job[] = [];
+    for (const gc of this.options.target.list?.('GatewayClass') ?? []) {
+      const spec = gc.spec as { controllerName?: unknown } | undefined;
+      if (spec?.controllerName !== this.controllerName) continue;
+      const desired = desiredGatewayClassConditions(gc, now);
+      const current = (gc.status as { conditions?: unknown } | undefined)?.conditions;
+      const key = `GatewayClass//${gc.metadata.name}`;
+      if (sameJson(current, desired) || this.alreadyWritten(key, gc, desired)) continue;
+      jobs.push(this.job('GatewayClass', gc, desired, { conditions: desired }));
     }
     return jobs;
   }

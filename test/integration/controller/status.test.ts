@@ -91,6 +91,12 @@ describe('StatusWriter', () => {
     expect(lbOf(server, 'ours')).toEqual(LB);
     expect(lbOf(server, 'theirs')).toBeUndefined();
 
+    // The GatewayClass of the set-up is accepted in the same pass or the next.
+    await eventually(
+      () => server.getObject('gateway.networking.k8s.io/v1', 'GatewayClass', '', 'tether')?.status,
+      3000,
+      'GatewayClass status',
+    );
     // Nothing changes for it: another reconcile writes nothing.
     const writes = statusWrites(server);
     const reconciles = stack.controller.stats.reconciles;
@@ -196,6 +202,26 @@ describe('StatusWriter', () => {
         lastTransitionTime: '2026-01-02T03:04:05Z',
       },
     ]);
+  });
+
+  it('accepts the GatewayClasses whose controllerName is ours, and no other', async () => {
+    const { server } = await setup();
+    server.apply({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: 'theirs' },
+      spec: { controllerName: 'example.com/other-gateway' },
+    });
+    const conditionsOf = (name: string) =>
+      (
+        server.getObject('gateway.networking.k8s.io/v1', 'GatewayClass', '', name)?.status as
+          { conditions?: { type: string; status: string; reason: string }[] } | undefined
+      )?.conditions;
+    const ours = await eventually(() => conditionsOf('tether'), 3000, 'GatewayClass status');
+    expect(ours).toEqual([
+      expect.objectContaining({ type: 'Accepted', status: 'True', reason: 'Accepted' }),
+    ]);
+    expect(conditionsOf('theirs')).toBeUndefined();
   });
 
   it('reports Accepted and ResolvedRefs on a GRPCRoute too', async () => {

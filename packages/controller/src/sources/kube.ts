@@ -166,6 +166,13 @@ export class KubeSource implements Source {
     return out;
   }
 
+  /** Every cached object of a kind (only kinds watched now). */
+  list(kind: string): readonly KubeObject[] {
+    for (const [resource, informer] of this.informers)
+      if (resource.kind === kind) return informer.list();
+    return [];
+  }
+
   /** An object from the caches, by kind (only kinds watched now). */
   get(kind: string, namespace: string, name: string): KubeObject | undefined {
     for (const [resource, informer] of this.informers)
