@@ -114,54 +114,44 @@ const HTTPBackendRef = z.looseObject({
   weight: z.number().int().optional(),
 });
 
-const HTTPRouteSpec = z.looseObject({
-  hostnames: z.array(z.string()).optional(),
-  rules: z
-    .array(
-      z.looseObject({
-        name: z.string().optional(),
-        matches: z
-          .array(
-            z.looseObject({
-              path: z
-                .looseObject({ type: z.string().optional(), value: z.string().optional() })
-                .optional(),
-            }),
-          )
-          .optional(),
-        backendRefs: z.array(HTTPBackendRef).optional(),
-        sessionPersistence: z.unknown().optional(),
-      }),
-    )
-    .optional(),
-});
+/**
+ * The spec of a Gateway API route that matches requests (HTTPRoute, GRPCRoute): hostnames, and
+ * rules of backends with the kind's own `matches` and a `sessionPersistence`.
+ */
+function matchingRouteSpec<M extends z.ZodType>(match: M) {
+  return z.looseObject({
+    hostnames: z.array(z.string()).optional(),
+    rules: z
+      .array(
+        z.looseObject({
+          name: z.string().optional(),
+          matches: z.array(match).optional(),
+          backendRefs: z.array(HTTPBackendRef).optional(),
+          sessionPersistence: z.unknown().optional(),
+        }),
+      )
+      .optional(),
+  });
+}
+
+const HTTPRouteSpec = matchingRouteSpec(
+  z.looseObject({
+    path: z.looseObject({ type: z.string().optional(), value: z.string().optional() }).optional(),
+  }),
+);
 
 /** GRPCRoute (Gateway API v1.1+): rules match on the gRPC service and method. */
-const GRPCRouteSpec = z.looseObject({
-  hostnames: z.array(z.string()).optional(),
-  rules: z
-    .array(
-      z.looseObject({
-        name: z.string().optional(),
-        matches: z
-          .array(
-            z.looseObject({
-              method: z
-                .looseObject({
-                  type: z.string().optional(),
-                  service: z.string().optional(),
-                  method: z.string().optional(),
-                })
-                .optional(),
-            }),
-          )
-          .optional(),
-        backendRefs: z.array(HTTPBackendRef).optional(),
-        sessionPersistence: z.unknown().optional(),
-      }),
-    )
-    .optional(),
-});
+const GRPCRouteSpec = matchingRouteSpec(
+  z.looseObject({
+    method: z
+      .looseObject({
+        type: z.string().optional(),
+        service: z.string().optional(),
+        method: z.string().optional(),
+      })
+      .optional(),
+  }),
+);
 
 /** TLSRoute (Gateway API v1): SNI hostnames, one rule of backends, no matches. */
 const TLSRouteSpec = z.looseObject({
