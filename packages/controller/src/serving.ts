@@ -90,6 +90,8 @@ export function servedObjects(
       const cls = classOf(o);
       return cls === undefined ? defaultIsOurs : ourClasses.has(cls);
     }
+    // Another controller's Gateways are not ours to listen for: a route attaches to ours only.
+    if (o.kind === 'Gateway') return ourGateways.has(`${namespaceOf(o)}/${o.metadata.name}`);
     if (o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute' || o.kind === 'TLSRoute') {
       const parents =
         (o.spec as { parentRefs?: { name?: unknown; namespace?: unknown }[] } | undefined)

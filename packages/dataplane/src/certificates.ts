@@ -54,11 +54,12 @@ export class CertificateStore {
   }
 
   /**
-   * Takes a table's certificates. The same list as before (by identity) changes nothing.
+   * Takes a table's certificates: those of `port`, or of no port when it is undefined. The
+   * same list as before (by identity) changes nothing.
    * Entries that are not well formed or cannot be loaded are skipped and returned; the first
    * certificate listed for a name wins. Never throws.
    */
-  update(list: unknown): SkippedCertificate[] | undefined {
+  update(list: unknown, port?: number): SkippedCertificate[] | undefined {
     if (list === this.#source) return undefined;
     this.#source = list;
     const exact = new Map<string, SecureContext>();
@@ -75,6 +76,8 @@ export class CertificateStore {
         skipped.push({ index, reason: 'not an object with a list of hosts' });
         continue;
       }
+      // The proxy's own listener takes the certificates of no port; a port of its own, its own.
+      if ((cert as TlsCertificate).port !== port) continue;
       const context = contextOf(cert as TlsCertificate);
       if (typeof context === 'string') {
         skipped.push({ index, reason: context });

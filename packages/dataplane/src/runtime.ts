@@ -414,10 +414,19 @@ export class CompiledTable {
     return this.fresh.length;
   }
 
-  /** The matcher for a proxy listener of this protocol and public port. */
-  matcher(protocol: ListenerProtocolName, port: number): HostMatcher<SetRuntime> {
+  /**
+   * The matcher for a proxy listener of this protocol and public port: the routes of that port
+   * and, on the proxy's own listeners, the routes of every port (Ingresses, Routes). A Service
+   * or Gateway port of its own (`exclusive`) serves only the routes of that port.
+   */
+  matcher(
+    protocol: ListenerProtocolName,
+    port: number,
+    exclusive = false,
+  ): HostMatcher<SetRuntime> {
     if (this.#retired) throw new Error(`route table ${this.table.version} was replaced`);
-    return this.#matchers.get(`${protocol}:${port}`) ?? this.#build(`${protocol}:${port}`);
+    const key = exclusive ? `=${protocol}:${port}` : `${protocol}:${port}`;
+    return this.#matchers.get(key) ?? this.#build(key);
   }
 
   #targetOf = (route: PathRoute): SetRuntime => {
@@ -429,10 +438,12 @@ export class CompiledTable {
   /** Positions of the listeners that serve a matcher key (`protocol:port`). */
   static #listenersOf(table: AcceptedRouteTable, key: string): number[] {
     const out: number[] = [];
+    const exclusive = key.startsWith('=');
+    const exact = exclusive ? key.slice(1) : key;
     table.listeners.forEach((l, i) => {
       if (
-        key === `${l.protocol}:${l.port}` ||
-        (l.port === undefined && key.startsWith(`${l.protocol}:`))
+        exact === `${l.protocol}:${l.port}` ||
+        (!exclusive && l.port === undefined && key.startsWith(`${l.protocol}:`))
       )
         out.push(i);
     });

@@ -17,3 +17,11 @@ export {
 export { indexLocated, locateSource, readManifestText, type LocatedObject } from './manifest';
 export { applyToObject, emptyEdits, mergeEdits, type ObjectEdits } from './edits';
 export { flatOf } from './emit-losses';
+export {
+  attachRoute,
+  gatewayIndex,
+  listenerServes,
+  type GatewayListener,
+  type ParentAttachment,
+} from './gateway-api/gateways';
+export { referenceGranted } from './gateway-api/reference-grants';

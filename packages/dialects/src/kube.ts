@@ -278,7 +278,9 @@ export function sameListeners(a: readonly Listener[], b: readonly Listener[]): b
         l.protocol === other.protocol &&
         l.port === other.port &&
         'port' in l === 'port' in other &&
-        l.tlsSecret === other.tlsSecret
+        l.tlsSecret === other.tlsSecret &&
+        l.gateway === other.gateway &&
+        l.hosts === other.hosts
       );
     })
   );

@@ -41,6 +41,7 @@ const QUIET_KINDS = new Set([
   'IngressClass',
   'GatewayClass',
   'Gateway',
+  'ReferenceGrant',
   'Namespace',
   'Deployment',
   'StatefulSet',

@@ -44,6 +44,9 @@ export const REASONS = {
   InvalidTlsSecret: 'a TLS Secret whose certificate or key is missing or cannot be loaded',
   ConflictingTlsSecret:
     'two Ingresses name different TLS Secrets for one host; the older one is served',
+  NotAttached:
+    'a Gateway API route that no listener of a parent Gateway takes; it is not served there',
+  RefNotPermitted: 'a reference to another namespace that no ReferenceGrant there allows',
   UnsupportedByTarget: 'the target dialect cannot express this setting',
   Accepted: 'the configuration was accepted',
 } as const;

@@ -64,6 +64,17 @@ export const Listener = z.object({
    * text, by ALPN over TLS.
    */
   http2: z.boolean().optional(),
+  /**
+   * A Gateway API listener: `namespace/gateway/listener`. Its port is served as written (80
+   * and 443 are the proxy's own HTTP and HTTPS listeners), and only for the names in `hosts`.
+   */
+  gateway: z.string().optional(),
+  /**
+   * The host names the entry point is served under on this listener, where they differ from
+   * its `host`: a Gateway API route's hostnames, each intersected with the listener's
+   * hostname (`*` for any).
+   */
+  hosts: z.array(z.string()).optional(),
 });
 export type Listener = z.infer<typeof Listener>;
 

@@ -218,7 +218,8 @@ function effectiveListeners(group: Group): Listener[] {
   const pool = fromDialects.length > 0 ? fromDialects : entryFragments;
   const seen = new Map<string, Listener>();
   for (const f of pool)
-    for (const l of f.entry.listeners) seen.set(`${l.protocol}:${l.port ?? ''}`, l);
+    for (const l of f.entry.listeners)
+      seen.set(`${l.protocol}:${l.port ?? ''}:${l.gateway ?? ''}`, l);
   return [...seen.values()];
 }
 

@@ -5,7 +5,7 @@ import { ParseCache } from './parse-cache';
 import type { ReconcileOptions, ReconcileState } from './state';
 import { servedObjects } from '../serving';
 import { backendCas } from './backend-cas';
-import { serviceCertificates } from './service-certificates';
+import { gatewayCertificates, serviceCertificates } from './service-certificates';
 import { passthroughOf, streamsOf } from './streams';
 import type { Snapshot } from '../snapshot';
 import { tlsCertificates } from './tls-certificates';
@@ -90,14 +90,14 @@ function reconcileAll(
   for (const d of passthrough.diagnostics) layout.diagnostics.push(d);
   const tls = tlsCertificates(objects, cache);
   const serviceTls = serviceCertificates(components.values(), objects, cache);
-  if (serviceTls.certificates.length > 0)
-    tls.certificates = cache.memo(
-      'certificates',
-      'table',
-      [tls.certificates, ...serviceTls.certificates],
-      () => [...tls.certificates, ...serviceTls.certificates],
-    );
-  for (const d of serviceTls.diagnostics) tls.diagnostics.push(d);
+  const gatewayTls = gatewayCertificates(components.values(), objects, cache);
+  const more = [...serviceTls.certificates, ...gatewayTls.certificates];
+  if (more.length > 0)
+    tls.certificates = cache.memo('certificates', 'table', [tls.certificates, ...more], () => [
+      ...tls.certificates,
+      ...more,
+    ]);
+  for (const d of [...serviceTls.diagnostics, ...gatewayTls.diagnostics]) tls.diagnostics.push(d);
   if (tls.certificates.length > 0) table.certificates = tls.certificates;
   const cas = backendCas(components.values(), objects, cache);
   if (cas.cas.length > 0)

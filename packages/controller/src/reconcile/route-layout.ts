@@ -51,7 +51,7 @@ export interface Candidate {
 export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Place[] {
   // A Service's own listener is served on its port; an Ingress, HTTPRoute or Route on the proxy's listeners.
   const servicePort = entry.kind === 'Service';
-  const hosts = [entry.host ?? '*', ...(aliases ? aliases.split(',') : [])];
+  const ownHosts = [entry.host ?? '*', ...(aliases ? aliases.split(',') : [])];
   const path = entry.path ?? '/';
   const kind = pathKind(entry, regex);
   const places: Place[] = [];
@@ -63,8 +63,9 @@ export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Pla
           ? 'HTTPS'
           : undefined;
     if (!protocol) continue;
-    const port = servicePort ? l.port : undefined;
+    const port = servicePort || onOwnPort(l) === false ? l.port : undefined;
     const listenerKey = [protocol, port ?? ''].join(':');
+    const hosts = l.hosts ?? ownHosts;
     for (const host of hosts)
       places.push({
         protocol,
@@ -79,6 +80,16 @@ export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Pla
   }
   // Kept with the candidate: at its exact length (see kept.ts).
   return places.slice();
+}
+
+/**
+ * Whether a Gateway listener is one of the proxy's own: HTTP on 80 and HTTPS on 443 stand for
+ * them, as an Ingress's ports do; any other port is opened as it is written. Undefined for a
+ * listener that is not a Gateway's.
+ */
+function onOwnPort(l: EntryRef['listeners'][number]): boolean | undefined {
+  if (l.gateway === undefined) return undefined;
+  return (l.protocol === 'HTTP' && l.port === 80) || (l.protocol === 'HTTPS' && l.port === 443);
 }
 
 /** Where a route was placed in the table, and which candidate holds it. */

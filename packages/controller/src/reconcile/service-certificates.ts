@@ -85,3 +85,81 @@ export function serviceCertificates(
   }
   return { certificates, diagnostics };
 }
+
+interface GatewayWanted {
+  secret: string;
+  /** Undefined for 443, which the proxy's own HTTPS listener serves. */
+  port: number | undefined;
+  hosts: Set<string>;
+  listener: string;
+}
+
+/**
+ * The certificates of Gateway HTTPS listeners: each listener's Secret, for the names the routes
+ * attached there are served under (every name, on a port of its own, for a listener without
+ * hostname whose routes have none). The Secret's existence and ReferenceGrant were checked when
+ * the routes attached; a Secret that cannot be loaded is reported here and serves nothing.
+ */
+export function gatewayCertificates(
+  components: Iterable<ComponentResult>,
+  objects: readonly KubeObject[],
+  cache: ParseCache,
+): TlsCertificates {
+  const wanted = new Map<string, GatewayWanted>();
+  for (const c of components)
+    for (const candidate of c.placement.candidates)
+      for (const l of candidate.entry.listeners) {
+        if (l.gateway === undefined || l.protocol !== 'HTTPS' || l.tlsSecret === undefined)
+          continue;
+        const port = l.port === 443 ? undefined : l.port;
+        const key = `${l.gateway}|${l.tlsSecret}`;
+        const w = wanted.get(key) ?? {
+          secret: l.tlsSecret,
+          port,
+          hosts: new Set(),
+          listener: l.gateway,
+        };
+        for (const h of l.hosts ?? []) if (h !== '*') w.hosts.add(h);
+        wanted.set(key, w);
+      }
+  const certificates: TlsCertificate[] = [];
+  const diagnostics: Diagnostic[] = [];
+  if (wanted.size === 0) return { certificates, diagnostics };
+  const secrets = secretIndex(objects);
+  for (const [key, w] of [...wanted].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const secret = secrets.get(w.secret);
+    if (!secret) continue;
+    const loaded = cache.memo('tlsSecret', w.secret, [objectVersion(secret)], () =>
+      loadTlsSecret(secret),
+    );
+    const [namespace, name, listener] = w.listener.split('/') as [string, string, string];
+    if ('problem' in loaded) {
+      diagnostics.push(
+        warning(
+          'InvalidTlsSecret',
+          `Secret ${w.secret} of Gateway ${namespace}/${name} listener ${listener} ${loaded.problem}; the listener serves no route`,
+          {
+            dialect: 'gateway-api',
+            kind: 'Gateway',
+            namespace,
+            name,
+            field: `spec.listeners[name=${listener}].tls.certificateRefs`,
+          },
+          sourceOf('kubernetes', secret, loaded.field),
+        ),
+      );
+      continue;
+    }
+    const hosts = [...w.hosts].sort();
+    // On the proxy's own listener a certificate for no name would never be chosen.
+    if (w.port === undefined && hosts.length === 0) continue;
+    certificates.push(
+      cache.memo('gatewayCertificate', key, [loaded, hosts.join(',')], () =>
+        w.port === undefined
+          ? { hosts, cert: loaded.cert, key: loaded.key }
+          : { hosts, port: w.port, cert: loaded.cert, key: loaded.key },
+      ),
+    );
+  }
+  return { certificates, diagnostics };
+}

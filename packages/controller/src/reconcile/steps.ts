@@ -227,12 +227,19 @@ function placeComponent(
         ),
       );
     }
-    const backend: WeightedBackend = { ref: e.backend, endpoints: eps ?? [] };
+    // A Gateway API backend served on no listener (one the route may not use) keeps its share
+    // of the split with no endpoint; the set is placed by the backends that are served.
+    const unserved = e.entry.listeners.length === 0 && e.entry.kind !== 'Service';
+    const backend: WeightedBackend = { ref: e.backend, endpoints: unserved ? [] : (eps ?? []) };
     const weight = weights[i];
     if (weight !== undefined) backend.weight = weight;
     const existing = sets.get(id);
     if (existing) {
       existing.set.backends.push(backend);
+      if (existing.places.length === 0 && !unserved) {
+        existing.entry = e.entry;
+        existing.places = placesOf(e.entry, good.route.pathRegex === true, good.route.serverAlias);
+      }
       return;
     }
     out.lastGood.push([id, good]);

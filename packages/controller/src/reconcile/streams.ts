@@ -97,15 +97,21 @@ export function passthroughOf(
   for (const c of components)
     for (let candidate of c.placement.candidates) {
       const e = candidate.entry;
-      if (e.kind === 'Service' || e.host === undefined || e.host.includes('*')) continue;
-      if (!e.listeners.some((l) => l.protocol === 'TCP')) continue;
+      if (e.kind === 'Service') continue;
+      const tcp = e.listeners.find((l) => l.protocol === 'TCP');
+      if (!tcp) continue;
+      // A Gateway's TLS listener gives the names it takes; a Route or TLSRoute has its host.
+      const hosts = (tcp.hosts ?? (e.host === undefined ? [] : [e.host])).filter(
+        (h) => !h.includes('*'),
+      );
+      if (hosts.length === 0) continue;
       const mode = candidate.set.policy.mode;
       if (mode !== 'none' && mode !== 'sourceIp') {
         // The passthrough connection carries TLS the proxy cannot read: no cookie, no header.
         diagnostics.push(
           warning(
             'IneffectiveSetting',
-            `${e.kind} ${e.namespace}/${e.name}: ${mode} persistence has no effect on TLS passthrough for ${e.host}, whose connections go through unread; they are balanced without it`,
+            `${e.kind} ${e.namespace}/${e.name}: ${mode} persistence has no effect on TLS passthrough for ${hosts.join(', ')}, whose connections go through unread; they are balanced without it`,
             { ...sourceOf(e, 443), field: 'spec' },
           ),
         );
@@ -114,10 +120,12 @@ export function passthroughOf(
           set: { ...candidate.set, policy: { ...candidate.set.policy, mode: 'none' } },
         };
       }
-      const host = e.host.toLowerCase();
-      const list = byHost.get(host) ?? [];
-      list.push(candidate);
-      byHost.set(host, list);
+      for (const name of hosts) {
+        const host = name.toLowerCase();
+        const list = byHost.get(host) ?? [];
+        list.push(candidate);
+        byHost.set(host, list);
+      }
     }
   const passthrough: PassthroughRoute[] = [];
   for (const host of [...byHost.keys()].sort()) {

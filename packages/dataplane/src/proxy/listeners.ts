@@ -32,6 +32,8 @@ export interface ListenerState {
   server: Server;
   options: ListenOptions;
   publicPort: number;
+  /** A Service or Gateway port of its own: it serves only the routes of its port. */
+  exclusive?: boolean;
   /** HTTP/2 on this listener: ALPN h2 on TLS, prior knowledge (h2c) on plain HTTP. */
   http2: Http2Sessions | undefined;
 }

@@ -316,7 +316,9 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
   #route(listener: ListenerState, facts: IncomingFacts): SetRuntime | undefined {
     const compiled = this.#current;
     if (!compiled) return undefined;
-    return compiled.matcher(listener.protocol, listener.publicPort).match(facts.host, facts.path);
+    return compiled
+      .matcher(listener.protocol, listener.publicPort, listener.exclusive === true)
+      .match(facts.host, facts.path);
   }
 
   /** Why a request is refused before routing: [status, message], or undefined. */

@@ -17,6 +17,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dg
 import { isIPv6, createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Server } from 'node:http';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { CertificateStore } from '../certificates';
 import { plainAddress } from '../headers';
 import type { Logger } from '../logger';
 import type { CompiledTable, SetRuntime } from '../runtime';
@@ -71,6 +72,9 @@ export class ServiceListeners {
    * that ends TLS with it: `HTTPS:443`, or `TCP:443` for a TCP stream that does (OCI).
    */
   #certificates = new Map<string, TlsCertificate>();
+  /** The certificates of each TLS port by SNI name (Gateway listeners with hostnames). */
+  readonly #stores = new Map<number, CertificateStore>();
+  #certificateList: readonly TlsCertificate[] | undefined;
   readonly #host: string;
   readonly #offset: number;
   readonly #udpIdleMs: number;
@@ -115,8 +119,17 @@ export class ServiceListeners {
   sync(table: CompiledTable): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     const wanted = new Set<string>();
+    // The default certificate of a port: one for every name, else the first listed for it.
     const byPort = new Map<number, TlsCertificate>();
-    for (const c of table.table.certificates ?? []) if (c.port !== undefined) byPort.set(c.port, c);
+    for (const c of table.table.certificates ?? []) {
+      if (c.port === undefined) continue;
+      const chosen = byPort.get(c.port);
+      if (!chosen || (chosen.hosts.length > 0 && c.hosts.length === 0)) byPort.set(c.port, c);
+    }
+    this.#certificateList = table.table.certificates;
+    for (const [port, store] of this.#stores)
+      if (!byPort.has(port)) this.#stores.delete(port);
+      else store.update(table.table.certificates, port);
     const certificates = new Map<string, TlsCertificate>();
     const http2 = new Set<string>();
     for (const l of table.table.listeners) {
@@ -226,6 +239,8 @@ export class ServiceListeners {
       return;
     }
     const certificate = this.#certificates.get(key);
+    const handlers =
+      kind === 'HTTPS' && certificate ? this.#sniHandlers(port) : this.owner.handlers;
     const http =
       kind === 'HTTP' || kind === 'HTTPS'
         ? makeListener(
@@ -242,7 +257,7 @@ export class ServiceListeners {
                 }
               : { port: bindPort, host: this.#host, publicPort: port, http2: this.#http2.has(key) },
             this.owner.limits,
-            this.owner.handlers,
+            handlers,
           )
         : undefined;
     const onSocket = (socket: Socket): void =>
@@ -264,6 +279,7 @@ export class ServiceListeners {
       server.on('error', (err) => this.owner.internalError('service listener', err));
       if (http) {
         http.publicPort = port;
+        http.exclusive = true;
         done(
           certificate
             ? { kind: 'HTTP', listener: http, certificate, http2: this.#http2.has(key) }
@@ -276,6 +292,18 @@ export class ServiceListeners {
             : { kind: 'TCP', server: server as NetServer },
         );
     });
+  }
+
+  /** The owner's handlers, with the certificates of this port chosen by SNI. */
+  #sniHandlers(port: number): ListenerHandlers {
+    let store = this.#stores.get(port);
+    if (!store) {
+      store = new CertificateStore();
+      store.update(this.#certificateList, port);
+      this.#stores.set(port, store);
+    }
+    const chosen = store;
+    return { ...this.owner.handlers, certificate: (name) => chosen.select(name) };
   }
 
   #guard(where: string, fn: () => void): void {

@@ -13,7 +13,7 @@ import { isBackendTlsPolicy } from './features/backend-tls';
  */
 function applies(object: KubeObject): boolean {
   return (
-    ((object.kind === 'HTTPRoute' || object.kind === 'GRPCRoute') &&
+    ((object.kind === 'HTTPRoute' || object.kind === 'GRPCRoute' || object.kind === 'TLSRoute') &&
       apiGroup(object) === 'gateway.networking.k8s.io') ||
     isSessionPolicy(object) ||
     isBackendTlsPolicy(object)

@@ -691,12 +691,13 @@ describe('gateway-api: row 38, one cookie name for several sessions', () => {
 });
 
 describe('gateway-api: scope and hostile input', () => {
-  it('applies to Gateway API HTTPRoutes, GRPCRoutes and policies', () => {
+  it('applies to Gateway API routes and policies', () => {
     expect(gatewayApi.appliesTo(httpRoute([]))).toBe(true);
     expect(gatewayApi.appliesTo(policy({}))).toBe(true);
     expect(gatewayApi.appliesTo({ ...httpRoute([]), apiVersion: 'example.com/v1' })).toBe(false);
     expect(gatewayApi.appliesTo({ ...httpRoute([]), kind: 'GRPCRoute' })).toBe(true);
-    expect(gatewayApi.appliesTo({ ...httpRoute([]), kind: 'TLSRoute' })).toBe(false);
+    expect(gatewayApi.appliesTo({ ...httpRoute([]), kind: 'TLSRoute' })).toBe(true);
+    expect(gatewayApi.appliesTo({ ...httpRoute([]), kind: 'Gateway' })).toBe(false);
     expect(
       gatewayApi.appliesTo({
         ...policy({}),

@@ -7,8 +7,11 @@ import {
   namespaceOf,
   readGRPCRoute,
   readHTTPRoute,
+  readTLSRoute,
   sourceOf,
+  tlsRouteEntries,
 } from '../kube';
+import { attachedListeners } from './features/attachment';
 import type { KubeObject, ParseContext, ParseResult } from '../types';
 import { generatedSessionName } from './names';
 import {
@@ -153,9 +156,14 @@ function parseRoute(object: KubeObject, context: ParseContext): ParseResult {
   const grpc = object.kind === 'GRPCRoute';
   const { spec } = grpc ? readGRPCRoute(object) : readHTTPRoute(object);
   if (!spec) return out;
-  const entries = grpc
-    ? grpcRouteEntries(object, spec)
-    : httpRouteEntries(object, spec as Parameters<typeof httpRouteEntries>[1]);
+  const entries = attachedListeners(
+    object,
+    grpc
+      ? grpcRouteEntries(object, spec)
+      : httpRouteEntries(object, spec as Parameters<typeof httpRouteEntries>[1]),
+    context,
+    out,
+  );
   (spec.rules ?? []).forEach((r, index) => {
     const rule: RuleRef = { route: object, index, id: `rules[${index}]` };
     if (r.name !== undefined && r.name !== '') rule.name = r.name;
@@ -168,6 +176,14 @@ function parseRoute(object: KubeObject, context: ParseContext): ParseResult {
     const tls = backendTls(item, context, out);
     if (grpc) grpcBackend(object, item, tls, out);
   }
+  return out;
+}
+
+/** A TLSRoute: only where its parents take it. */
+function parseTlsRoute(object: KubeObject, context: ParseContext): ParseResult {
+  const out: ParseResult = { fragments: [], diagnostics: [] };
+  const { spec } = readTLSRoute(object);
+  if (spec) attachedListeners(object, tlsRouteEntries(object, spec), context, out);
   return out;
 }
 
@@ -236,5 +252,6 @@ export function parseGateway(object: KubeObject, context: ParseContext): ParseRe
     return { fragments: [], diagnostics: readBackendTlsPolicy(object).diagnostics };
   if (object.kind === 'HTTPRoute' || object.kind === 'GRPCRoute')
     return parseRoute(object, context);
+  if (object.kind === 'TLSRoute') return parseTlsRoute(object, context);
   return { fragments: [], diagnostics: [] };
 }

@@ -1,0 +1,93 @@
+/**
+ * The listeners a route's entry points are served on: those of its parent Gateways that take
+ * it (gateways.ts), each with the host names the route gets there. A parent that takes it
+ * nowhere is reported; a route no parent takes is served nowhere.
+ */
+import { PRECEDENCE, warning, type Listener } from '@tether/model';
+import { namespaceOf, servedOn, sourceOf, type EntryBackend } from '../../kube';
+import type { KubeObject, ParseContext, ParseResult } from '../../types';
+import { GATEWAY_GROUP, attachRoute, listenerServes, type AttachedListener } from '../gateways';
+import { referenceGranted } from '../reference-grants';
+
+const NO_VALUES = Object.freeze({});
+const NO_LISTENERS = Object.freeze([]) as unknown as Listener[];
+
+/** Whether a backend in another namespace is granted to the route (ReferenceGrant). */
+function backendPermitted(route: KubeObject, item: EntryBackend, context: ParseContext): boolean {
+  return referenceGranted(
+    context,
+    { group: GATEWAY_GROUP, kind: route.kind, namespace: namespaceOf(route) },
+    { group: '', kind: 'Service', namespace: item.backend.namespace, name: item.backend.service },
+  );
+}
+
+/** The model's listener for a Gateway listener that takes the route under `hosts`. */
+function modelListener({ listener, hosts }: AttachedListener): Listener {
+  const l: Listener = {
+    // A TLS (Passthrough) listener relays connections unread, as the proxy's TCP routes do.
+    protocol:
+      listener.protocol === 'TLS' ? 'TCP' : listener.protocol === 'HTTPS' ? 'HTTPS' : 'HTTP',
+    port: listener.port,
+    gateway: listener.id,
+    hosts,
+  };
+  if (listener.tlsSecret !== undefined) l.tlsSecret = listener.tlsSecret;
+  return l;
+}
+
+/**
+ * The route's entry points on the listeners its parents give them, each with a fragment that
+ * says so; the entries as they are when the snapshot holds no Gateway (the structure's
+ * listeners then stand). Every other fragment of the route must use the entries returned.
+ */
+export function attachedListeners(
+  route: KubeObject,
+  entries: EntryBackend[],
+  context: ParseContext,
+  out: ParseResult,
+): EntryBackend[] {
+  const parents = attachRoute(route, context);
+  if (!parents) return entries;
+  const listeners: Listener[] = [];
+  for (const parent of parents) {
+    if (parent.refusal) {
+      out.diagnostics.push(
+        warning(
+          'NotAttached',
+          `${route.kind} ${namespaceOf(route)}/${route.metadata.name}: ${parent.refusal.message} (${parent.refusal.reason}); it is not served there`,
+          sourceOf('gateway-api', route, `spec.parentRefs[${parent.index}]`),
+        ),
+      );
+      continue;
+    }
+    for (const attached of parent.listeners)
+      if (listenerServes(attached.listener)) listeners.push(modelListener(attached));
+  }
+  // One list for every entry point of the route (resolve copies an entry only when it differs).
+  const frozen = Object.freeze(listeners.map((l) => Object.freeze(l))) as Listener[];
+  const refused = new Set<string>();
+  return entries.map((item) => {
+    const permitted = backendPermitted(route, item, context);
+    if (!permitted && !refused.has(item.backend.service)) {
+      refused.add(item.backend.service);
+      out.diagnostics.push(
+        warning(
+          'RefNotPermitted',
+          `${route.kind} ${namespaceOf(route)}/${route.metadata.name} routes to Service ${item.backend.namespace}/${item.backend.service}, and no ReferenceGrant in ${item.backend.namespace} lets ${route.kind}s of ${namespaceOf(route)} do so; its share of requests gets 503`,
+          sourceOf('gateway-api', route, `spec.${item.entry.rule}.backendRefs`),
+        ),
+      );
+    }
+    // A backend the route may not use is served on no listener: its share gets no endpoint.
+    const served = servedOn(item, permitted ? frozen : NO_LISTENERS);
+    out.fragments.push({
+      type: 'entry',
+      dialect: 'gateway-api',
+      entry: served.entry,
+      backend: served.backend,
+      precedence: PRECEDENCE.entry,
+      values: NO_VALUES,
+    });
+    return served;
+  });
+}

@@ -1,0 +1,292 @@
+/**
+ * Gateways' listeners as the proxy's listeners, through a local `tether serve`: routes attach
+ * by parentRefs (sectionName, port), hostnames intersect, allowedRoutes and ReferenceGrants are
+ * honoured, and a listener that conflicts or lacks its certificate serves nothing while the
+ * others serve.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer, type AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { startEcho, type EchoServer } from '@tether/echo';
+import { selfSignedCertificate } from '@tether/testkit';
+import type { Running } from '../../../packages/cli/src/serve';
+import { serveManifests } from '../../support/serve';
+
+const echoes: EchoServer[] = [];
+let running: Running;
+let offset = 0;
+
+afterAll(async () => {
+  await running?.stop();
+  for (const e of echoes) await e.close();
+});
+
+/** A free port p such that p + 1 and p + 2 are free too. */
+async function freeRun(): Promise<number> {
+  const tryBind = (port: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(undefined));
+      probe.listen(port, '127.0.0.1', () => {
+        const p = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(p));
+      });
+    });
+  for (;;) {
+    const first = await tryBind(0);
+    if (first === undefined || first > 65000) continue;
+    if ((await tryBind(first + 1)) && (await tryBind(first + 2))) return first;
+  }
+}
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+function backend(namespace: string, name: string, port: number): string {
+  return [
+    'apiVersion: v1',
+    'kind: Service',
+    `metadata: { name: ${name}, namespace: ${namespace} }`,
+    'spec: { ports: [{ name: http, port: 80 }] }',
+    '---',
+    'apiVersion: discovery.k8s.io/v1',
+    'kind: EndpointSlice',
+    `metadata: { name: ${name}-1, namespace: ${namespace}, labels: { kubernetes.io/service-name: ${name} } }`,
+    'addressType: IPv4',
+    `ports: [{ name: http, port: ${port} }]`,
+    'endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]',
+    '---',
+  ].join('\n');
+}
+
+function route(
+  namespace: string,
+  name: string,
+  parent: string,
+  hostnames: string[],
+  service: string,
+  path = '/',
+): string {
+  return [
+    'apiVersion: gateway.networking.k8s.io/v1',
+    'kind: HTTPRoute',
+    `metadata: { name: ${name}, namespace: ${namespace} }`,
+    'spec:',
+    `  parentRefs: [${parent}]`,
+    ...(hostnames.length > 0 ? [`  hostnames: [${hostnames.join(', ')}]`] : []),
+    '  rules:',
+    `    - matches: [{ path: { type: PathPrefix, value: ${path} } }]`,
+    `      backendRefs: [{ name: ${service}, port: 80 }]`,
+    '---',
+  ].join('\n');
+}
+
+function get(port: number, host: string, path = '/'): Promise<{ status: number; from?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ...(typeof res.headers['x-endpoint'] === 'string'
+            ? { from: res.headers['x-endpoint'] }
+            : {}),
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function getTls(
+  port: number,
+  host: string,
+): Promise<{ status: number; from?: string; subject: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        servername: host,
+        headers: { host },
+        rejectUnauthorized: false,
+        agent: false,
+      },
+      (res) => {
+        const subject = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
+        res.resume();
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            subject,
+            ...(typeof res.headers['x-endpoint'] === 'string'
+              ? { from: res.headers['x-endpoint'] }
+              : {}),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/' }, (res) => {
+      res.resume();
+      resolve(false);
+    });
+    req.on('error', () => resolve(true));
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  for (const name of ['a', 'b', 'x', 's']) echoes.push(await startEcho({ name: `${name}-pod` }));
+  const [a, b, x, s] = echoes as [EchoServer, EchoServer, EchoServer, EchoServer];
+  offset = (await freeRun()) - 8000;
+  const secure = selfSignedCertificate('secure.test');
+  const alt = selfSignedCertificate('alt.test');
+  const manifests = [
+    'apiVersion: v1',
+    'kind: Namespace',
+    'metadata: { name: other, labels: { gateway-access: "yes" } }',
+    '---',
+    'apiVersion: gateway.networking.k8s.io/v1',
+    'kind: Gateway',
+    'metadata: { name: edge, namespace: web, creationTimestamp: "2026-01-01T00:00:00Z" }',
+    'spec:',
+    '  gatewayClassName: tether',
+    '  listeners:',
+    '    - { name: http, protocol: HTTP, port: 80 }',
+    '    - { name: a, protocol: HTTP, port: 8000, hostname: a.test }',
+    '    - name: b',
+    '      protocol: HTTP',
+    '      port: 8000',
+    '      hostname: b.test',
+    '      allowedRoutes:',
+    '        namespaces: { from: Selector, selector: { matchLabels: { gateway-access: "yes" } } }',
+    '    - name: secure',
+    '      protocol: HTTPS',
+    '      port: 8001',
+    '      hostname: secure.test',
+    '      tls: { certificateRefs: [{ name: secure-cert }] }',
+    '    - name: alt',
+    '      protocol: HTTPS',
+    '      port: 8001',
+    '      hostname: alt.test',
+    '      tls: { certificateRefs: [{ name: alt-cert, namespace: certs }] }',
+    '    - name: broken',
+    '      protocol: HTTPS',
+    '      port: 8002',
+    '      hostname: broken.test',
+    '      tls: { certificateRefs: [{ name: missing }] }',
+    '---',
+    // A younger Gateway claiming a port and hostname the older one serves.
+    'apiVersion: gateway.networking.k8s.io/v1',
+    'kind: Gateway',
+    'metadata: { name: late, namespace: web, creationTimestamp: "2026-02-01T00:00:00Z" }',
+    'spec:',
+    '  gatewayClassName: tether',
+    '  listeners: [{ name: dup, protocol: HTTP, port: 8000, hostname: a.test }]',
+    '---',
+    'apiVersion: v1',
+    'kind: Secret',
+    'type: kubernetes.io/tls',
+    'metadata: { name: secure-cert, namespace: web }',
+    `data: { tls.crt: ${b64(secure.cert)}, tls.key: ${b64(secure.key)} }`,
+    '---',
+    'apiVersion: v1',
+    'kind: Secret',
+    'type: kubernetes.io/tls',
+    'metadata: { name: alt-cert, namespace: certs }',
+    `data: { tls.crt: ${b64(alt.cert)}, tls.key: ${b64(alt.key)} }`,
+    '---',
+    'apiVersion: gateway.networking.k8s.io/v1beta1',
+    'kind: ReferenceGrant',
+    'metadata: { name: web-gateways, namespace: certs }',
+    'spec:',
+    '  from: [{ group: gateway.networking.k8s.io, kind: Gateway, namespace: web }]',
+    '  to: [{ group: "", kind: Secret }]',
+    '---',
+    backend('web', 'app-a', a.port),
+    backend('other', 'app-b', b.port),
+    backend('outside', 'app-x', x.port),
+    backend('web', 'app-s', s.port),
+    route('web', 'route-a', '{ name: edge, sectionName: a }', [], 'app-a'),
+    route(
+      'other',
+      'route-b',
+      '{ name: edge, namespace: web, sectionName: b }',
+      ['b.test', 'c.test'],
+      'app-b',
+    ),
+    // Not allowed: listener a takes routes of its own namespace only.
+    route(
+      'outside',
+      'route-x',
+      '{ name: edge, namespace: web, sectionName: a }',
+      [],
+      'app-x',
+      '/x',
+    ),
+    route('web', 'route-h', '{ name: edge, sectionName: http }', ['h.test'], 'app-a'),
+    route('web', 'route-s', '{ name: edge, port: 8001 }', ['secure.test', 'alt.test'], 'app-s'),
+    route('web', 'route-broken', '{ name: edge, sectionName: broken }', [], 'app-s'),
+  ].join('\n');
+  running = await serveManifests(manifests, undefined, { servicePortOffset: offset });
+}, 30_000);
+
+describe('Gateway listeners through serve', () => {
+  it('serves two listeners of one port by hostname, each with the routes attached to it', async () => {
+    const port = 8000 + offset;
+    expect(await get(port, 'a.test')).toEqual({ status: 200, from: 'a-pod' });
+    expect(await get(port, 'b.test')).toEqual({ status: 200, from: 'b-pod' });
+    // c.test is a hostname of route-b that listener b (b.test) does not take.
+    expect((await get(port, 'c.test')).status).toBe(404);
+    // route-h is attached to the HTTP listener on 80 only.
+    expect((await get(port, 'h.test')).status).toBe(404);
+  });
+
+  it('serves port 80 on the proxy’s own HTTP listener, only for the routes attached to it', async () => {
+    const own = running.proxy.addresses.http!.port;
+    expect(await get(own, 'h.test')).toEqual({ status: 200, from: 'a-pod' });
+    expect((await get(own, 'a.test')).status).toBe(404);
+  });
+
+  it('does not serve a route its listener does not allow', async () => {
+    expect(await get(8000 + offset, 'a.test', '/x')).toEqual({ status: 200, from: 'a-pod' });
+    const warnings = running.controller.latest?.diagnostics ?? [];
+    expect(
+      warnings.some(
+        (d) =>
+          d.reason === 'NotAttached' &&
+          d.sources.some((s) => s.name === 'route-x') &&
+          d.message.includes('NotAllowedByListeners'),
+      ),
+    ).toBe(true);
+  });
+
+  it('serves each HTTPS listener of a port with its own certificate by SNI, across namespaces with a ReferenceGrant', async () => {
+    const port = 8001 + offset;
+    expect(await getTls(port, 'secure.test')).toEqual({
+      status: 200,
+      from: 's-pod',
+      subject: 'secure.test',
+    });
+    expect(await getTls(port, 'alt.test')).toEqual({
+      status: 200,
+      from: 's-pod',
+      subject: 'alt.test',
+    });
+  });
+
+  it('leaves a listener whose Secret is missing closed, and the others served', async () => {
+    expect(await refused(8002 + offset)).toBe(true);
+    expect((await get(8000 + offset, 'a.test')).status).toBe(200);
+  });
+});
