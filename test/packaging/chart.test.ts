@@ -79,7 +79,8 @@ const CUSTOM_CHECKS: Record<string, (o: KubeObject) => void> = {
 /**
  * What the controller needs, and nothing else: read every resource its Kubernetes source
  * watches; record Events (list its own back after a restart, get one after a conflict,
- * create, replace to count repeats); patch Ingress, LoadBalancer Service and HTTPRoute status.
+ * create, replace to count repeats); patch Ingress, LoadBalancer Service, GatewayClass,
+ * Gateway and route status.
  */
 const CLUSTER_RULES = [
   ...WATCHED_RESOURCES.map((r) => ({
@@ -93,6 +94,7 @@ const CLUSTER_RULES = [
     apiGroups: ['gateway.networking.k8s.io'],
     resources: [
       'gatewayclasses/status',
+      'gateways/status',
       'httproutes/status',
       'grpcroutes/status',
       'tlsroutes/status',

@@ -89,6 +89,9 @@ const KINDS: Readonly<Record<string, string>> = {
   btlspolicy: 'BackendTLSPolicy',
   xbackendtrafficpolicy: 'XBackendTrafficPolicy',
   xbackendtrafficpolicies: 'XBackendTrafficPolicy',
+  referencegrant: 'ReferenceGrant',
+  referencegrants: 'ReferenceGrant',
+  refgrant: 'ReferenceGrant',
 };
 
 /** `--for ingress/web` (or `ingresses.networking.k8s.io/web`, `Ingress/web`) → kind and name. */

@@ -3,7 +3,13 @@
  * the object as the API server has it. Pure: the writer compares and writes.
  */
 import { isIP } from 'node:net';
-import { namespaceOf, type KubeObject } from '@tether/dialects';
+import {
+  attachRoute,
+  namespaceOf,
+  referenceGranted,
+  type KubeObject,
+  type ParseContext,
+} from '@tether/dialects';
 import type { Diagnostic } from '@tether/model';
 import type { ReconcileResult } from './reconcile/reconcile';
 
@@ -103,6 +109,7 @@ export function routeConditions(
   route: KubeObject,
   result: ReconcileResult,
   lookup: ObjectLookup,
+  context?: ParseContext,
 ): Omit<Condition, 'lastTransitionTime'>[] {
   const namespace = namespaceOf(route);
   const name = route.metadata.name;
@@ -142,8 +149,10 @@ export function routeConditions(
         reason: 'Accepted',
         message: 'Route is accepted',
       };
-  const resolved =
-    missing.length > 0
+  const refs = context ? backendRefProblems(route, context) : undefined;
+  const resolved = refs
+    ? { type: 'ResolvedRefs', status: 'False' as const, ...refs }
+    : missing.length > 0
       ? {
           type: 'ResolvedRefs',
           status: 'False' as const,
@@ -160,6 +169,54 @@ export function routeConditions(
     { ...accepted, ...observed },
     { ...resolved, ...observed },
   ];
+}
+
+/**
+ * The first backendRef problem other than a missing Service: a kind Tether cannot route to
+ * (`InvalidKind`), or a Service in another namespace no ReferenceGrant allows (`RefNotPermitted`).
+ */
+function backendRefProblems(
+  route: KubeObject,
+  context: ParseContext,
+): { reason: string; message: string } | undefined {
+  const rules = specOf(route).rules;
+  const namespace = namespaceOf(route);
+  const invalid: string[] = [];
+  const denied: string[] = [];
+  for (const rule of Array.isArray(rules) ? rules : []) {
+    const refs = (rule as { backendRefs?: unknown } | null)?.backendRefs;
+    for (const ref of Array.isArray(refs) ? (refs as Record<string, unknown>[]) : []) {
+      const kind = str(ref.kind) ?? 'Service';
+      const group = typeof ref.group === 'string' ? ref.group : '';
+      const name = str(ref.name) ?? '';
+      if (kind !== 'Service' || group !== '') {
+        invalid.push(`${group === '' ? '' : `${group}/`}${kind} ${name}`);
+        continue;
+      }
+      const to = str(ref.namespace) ?? namespace;
+      if (
+        !referenceGranted(
+          context,
+          { group: GATEWAY_GROUP, kind: route.kind, namespace },
+          { group: '', kind: 'Service', namespace: to, name },
+        )
+      )
+        denied.push(`Service ${to}/${name}`);
+    }
+  }
+  if (invalid.length > 0)
+    return {
+      reason: 'InvalidKind',
+      message: bounded(`backendRefs of a kind Tether does not route to: ${invalid.join(', ')}`),
+    };
+  if (denied.length > 0)
+    return {
+      reason: 'RefNotPermitted',
+      message: bounded(
+        `no ReferenceGrant allows the reference to ${[...new Set(denied)].join(', ')}`,
+      ),
+    };
+  return undefined;
 }
 
 function parentRefsOf(route: KubeObject): Record<string, unknown>[] {
@@ -193,14 +250,23 @@ export function desiredParents(
   lookup: ObjectLookup,
   controllerName: string,
   now: Date,
+  context?: ParseContext,
 ): RouteParentStatus[] {
   const current = currentParents(route);
   const others = current.filter((p) => p.controllerName !== controllerName);
   if (!served || !result) return others;
-  const conditions = routeConditions(route, result, lookup);
+  const shared = routeConditions(route, result, lookup, context);
+  const attachment = context ? attachRoute(route, context) : undefined;
   const ours: RouteParentStatus[] = [];
   for (const ref of parentRefsOf(route)) {
     if (!isOurParent(route, ref, lookup, controllerName)) continue;
+    // A parent whose listeners do not take the route says why; the others share the verdict.
+    const refusal = attachment?.find((a) => a.parentRef === ref)?.refusal;
+    const conditions = refusal
+      ? shared.map((c) =>
+          c.type === 'Accepted' ? { ...c, status: 'False' as const, ...refusal } : c,
+        )
+      : shared;
     const before = current.find(
       (p) => p.controllerName === controllerName && sameRef(p.parentRef ?? {}, ref),
     );

@@ -4,7 +4,8 @@
  * `status.parents[]` (Accepted and ResolvedRefs for each parent Gateway of ours). Writes only
  * what differs from the object as the caches have it, and only while `isLeader()` says so.
  */
-import type { KubeObject } from '@tether/dialects';
+import { parseContext, type KubeObject, type ParseContext } from '@tether/dialects';
+import { desiredGatewayStatus } from './gateway-status';
 import { servicePortOwners } from './reconcile/streams';
 import type { ReconcileListener } from './controller';
 import type { ReconcileResult } from './reconcile/reconcile';
@@ -71,7 +72,7 @@ function routeKindOf(key: string): RouteKind | undefined {
 }
 
 interface Job {
-  kind: 'Ingress' | 'Service' | 'GatewayClass' | RouteKind;
+  kind: 'Ingress' | 'Service' | 'GatewayClass' | 'Gateway' | RouteKind;
   namespace: string;
   name: string;
   desired: unknown;
@@ -150,11 +151,13 @@ export class StatusWriter {
       return;
     }
     this.stats.passes++;
+    const gateways = this.gatewayContext();
     const jobs = [
       ...this.loadBalancerJobs(result, 'Ingress'),
       ...this.loadBalancerJobs(result, 'Service'),
-      ...this.routeJobs(result),
+      ...this.routeJobs(result, gateways.context),
       ...this.gatewayClassJobs(),
+      ...this.gatewayJobs(gateways),
     ];
     let failures = 0;
     let firstFailure = '';
@@ -284,7 +287,56 @@ export class StatusWriter {
     return jobs;
   }
 
-  private routeJobs(result: ReconcileResult): Job[] {
+  /**
+   * Our Gateways and what their listeners read (Secrets, ReferenceGrants, Namespaces), as the
+   * routes were parsed: the same reading decides where routes attach and what status says.
+   */
+  private gatewayContext(): { context: ParseContext; ours: KubeObject[] } {
+    const list = (kind: string) => this.options.target.list?.(kind) ?? [];
+    const classes = new Set(
+      list('GatewayClass')
+        .filter(
+          (gc) =>
+            (gc.spec as { controllerName?: unknown } | undefined)?.controllerName ===
+            this.controllerName,
+        )
+        .map((gc) => gc.metadata.name),
+    );
+    const ours = list('Gateway').filter((g) =>
+      classes.has(String((g.spec as { gatewayClassName?: unknown } | undefined)?.gatewayClassName)),
+    );
+    const objects = [...ours, ...list('Secret'), ...list('ReferenceGrant'), ...list('Namespace')];
+    return { context: parseContext(objects), ours };
+  }
+
+  /** Gateways of our classes: conditions, addresses, listeners. */
+  private gatewayJobs(gateways: { context: ParseContext; ours: KubeObject[] }): Job[] {
+    if (gateways.ours.length === 0) return [];
+    const now = (this.options.now ?? (() => new Date()))();
+    const routes = ROUTE_KINDS.flatMap((kind) => this.options.target.list?.(kind) ?? []);
+    const jobs: Job[] = [];
+    for (const gateway of gateways.ours) {
+      const desired = desiredGatewayStatus({
+        gateway,
+        context: gateways.context,
+        routes,
+        addresses: this.options.addresses,
+        now,
+      });
+      const key = `Gateway/${gateway.metadata.namespace ?? ''}/${gateway.metadata.name}`;
+      const current = (gateway.status ?? {}) as Record<string, unknown>;
+      const currentPart = {
+        addresses: current.addresses,
+        conditions: current.conditions,
+        listeners: current.listeners,
+      };
+      if (sameJson(currentPart, desired) || this.alreadyWritten(key, gateway, desired)) continue;
+      jobs.push(this.job('Gateway', gateway, desired, desired));
+    }
+    return jobs;
+  }
+
+  private routeJobs(result: ReconcileResult, context: ParseContext): Job[] {
     const served = new Set(result.served.filter((k) => routeKindOf(k) !== undefined));
     const now = (this.options.now ?? (() => new Date()))();
     const lookup = (kind: string, namespace: string, name: string) =>
@@ -303,7 +355,15 @@ export class StatusWriter {
       const isServed = served.has(key);
       if (isServed) this.owned.add(key);
       else this.owned.delete(key);
-      const desired = desiredParents(route, result, isServed, lookup, this.controllerName, now);
+      const desired = desiredParents(
+        route,
+        result,
+        isServed,
+        lookup,
+        this.controllerName,
+        now,
+        context,
+      );
       if (sameJson(currentParents(route), desired) || this.alreadyWritten(key, route, desired))
         continue;
       // The list is replaced whole: the resourceVersion makes the write fail (409) rather

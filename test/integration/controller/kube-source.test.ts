@@ -79,8 +79,9 @@ describe('KubeSource', () => {
     await eventually(() => log.latest, 5000, 'first snapshot');
     expect(src.waiting).toBe(false);
     expect(log.snapshots[0]?.generation).toBe(1);
+    // Namespaces (cluster-scoped) are listed too: their labels select routes for Gateways.
     const kinds = log
-      .latest!.objects.filter((o) => (o.metadata.namespace ?? NS) === NS)
+      .latest!.objects.filter((o) => o.kind !== 'Namespace' && (o.metadata.namespace ?? NS) === NS)
       .map((o) => `${o.apiVersion} ${o.kind} ${o.metadata.name}`);
     expect(kinds.sort()).toEqual([
       'discovery.k8s.io/v1 EndpointSlice web-8080',
@@ -94,6 +95,9 @@ describe('KubeSource', () => {
       'v1 Service web',
     ]);
     expect(kinds).not.toContain('v1 Secret password');
+    expect(
+      log.latest!.objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name),
+    ).toContain(NS);
     expect(src.state.phase).toBe('ready');
     expect(src.state.waitingFor).toEqual([]);
     expect(src.state.watching).toEqual(

@@ -55,6 +55,15 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
     fieldSelector: `type=${TLS_SECRET_TYPE}`,
     bestEffort: true,
   },
+  // Namespace labels, which Gateway listeners' allowedRoutes select routes by.
+  {
+    kind: 'Namespace',
+    group: '',
+    version: 'v1',
+    plural: 'namespaces',
+    optional: false,
+    bestEffort: true,
+  },
   // The CA certificates of Gateway API BackendTLSPolicies (`ca.crt`). ConfigMaps hold no
   // secrets, but every namespace has some: nothing waits for them.
   {
@@ -112,6 +121,14 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
     group: 'gateway.networking.k8s.io',
     version: 'v1',
     plural: 'backendtlspolicies',
+    optional: true,
+  },
+  // Which cross-namespace references (certificates, backends) Gateways and routes may make.
+  {
+    kind: 'ReferenceGrant',
+    group: 'gateway.networking.k8s.io',
+    version: 'v1beta1',
+    plural: 'referencegrants',
     optional: true,
   },
   {

@@ -7,6 +7,7 @@ import {
   grpcroutes,
   httproutes,
   tlsroutes,
+  referencegrants,
   routes,
   xbackendtrafficpolicies,
 } from './kinds/custom';
@@ -34,6 +35,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   tlsroutes,
   backendtlspolicies,
   xbackendtrafficpolicies,
+  referencegrants,
   routes,
 ];
 

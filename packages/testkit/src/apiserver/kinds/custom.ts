@@ -71,4 +71,12 @@ export const xbackendtrafficpolicies = custom(
   true,
   ['xbtrafficpolicy'],
 );
+export const referencegrants = custom(
+  'gateway.networking.k8s.io',
+  'v1beta1',
+  'referencegrants',
+  'ReferenceGrant',
+  true,
+  ['refgrant'],
+);
 export const routes = custom('route.openshift.io', 'v1', 'routes', 'Route', true);
