@@ -118,10 +118,18 @@ function servedText(b: ExplainedBackend): string {
   return `  ${layer}${at ? `; served at ${at}` : '; not served'}`;
 }
 
+/** `HTTP:80`, and for a Gateway listener its name and the host names it serves there. */
+function listenerText(l: EntryRef['listeners'][number]): string {
+  const base = `${l.protocol}${l.port ? `:${l.port}` : ''}`;
+  if (l.gateway === undefined) return base;
+  const hosts = l.hosts && l.hosts.join(' ') !== '*' ? ` ${l.hosts.join(' ')}` : '';
+  return `${base} Gateway ${l.gateway}${hosts}`;
+}
+
 function entryTitle(b: ExplainedBackend): string {
   const e = b.entry;
   const where = [e.host ?? '*', e.path ?? ''].join('');
-  const listeners = e.listeners.map((l) => `${l.protocol}${l.port ? `:${l.port}` : ''}`).join(', ');
+  const listeners = e.listeners.map(listenerText).join(', ');
   return `${e.kind} ${e.namespace}/${e.name} ${e.rule}  ${where}${e.pathType ? ` (${e.pathType})` : ''}  [${listeners || 'no listener'}]${servedText(b)}`;
 }
 

@@ -57,21 +57,43 @@ export interface UpRunning extends Running {
   hint: string;
 }
 
-/** A served host and path, as the table in force routes them. */
+/** A served host and path, as the table in force routes them, and where it listens. */
 interface Served {
   host: string | undefined;
   path: string;
+  address: string;
+  port: number;
 }
 
+/**
+ * Every host and path served over plain HTTP: on the proxy's HTTP listener, or for a route of
+ * a Gateway listener on a port of its own, on that port.
+ */
 function servedRoutes(running: Running): Served[] {
+  const http = running.addresses.http;
+  const open =
+    running.proxy.addresses.services ?? new Map<string, { address: string; port: number }>();
   const seen = new Map<string, Served>();
+  const add = (host: string | undefined, path: string, at: { address: string; port: number }) =>
+    seen.set(`${at.port} ${host ?? '*'} ${path}`, { host, path, ...at });
   for (const e of running.controller.latest?.entries ?? []) {
     if (e.entry.kind === 'Service' || !e.accepted) continue;
-    const served = { host: e.entry.host, path: e.entry.path ?? '/' };
-    seen.set(`${served.host ?? '*'} ${served.path}`, served);
+    const path = e.entry.path ?? '/';
+    const gateway = e.entry.listeners.filter((l) => l.gateway !== undefined);
+    if (gateway.length === 0) {
+      if (http) add(e.entry.host, path, http);
+      continue;
+    }
+    for (const l of gateway) {
+      if (l.protocol !== 'HTTP') continue;
+      const at = l.port === 80 ? http : open.get(`HTTP:${l.port}`);
+      if (!at) continue;
+      for (const host of l.hosts ?? [e.entry.host ?? '*'])
+        add(host === '*' ? undefined : host, path, at);
+    }
   }
   return [...seen.values()].sort((a, b) =>
-    `${a.host ?? ''}${a.path}`.localeCompare(`${b.host ?? ''}${b.path}`),
+    `${a.host ?? ''}${a.path}${a.port}`.localeCompare(`${b.host ?? ''}${b.path}${b.port}`),
   );
 }
 
@@ -103,7 +125,7 @@ function servedPage(running: Running): string {
   if (!http || routes.length === 0) return 'no route: this tether up serves no HTTP routes';
   return [
     'no route for this host and path. This tether up serves:',
-    ...routes.map((r) => `  ${tryLine(r.host, r.path, http.address, http.port)}`),
+    ...routes.map((r) => `  ${tryLine(r.host, r.path, r.address, r.port)}`),
   ].join('\n');
 }
 
@@ -180,19 +202,25 @@ function hint(running: Running, dir: string): string {
   }
   const sticky =
     routed.find((e) => e.accepted && e.policy && e.policy.mode !== 'none') ?? routed[0];
-  const host = sticky?.entry.host ?? 'localhost';
   const path = sticky?.entry.path ?? '/';
+  // Where the sticky route is served: a Gateway listener may put it on a port of its own.
+  const served = servedRoutes(running);
+  const place =
+    served.find((r) => r.path === path && r.host === sticky?.entry.host) ??
+    served.find((r) => r.path === path);
+  const host = place?.host ?? sticky?.entry.host ?? 'localhost';
+  const tryBase = place ? `http://${formatAddress(place.address, place.port)}` : base;
   const cookie = sticky?.policy?.cookie?.name;
   const lines = [
     first,
     '',
     'Open:',
-    ...servedRoutes(running).map((r) => `  ${tryLine(r.host, r.path, http.address, http.port)}`),
+    ...served.map((r) => `  ${tryLine(r.host, r.path, r.address, r.port)}`),
     ...servicePart,
     '',
     'Try it: the first answer sets the session cookie, the next ones come from the same endpoint.',
-    `  curl -si -c /tmp/tether.cookies -H 'Host: ${host}' ${base}${path} | grep -i -e '^set-cookie' -e '^x-endpoint'`,
-    `  for i in 1 2 3 4 5; do curl -s -b /tmp/tether.cookies -H 'Host: ${host}' -o /dev/null -D - ${base}${path} | grep -i '^x-endpoint'; done`,
+    `  curl -si -c /tmp/tether.cookies -H 'Host: ${host}' ${tryBase}${path} | grep -i -e '^set-cookie' -e '^x-endpoint'`,
+    `  for i in 1 2 3 4 5; do curl -s -b /tmp/tether.cookies -H 'Host: ${host}' -o /dev/null -D - ${tryBase}${path} | grep -i '^x-endpoint'; done`,
   ];
   if (cookie)
     lines.push(
