@@ -6,8 +6,10 @@ export type { Dialect, KubeObject, ParseContext, ParsedObject } from './types';
 export {
   annotationsOf,
   entriesOf,
+  grpcMethodPath,
   ingressEntries,
   namespaceOf,
+  readGRPCRoute,
   readHTTPRoute,
   readIngress,
   readRoute,

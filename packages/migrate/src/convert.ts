@@ -2,7 +2,9 @@ import type { Conversion } from './conversion';
 import { parentRefOf, type GatewayRef } from './gateway';
 import { httpRouteToRoutes, ingressToRoutes } from './convert-to-route';
 import {
+  grpcMethodPath,
   namespaceOf,
+  readGRPCRoute,
   readHTTPRoute,
   readIngress,
   readRoute,
@@ -16,6 +18,11 @@ export interface ConvertOptions {
   ingressClass?: string;
   /** Rules of the source whose path is a regular expression (ingress-nginx `use-regex`). */
   regexRules?: ReadonlySet<string>;
+  /**
+   * Rules of the source whose backends speak gRPC (GRPC or GRPCS): a host whose paths all do,
+   * and name gRPC services or methods, becomes a GRPCRoute.
+   */
+  grpcRules?: ReadonlyMap<string, 'GRPC' | 'GRPCS'>;
   /** Canaries that serve a rule's host and path (ingress-nginx), by the source rule. */
   canaries?: ReadonlyMap<string, CanaryBackend>;
 }
@@ -82,6 +89,11 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
   let regexPaths = 0;
   hosts.forEach((host, h) => {
     const name = hosts.length === 1 ? object.metadata.name : `${object.metadata.name}-${h}`;
+    const grpc = grpcRulesOf(spec, host, options);
+    if (grpc) {
+      out.objects.push(grpcRouteOf(object, name, host, grpc, options, out));
+      return;
+    }
     const routeRules: unknown[] = [];
     rules.forEach((rule, i) => {
       if ((rule.host ?? '') !== host) return;
@@ -135,6 +147,89 @@ function ingressToHTTPRoutes(object: KubeObject, options: ConvertOptions): Conve
       'regex paths became RegularExpression matches anchored at the start; ingress-nginx matched them as case-insensitive prefixes (~*), and Gateway API implementations may match the whole path and case: check each pattern',
     );
   return out;
+}
+
+/** A gRPC method match for an Ingress path: `{}` for every call, undefined when none fits. */
+function grpcMethodOf(
+  path: string,
+  pathType: string | undefined,
+): { service?: string; method?: string } | undefined {
+  const exact = pathType === 'Exact';
+  if ((path === '' || path === '/') && !exact) return {};
+  const service = /^\/(\.?[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*)\/?$/.exec(path);
+  if (service && !exact) return { service: service[1]! };
+  const method =
+    /^\/(\.?[A-Za-z_][A-Za-z_0-9]*(?:\.[A-Za-z_][A-Za-z_0-9]*)*)\/([A-Za-z_][A-Za-z_0-9]*)$/.exec(
+      path,
+    );
+  return method ? { service: method[1]!, method: method[2]! } : undefined;
+}
+
+interface GrpcRule {
+  ruleId: string;
+  method: { service?: string; method?: string };
+  service: string;
+  port: number;
+}
+
+/**
+ * The paths of one host as GRPCRoute rules, when every one of them goes to a gRPC backend and
+ * names a service or method (or every call); undefined otherwise (an HTTPRoute is written).
+ */
+function grpcRulesOf(
+  spec: NonNullable<ReturnType<typeof readIngress>['spec']>,
+  host: string,
+  options: ConvertOptions,
+): GrpcRule[] | undefined {
+  const out: GrpcRule[] = [];
+  let all = true;
+  (spec.rules ?? []).forEach((rule, i) => {
+    if ((rule.host ?? '') !== host) return;
+    (rule.http?.paths ?? []).forEach((p, j) => {
+      const svc = p.backend.service;
+      if (!svc) return;
+      const ruleId = `rules[${i}].paths[${j}]`;
+      const method = options.regexRules?.has(ruleId)
+        ? undefined
+        : grpcMethodOf(p.path ?? '/', p.pathType);
+      if (options.grpcRules?.has(ruleId) !== true || !method) all = false;
+      else out.push({ ruleId, method, service: svc.name, port: svc.port?.number ?? 80 });
+    });
+  });
+  return all && out.length > 0 ? out : undefined;
+}
+
+function grpcRouteOf(
+  object: KubeObject,
+  name: string,
+  host: string,
+  rules: GrpcRule[],
+  options: ConvertOptions,
+  out: Conversion,
+): KubeObject {
+  const routeRules = rules.map((r, k) => {
+    out.ruleMap.set(`${name}#rules[${k}]`, r.ruleId);
+    const backendRefs = [{ name: r.service, port: r.port }];
+    return Object.keys(r.method).length > 0
+      ? { matches: [{ method: { type: 'Exact', ...r.method } }], backendRefs }
+      : { backendRefs };
+  });
+  out.notes.push(`${name}: the gRPC paths became a GRPCRoute`);
+  if (rules.some((r) => options.grpcRules?.get(r.ruleId) === 'GRPCS'))
+    out.notes.push(
+      `${name}: its backends took gRPC over TLS (GRPCS); a GRPCRoute says so with a BackendTLSPolicy, which is not written`,
+    );
+  const routeSpec: Record<string, unknown> = {
+    parentRefs: [parentRefOf(options.gateway)],
+    ...(host ? { hostnames: [host] } : {}),
+    rules: routeRules,
+  };
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GRPCRoute',
+    metadata: baseMetadata(object, name),
+    spec: routeSpec,
+  };
 }
 
 function routeToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
@@ -279,6 +374,51 @@ function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conver
   };
 }
 
+/** A GRPCRoute as an Ingress: each rule's method match as the path of its calls. */
+function grpcRouteToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readGRPCRoute(object);
+  if (!spec) return undefined;
+  const notes: string[] = [];
+  const paths: unknown[] = [];
+  const ruleMap = new Map<string, string>();
+  (spec.rules ?? []).forEach((rule, i) => {
+    const ref = rule.backendRefs?.[0];
+    if (!ref) return;
+    if ((rule.backendRefs ?? []).length > 1)
+      notes.push(
+        `rules[${i}]: only the first of ${(rule.backendRefs ?? []).length} weighted backends can be written on an Ingress`,
+      );
+    const { path, pathType } = grpcMethodPath(rule.matches?.[0]?.method ?? {});
+    ruleMap.set(`${object.metadata.name}#rules[0].paths[${paths.length}]`, `rules[${i}]`);
+    paths.push({
+      path,
+      pathType: pathType === 'RegularExpression' ? 'ImplementationSpecific' : pathType,
+      backend: { service: { name: ref.name, port: { number: ref.port ?? 80 } } },
+    });
+  });
+  const hosts = spec.hostnames ?? [];
+  if (hosts.length > 1) notes.push(`only the first of ${hosts.length} hostnames was written`);
+  notes.push(
+    'the backends speak gRPC: the Ingress needs its controller to speak HTTP/2 to them (ingress-nginx backend-protocol GRPC, written where the target can say it)',
+  );
+  const ingressSpec: Record<string, unknown> = {
+    rules: [{ ...(hosts[0] ? { host: hosts[0] } : {}), http: { paths } }],
+  };
+  if (options.ingressClass) ingressSpec.ingressClassName = options.ingressClass;
+  return {
+    objects: [
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'Ingress',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: ingressSpec,
+      },
+    ],
+    ruleMap,
+    notes,
+  };
+}
+
 const CONVERSIONS: Record<
   string,
   Record<string, (o: KubeObject, options: ConvertOptions) => Conversion | undefined>
@@ -286,6 +426,7 @@ const CONVERSIONS: Record<
   Ingress: { HTTPRoute: ingressToHTTPRoutes, Route: ingressToRoutes },
   Route: { Ingress: routeToIngress, HTTPRoute: routeToHTTPRoute },
   HTTPRoute: { Ingress: httpRouteToIngress, Route: httpRouteToRoutes },
+  GRPCRoute: { Ingress: grpcRouteToIngress },
 };
 
 /** Converts an object to the first of `kinds` that a conversion exists for. */

@@ -332,10 +332,17 @@ class Migration {
       gateway: this.gatewayRef,
       ingressClass: this.options.ingressClass,
       regexRules: new Set(entries.filter((e) => e.route?.pathRegex).map((e) => e.entry.rule)),
+      grpcRules: new Map(
+        entries.flatMap((e) =>
+          e.route?.backendProtocol === 'GRPC' || e.route?.backendProtocol === 'GRPCS'
+            ? [[e.entry.rule, e.route.backendProtocol] as const]
+            : [],
+        ),
+      ),
       canaries: this.canariesOf(entries),
     });
     if (!conversion) return false;
-    if (conversion.objects.some((o) => o.kind === 'HTTPRoute')) {
+    if (conversion.objects.some((o) => o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute')) {
       this.gatewayDraft.add(l.object);
       this.firstRouteSource ??= { l, plan };
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { analyze } from '@tether/dialects';
+import { analyze, readManifestText } from '@tether/dialects';
 import { migrate } from './index';
 
 const TIMEOUT = 'spec.sessionAffinityConfig.clientIP.timeoutSeconds';
@@ -319,5 +319,98 @@ spec:
     expect(lost('cookie.name')).toEqual([`${N}session-cookie-name`]);
     const after = analyze(result.objects);
     expect(after.entries.every((e) => e.accepted)).toBe(true);
+  });
+});
+
+describe('gRPC between Ingress and GRPCRoute: through tether migrate', () => {
+  const ingress = (
+    paths: [string, string][],
+    protocol = 'GRPC',
+  ) => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: rpc
+  namespace: shop
+  annotations:
+    nginx.ingress.kubernetes.io/backend-protocol: ${protocol}
+spec:
+  rules:
+    - host: rpc.example.com
+      http:
+        paths:
+${paths
+  .map(
+    ([path, type]) => `          - path: ${path}
+            pathType: ${type}
+            backend: { service: { name: rpc, port: { number: 50051 } } }`,
+  )
+  .join('\n')}
+`;
+
+  it('writes a GRPCRoute whose method matches stand for the gRPC paths', () => {
+    const result = migrate(
+      [
+        {
+          file: 'rpc.yaml',
+          text: ingress([
+            ['/shop.Cart/Add', 'Exact'],
+            ['/shop.Cart', 'Prefix'],
+            ['/', 'Prefix'],
+          ]),
+        },
+      ],
+      { to: 'gateway-api' },
+    );
+    const text = result.texts.get('rpc.yaml') ?? '';
+    expect(text).toContain('kind: GRPCRoute');
+    expect(text).not.toContain('kind: HTTPRoute');
+    const objects = readManifestText(text, 'rpc.yaml').objects.map((l) => l.object);
+    const after = analyze(objects).entries.filter((e) => e.entry.kind === 'GRPCRoute');
+    expect(after.map((e) => [e.entry.path, e.entry.pathType, e.route?.backendProtocol])).toEqual([
+      ['/shop.Cart/Add', 'Exact', 'GRPC'],
+      ['/shop.Cart', 'Prefix', 'GRPC'],
+      ['/', 'Prefix', 'GRPC'],
+    ]);
+    expect(result.reports[0]?.lost.map((l) => l.field)).not.toContain('route.backendProtocol');
+  });
+
+  it('keeps an HTTPRoute, and reports the protocol, where a path names no gRPC method', () => {
+    const result = migrate([{ file: 'rpc.yaml', text: ingress([['/api/v1/calls', 'Prefix']]) }], {
+      to: 'gateway-api',
+    });
+    expect(result.texts.get('rpc.yaml')).toContain('kind: HTTPRoute');
+    expect(result.reports[0]?.lost.map((l) => l.field)).toContain('route.backendProtocol');
+  });
+
+  it('notes that GRPCS needs a BackendTLSPolicy, and reports it lost', () => {
+    const result = migrate([{ file: 'rpc.yaml', text: ingress([['/', 'Prefix']], 'GRPCS') }], {
+      to: 'gateway-api',
+    });
+    expect(result.texts.get('rpc.yaml')).toContain('kind: GRPCRoute');
+    const [report] = result.reports;
+    expect(report?.notes.join('\n')).toMatch(/BackendTLSPolicy/);
+    expect(report?.lost.find((l) => l.field === 'route.backendProtocol')).toMatchObject({
+      before: 'GRPCS',
+      after: 'GRPC',
+    });
+  });
+
+  it('writes a GRPCRoute back as an Ingress with the backend protocol', () => {
+    const route = `apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: { name: rpc, namespace: shop }
+spec:
+  parentRefs: [{ name: public }]
+  hostnames: [rpc.example.com]
+  rules:
+    - matches: [{ method: { service: shop.Cart, method: Add } }]
+      backendRefs: [{ name: rpc, port: 50051 }]
+`;
+    const result = migrate([{ file: 'rpc.yaml', text: route }], { to: 'ingress-nginx' });
+    const text = result.texts.get('rpc.yaml') ?? '';
+    expect(text).toContain('kind: Ingress');
+    expect(text).toContain('nginx.ingress.kubernetes.io/backend-protocol: GRPC');
+    expect(text).toContain('path: /shop.Cart/Add');
+    expect(result.reports[0]?.lost).toEqual([]);
   });
 });

@@ -249,8 +249,10 @@ const why: Why = (field, before, after, modeKept) => {
     case 'loadBalancing.hashKey':
       return 'an HTTPRoute has no balancing algorithm, only backendRefs weights';
     default:
-      if (field === 'route.backendProtocol' && (before === 'GRPC' || before === 'GRPCS'))
-        return `${field}: Gateway API routes gRPC with a GRPCRoute, which Tether does not write yet`;
+      if (field === 'route.backendProtocol' && before === 'GRPCS')
+        return `${field}: a GRPCRoute's backends get gRPC over TLS only with a BackendTLSPolicy, which Tether does not write yet`;
+      if (field === 'route.backendProtocol' && before === 'GRPC')
+        return `${field}: Gateway API routes gRPC with a GRPCRoute, written only where every path of a host names a gRPC service or method; this rule became an HTTPRoute`;
       if (field.startsWith('route.'))
         return field === 'route.backendProtocol' || field.startsWith('route.backendTls.')
           ? `${field}: Gateway API says TLS to the backends with a BackendTLSPolicy (or the Service port's appProtocol), which Tether does not write yet`
@@ -276,7 +278,7 @@ const servicesOf = (group: readonly ResolvedEntry[]): string =>
  */
 export function emit({ object, entries, explicit, sessionShape }: EmitInput): EmitOutput {
   const out: EmitOutput = { annotations: {}, spec: [], diagnostics: [], covers: [] };
-  if (object.kind !== 'HTTPRoute') return out;
+  if (object.kind !== 'HTTPRoute' && object.kind !== 'GRPCRoute') return out;
   const groups = byRule(entries.filter((e) => e.policy !== null));
   const names = new Map<string, string>();
   const planned: { group: ResolvedEntry[]; notes: Notes }[] = [];
@@ -329,7 +331,7 @@ export function emit({ object, entries, explicit, sessionShape }: EmitInput): Em
 
 /** Every rule's sessionPersistence, for removal when the route's settings move elsewhere. */
 export function ownedSpec(object: KubeObject): SpecEdit[] {
-  if (object.kind !== 'HTTPRoute') return [];
+  if (object.kind !== 'HTTPRoute' && object.kind !== 'GRPCRoute') return [];
   return rulesOf(object).flatMap((rule, index) =>
     isPlainObject(rule) && rule.sessionPersistence !== undefined
       ? [{ path: sessionPath(index), value: undefined }]
