@@ -14,6 +14,7 @@ export {
   readIngress,
   readRoute,
   readService,
+  readTLSRoute,
   sourceOf,
 } from './kube';
 export { indexLocated, locateSource, readManifestText, type LocatedObject } from './manifest';

@@ -8,6 +8,7 @@ import {
   readHTTPRoute,
   readIngress,
   readRoute,
+  readTLSRoute,
   type KubeObject,
 } from '@tether/dialects';
 
@@ -291,6 +292,8 @@ function routeToIngress(object: KubeObject, options: ConvertOptions): Conversion
 function routeToHTTPRoute(object: KubeObject, options: ConvertOptions): Conversion | undefined {
   const { spec } = readRoute(object);
   if (!spec) return undefined;
+  if (spec.tls?.termination?.toLowerCase() === 'passthrough')
+    return routeToTLSRoute(object, options);
   const port = typeof spec.port?.targetPort === 'number' ? spec.port.targetPort : 80;
   const backends = [spec.to, ...(spec.alternateBackends ?? [])].map((b) => ({
     name: b.name,
@@ -323,6 +326,86 @@ function routeToHTTPRoute(object: KubeObject, options: ConvertOptions): Conversi
       },
     ],
     ruleMap: new Map([[`${object.metadata.name}#rules[0]`, 'route']]),
+    notes,
+  };
+}
+
+/**
+ * A passthrough Route as a TLSRoute: its host as the SNI name, its Service (and weighted
+ * alternates) as the backends. The Gateway needs a TLS listener in Passthrough mode on 443.
+ */
+function routeToTLSRoute(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readRoute(object);
+  if (!spec) return undefined;
+  const port = typeof spec.port?.targetPort === 'number' ? spec.port.targetPort : 443;
+  const notes: string[] = [];
+  if (typeof spec.port?.targetPort !== 'number')
+    notes.push(
+      `the Route's target port ${spec.port?.targetPort === undefined ? 'is not given' : `"${spec.port.targetPort}" is a name`}; TLSRoute needs a number, ${port} was written`,
+    );
+  if (!spec.host)
+    notes.push('the Route has no host: a TLSRoute without hostnames takes every SNI name');
+  const backendRefs = [spec.to, ...(spec.alternateBackends ?? [])].map((b) => ({
+    name: b.name,
+    port,
+    ...(b.weight !== undefined ? { weight: b.weight } : {}),
+  }));
+  return {
+    objects: [
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'TLSRoute',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: {
+          parentRefs: [parentRefOf(options.gateway)],
+          ...(spec.host ? { hostnames: [spec.host] } : {}),
+          rules: [{ backendRefs }],
+        },
+      },
+    ],
+    ruleMap: new Map([[`${object.metadata.name}#rules[0]`, 'route']]),
+    notes,
+  };
+}
+
+/** A TLSRoute as a passthrough Route: its first hostname, its first backend and the others as alternates. */
+function tlsRouteToRoute(object: KubeObject): Conversion | undefined {
+  const { spec } = readTLSRoute(object);
+  if (!spec) return undefined;
+  const notes: string[] = [];
+  const refs = spec.rules?.[0]?.backendRefs ?? [];
+  const [first, ...rest] = refs;
+  if (!first) return undefined;
+  const hosts = spec.hostnames ?? [];
+  if (hosts.length > 1) notes.push(`only the first of ${hosts.length} hostnames was written`);
+  if (rest.length > 3)
+    notes.push('a Route takes at most three alternate backends; the others were left out');
+  const backend = (r: typeof first) => ({
+    kind: 'Service',
+    name: r.name,
+    ...(r.weight !== undefined ? { weight: r.weight } : {}),
+  });
+  const routeSpec: Record<string, unknown> = {
+    ...(hosts[0] ? { host: hosts[0] } : {}),
+    to: backend(first),
+    ...(rest.length > 0 ? { alternateBackends: rest.slice(0, 3).map(backend) } : {}),
+    port: { targetPort: first.port ?? 443 },
+    tls: { termination: 'passthrough' },
+  };
+  if (first.port !== undefined)
+    notes.push(
+      `a Route's targetPort names the endpoint port; Service port ${first.port} was written, use the Service port's name if the two differ`,
+    );
+  return {
+    objects: [
+      {
+        apiVersion: 'route.openshift.io/v1',
+        kind: 'Route',
+        metadata: baseMetadata(object, object.metadata.name),
+        spec: routeSpec,
+      },
+    ],
+    ruleMap: new Map([[`${object.metadata.name}#route`, 'rules[0]']]),
     notes,
   };
 }
@@ -427,6 +510,7 @@ const CONVERSIONS: Record<
   Route: { Ingress: routeToIngress, HTTPRoute: routeToHTTPRoute },
   HTTPRoute: { Ingress: httpRouteToIngress, Route: httpRouteToRoutes },
   GRPCRoute: { Ingress: grpcRouteToIngress },
+  TLSRoute: { Route: tlsRouteToRoute },
 };
 
 /** Converts an object to the first of `kinds` that a conversion exists for. */

@@ -2,9 +2,11 @@
  * `migrate --to gateway-api`: the Gateway the new routes attach to (`--gateway [NAMESPACE/]NAME`,
  * default `tether`), and, when the input has no such Gateway, the Gateway itself: a listener
  * for HTTP on port 80 and, for each host the sources served over TLS, an HTTPS listener on 443
- * for that host with a reference to the same Secret, of Tether's GatewayClass.
+ * for that host with a reference to the same Secret, and a TLS listener in Passthrough mode on
+ * 443 where a source was relayed as TLS (an OpenShift passthrough Route), of Tether's
+ * GatewayClass.
  */
-import { namespaceOf, readIngress, type KubeObject } from '@tether/dialects';
+import { namespaceOf, readIngress, readRoute, type KubeObject } from '@tether/dialects';
 
 export interface GatewayRef {
   name: string;
@@ -38,6 +40,8 @@ interface TlsHost {
 export class GatewayDraft {
   readonly #hosts = new Map<string, TlsHost>();
   readonly #namespaces = new Set<string>();
+  /** A source is relayed as TLS (an OpenShift passthrough Route): a TLS listener is written. */
+  #passthrough = false;
   #first: string | undefined;
 
   constructor(readonly ref: GatewayRef) {}
@@ -47,6 +51,9 @@ export class GatewayDraft {
     const namespace = namespaceOf(source);
     this.#first ??= namespace;
     this.#namespaces.add(namespace);
+    if (source.kind === 'Route')
+      this.#passthrough ||=
+        readRoute(source).spec?.tls?.termination?.toLowerCase() === 'passthrough';
     if (source.kind !== 'Ingress') return;
     for (const tls of readIngress(source).spec?.tls ?? []) {
       if (!tls.secretName) continue;
@@ -87,6 +94,17 @@ export class GatewayDraft {
         allowedRoutes,
       });
     }
+    if (this.#passthrough)
+      listeners.push({
+        name: 'tls-passthrough',
+        protocol: 'TLS',
+        port: 443,
+        tls: { mode: 'Passthrough' },
+        allowedRoutes: {
+          namespaces: { ...allowedRoutes.namespaces },
+          kinds: [{ kind: 'TLSRoute' }],
+        },
+      });
     return {
       gateway: {
         apiVersion: 'gateway.networking.k8s.io/v1',

@@ -342,7 +342,11 @@ class Migration {
       canaries: this.canariesOf(entries),
     });
     if (!conversion) return false;
-    if (conversion.objects.some((o) => o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute')) {
+    if (
+      conversion.objects.some(
+        (o) => o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute' || o.kind === 'TLSRoute',
+      )
+    ) {
       this.gatewayDraft.add(l.object);
       this.firstRouteSource ??= { l, plan };
     }
@@ -533,7 +537,7 @@ class Migration {
     if (replacement && replacement !== change.objects) replacement.push(gateway);
     first.plan.report.written.push(nameOf(gateway));
     first.plan.report.notes.push(
-      `wrote Gateway ${gateway.metadata.namespace}/${gateway.metadata.name} (class tether) for the new HTTPRoutes: HTTP on 80${(gateway.spec as { listeners: unknown[] }).listeners.length > 1 ? ', and HTTPS on 443 for each TLS host with its Secret' : ''}`,
+      `wrote Gateway ${gateway.metadata.namespace}/${gateway.metadata.name} (class tether) for the new routes: ${listenerSummary(gateway)}`,
       ...notes,
     );
   }
@@ -664,4 +668,15 @@ export function migrate(
     inputDiagnostics,
     exitCode: invalid ? 1 : lossy ? 3 : 0,
   };
+}
+
+/** `HTTP on 80, HTTPS on 443 for each TLS host with its Secret, …`: what a written Gateway listens for. */
+function listenerSummary(gateway: KubeObject): string {
+  const listeners = (gateway.spec as { listeners: { protocol: string }[] }).listeners;
+  const parts = ['HTTP on 80'];
+  if (listeners.some((l) => l.protocol === 'HTTPS'))
+    parts.push('HTTPS on 443 for each TLS host with its Secret');
+  if (listeners.some((l) => l.protocol === 'TLS'))
+    parts.push('TLS passthrough on 443 for the TLSRoutes');
+  return parts.join(', ');
 }

@@ -414,3 +414,56 @@ spec:
     expect(result.reports[0]?.lost).toEqual([]);
   });
 });
+
+describe('TLS passthrough between OpenShift Routes and TLSRoutes: through tether migrate', () => {
+  it('writes a passthrough Route as a TLSRoute, and a TLS passthrough listener on the Gateway', () => {
+    const route = `apiVersion: route.openshift.io/v1
+kind: Route
+metadata: { name: vault, namespace: sec }
+spec:
+  host: vault.example.com
+  to: { kind: Service, name: vault }
+  port: { targetPort: 8200 }
+  tls: { termination: passthrough }
+`;
+    const result = migrate([{ file: 'vault.yaml', text: route }], { to: 'gateway-api' });
+    const text = result.texts.get('vault.yaml') ?? '';
+    const objects = readManifestText(text, 'vault.yaml').objects.map((l) => l.object);
+    const tlsRoute = objects.find((o) => o.kind === 'TLSRoute');
+    expect(tlsRoute?.spec).toEqual({
+      parentRefs: [{ name: 'tether' }],
+      hostnames: ['vault.example.com'],
+      rules: [{ backendRefs: [{ name: 'vault', port: 8200 }] }],
+    });
+    const gateway = objects.find((o) => o.kind === 'Gateway');
+    expect((gateway?.spec as { listeners: unknown[] }).listeners).toContainEqual(
+      expect.objectContaining({ protocol: 'TLS', port: 443, tls: { mode: 'Passthrough' } }),
+    );
+    // What was written is served: the TLSRoute attaches to that listener, relayed by SNI.
+    const served = analyze(objects).entries.find((e) => e.entry.kind === 'TLSRoute');
+    expect(served?.entry.listeners).toEqual([
+      expect.objectContaining({ protocol: 'TCP', port: 443, hosts: ['vault.example.com'] }),
+    ]);
+  });
+
+  it('writes a TLSRoute as a passthrough Route', () => {
+    const tlsRoute = `apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: { name: vault, namespace: sec }
+spec:
+  parentRefs: [{ name: public }]
+  hostnames: [vault.example.com]
+  rules:
+    - backendRefs: [{ name: vault, port: 8200 }]
+`;
+    const result = migrate([{ file: 'vault.yaml', text: tlsRoute }], { to: 'openshift' });
+    const [object] = readManifestText(result.texts.get('vault.yaml') ?? '', 'vault.yaml').objects;
+    expect(object?.object.kind).toBe('Route');
+    expect(object?.object.spec).toMatchObject({
+      host: 'vault.example.com',
+      to: { kind: 'Service', name: 'vault' },
+      port: { targetPort: 8200 },
+      tls: { termination: 'passthrough' },
+    });
+  });
+});
