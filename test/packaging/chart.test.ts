@@ -483,6 +483,26 @@ describe('the default values', () => {
     ]);
   });
 
+  it('send the Service ports of Gateway listeners to the pod ports Tether opens for them', async () => {
+    const { objects } = await render([
+      '--set',
+      'service.gatewayPorts[0].name=alt-http,service.gatewayPorts[0].port=8000',
+      '--set',
+      'serviceLoadBalancers.portOffset=10000',
+    ]);
+    const service = objects.find(
+      (o) => o.kind === 'Service' && at(o, 'spec', 'type') === 'LoadBalancer',
+    );
+    expect(at(service!, 'spec', 'ports')).toContainEqual({
+      name: 'alt-http',
+      port: 8000,
+      targetPort: 18000,
+      protocol: 'TCP',
+    });
+    const [container] = containersOf(one(objects, 'Deployment'));
+    expect(String(parseServeArgs(container?.args ?? []).servicePortOffset)).toBe('10000');
+  });
+
   it('run one proxy worker per CPU of the CPU limit, rounded up, unless told a number', async () => {
     const workersOf = async (args: string[]) => {
       const { objects } = await render(args);

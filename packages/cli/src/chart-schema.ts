@@ -148,6 +148,24 @@ export const ChartValuesSchema = z
         loadBalancerSourceRanges: z.array(
           z.string().regex(/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/, 'must be a CIDR such as 10.0.0.0/8'),
         ),
+        gatewayPorts: z
+          .array(
+            z
+              .object({
+                name: z
+                  .string()
+                  .regex(
+                    /^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/,
+                    'must be a port name (IANA_SVC_NAME)',
+                  ),
+                port: servicePort,
+                protocol: z.enum(['TCP']).optional(),
+              })
+              .strict(),
+          )
+          .describe(
+            'ports of Gateway listeners other than 80 and 443: each goes to the pod port moved by serviceLoadBalancers.portOffset',
+          ),
       })
       .strict(),
     serviceLoadBalancers: z
