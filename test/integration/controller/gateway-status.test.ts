@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { StatusWriter, type RouteParentStatus } from '@tether/controller';
 import { startApiServer, type JsonObject, type StandInApiServer } from '@tether/testkit';
 import { kubectl } from '../../support/kubectl';
-import { startStack } from './proxy';
+import { startStack, type Stack } from './proxy';
 import { CONTROLLER, NS, eventually, gatewayClass, httpRoute, service, slice } from './support';
 
 jest.setTimeout(30_000);
@@ -19,6 +19,10 @@ afterEach(async () => {
 const GROUP = 'gateway.networking.k8s.io';
 
 async function setup(): Promise<StandInApiServer> {
+  return (await setupStack()).server;
+}
+
+async function setupStack(): Promise<{ server: StandInApiServer; stack: Stack }> {
   const server = await startApiServer();
   cleanups.push(() => server.close());
   server.apply(gatewayClass());
@@ -34,7 +38,7 @@ async function setup(): Promise<StandInApiServer> {
     await writer.stop();
     await stack.stop();
   });
-  return server;
+  return { server, stack };
 }
 
 function gatewayOf(name: string, listeners: JsonObject[], created?: string): JsonObject {
@@ -267,5 +271,35 @@ describe('Gateway status', () => {
       'RefNotPermitted lifted',
     );
     expect(resolved('foreign')?.reason).not.toBe('RefNotPermitted');
+  });
+
+  it('serves a route on an HTTPS listener once the listener’s Secret appears', async () => {
+    const { server, stack } = await setupStack();
+    server.apply(
+      gatewayOf('edge', [
+        {
+          name: 'https',
+          protocol: 'HTTPS',
+          port: 443,
+          hostname: 'secure.example',
+          tls: { certificateRefs: [{ name: 'late-cert' }] },
+        },
+      ]),
+    );
+    server.apply(httpRoute('secure', { host: 'secure.example', service: 'web', gateway: 'edge' }));
+    const listenersOf = () =>
+      stack.controller.latest?.entries
+        .filter((e) => e.entry.name === 'secure')
+        .flatMap((e) => e.entry.listeners.map((l) => l.gateway));
+    await eventually(() => listenersOf()?.length === 0, 5000, 'the route, served nowhere');
+    server.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: 'late-cert', namespace: NS },
+      data: { 'tls.crt': '', 'tls.key': '' },
+    });
+    await eventually(() => listenersOf()?.length === 1, 5000, 'the route on the listener');
+    expect(listenersOf()).toEqual([`${NS}/edge/https`]);
   });
 });

@@ -132,10 +132,7 @@ function secretOf(
         `Secret ${secret} is in another namespace and no ReferenceGrant there lets Gateways of ${namespaceOf(gateway)} read it`,
       ),
     };
-  const found = context.objects.some(
-    (o) => o.kind === 'Secret' && o.metadata.name === name && namespaceOf(o) === namespace,
-  );
-  if (!found) return { condition: NOT('InvalidCertificateRef', `Secret ${secret} does not exist`) };
+  if (!objectsOf(context).secrets.has(secret)) return { condition: NOT('InvalidCertificateRef', `Secret ${secret} does not exist`) };
   return { secret, condition: OK('ResolvedRefs', 'All references are resolved') };
 }
 
@@ -229,6 +226,28 @@ function olderFirst(a: KubeObject, b: KubeObject): number {
   return id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0;
 }
 
+/** The objects listeners and attachments read, by kind: found once per snapshot, not per route. */
+interface SnapshotObjects {
+  secrets: Map<string, KubeObject>;
+  grants: KubeObject[];
+  namespaces: Map<string, KubeObject>;
+}
+
+const snapshotObjects = new WeakMap<readonly KubeObject[], SnapshotObjects>();
+
+function objectsOf(context: ParseContext): SnapshotObjects {
+  const known = snapshotObjects.get(context.objects);
+  if (known) return known;
+  const found: SnapshotObjects = { secrets: new Map(), grants: [], namespaces: new Map() };
+  for (const o of context.objects) {
+    if (o.kind === 'Secret') found.secrets.set(gatewayKey(namespaceOf(o), o.metadata.name), o);
+    else if (o.kind === 'ReferenceGrant') found.grants.push(o);
+    else if (o.kind === 'Namespace') found.namespaces.set(o.metadata.name, o);
+  }
+  snapshotObjects.set(context.objects, found);
+  return found;
+}
+
 export interface GatewayIndex {
   /** Whether the snapshot holds any Gateway: without one, routes are served on the proxy's own listeners. */
   any: boolean;
@@ -280,7 +299,7 @@ export function gatewayIndex(context: ParseContext): GatewayIndex {
 }
 
 function labelsOfNamespace(context: ParseContext, name: string): Record<string, string> {
-  const ns = context.objects.find((o) => o.kind === 'Namespace' && o.metadata.name === name);
+  const ns = objectsOf(context).namespaces.get(name);
   // Every namespace carries its name as a label (Kubernetes 1.22+), listed or not.
   return { ...(ns?.metadata.labels ?? {}), 'kubernetes.io/metadata.name': name };
 }
@@ -440,12 +459,13 @@ export function attachmentDependencies(route: KubeObject, context: ParseContext)
     out.push(gateway);
     for (const l of listeners) if (l.tlsSecret !== undefined) secrets.add(l.tlsSecret);
   }
-  const routeNs = namespaceOf(route);
-  for (const o of context.objects) {
-    if (o.kind === 'Secret' && secrets.has(gatewayKey(namespaceOf(o), o.metadata.name)))
-      out.push(o);
-    else if (o.kind === 'ReferenceGrant') out.push(o);
-    else if (o.kind === 'Namespace' && o.metadata.name === routeNs) out.push(o);
+  const objects = objectsOf(context);
+  for (const key of secrets) {
+    const secret = objects.secrets.get(key);
+    if (secret) out.push(secret);
   }
+  out.push(...objects.grants);
+  const namespace = objects.namespaces.get(namespaceOf(route));
+  if (namespace) out.push(namespace);
   return out;
 }
