@@ -7,6 +7,7 @@ import type { CookieSpec, LoadBalancing, PersistencePolicy } from '@tether/model
 import { backendKey, backendSpeaksTls } from '@tether/model';
 import { hashString } from './hash';
 import { HostMatcher } from './matcher';
+import { IsolatingMatcher, type RouteMatcher } from './listener-matcher';
 import {
   acceptsNewSessions,
   servesExistingSessions,
@@ -310,7 +311,7 @@ export class CompiledTable {
   readonly streams: ReadonlyMap<string, SetRuntime>;
   /** PEM of the CA Secrets that sets verify their endpoints against, by `namespace/name`. */
   readonly backendCas: ReadonlyMap<string, string>;
-  readonly #matchers = new Map<string, HostMatcher<SetRuntime>>();
+  readonly #matchers = new Map<string, HostMatcher<SetRuntime> | IsolatingMatcher<SetRuntime>>();
   #origins: Set<string> | undefined;
   /** Its set map and matchers were taken over by the next table: no longer for lookups. */
   #retired = false;
@@ -423,7 +424,7 @@ export class CompiledTable {
     protocol: ListenerProtocolName,
     port: number,
     exclusive = false,
-  ): HostMatcher<SetRuntime> {
+  ): RouteMatcher<SetRuntime> {
     if (this.#retired) throw new Error(`route table ${this.table.version} was replaced`);
     const key = exclusive ? `=${protocol}:${port}` : `${protocol}:${port}`;
     return this.#matchers.get(key) ?? this.#build(key);
@@ -450,16 +451,26 @@ export class CompiledTable {
     return out;
   }
 
-  #build(key: string): HostMatcher<SetRuntime> {
-    const m = new HostMatcher<SetRuntime>();
-    for (const li of CompiledTable.#listenersOf(this.table, key)) {
-      for (const host of (this.table.listeners[li] as ListenerRoutes).hosts) {
+  #build(key: string): HostMatcher<SetRuntime> | IsolatingMatcher<SetRuntime> {
+    const listeners = CompiledTable.#listenersOf(this.table, key).map(
+      (li) => this.table.listeners[li] as ListenerRoutes,
+    );
+    // Gateway listeners with hostnames on this port: each keeps its routes to itself.
+    const isolating = listeners.some((l) => l.hostname !== undefined)
+      ? new IsolatingMatcher<SetRuntime>()
+      : undefined;
+    const plain = isolating ? undefined : new HostMatcher<SetRuntime>();
+    for (const l of listeners) {
+      const m =
+        plain ?? (l.hostname === undefined ? isolating!.rest : isolating!.listener(l.hostname));
+      for (const host of l.hosts) {
         m.add(host, this.#targetOf);
         this.matcherHosts++;
       }
     }
-    this.#matchers.set(key, m);
-    return m;
+    const built = isolating ?? plain!;
+    this.#matchers.set(key, built);
+    return built;
   }
 
   /**
@@ -470,13 +481,20 @@ export class CompiledTable {
    */
   #patchMatcher(
     key: string,
-    m: HostMatcher<SetRuntime>,
+    m: HostMatcher<SetRuntime> | IsolatingMatcher<SetRuntime>,
     before: AcceptedRouteTable,
     changes: readonly HostChange[],
-  ): HostMatcher<SetRuntime> {
+  ): HostMatcher<SetRuntime> | IsolatingMatcher<SetRuntime> {
     const now = CompiledTable.#listenersOf(this.table, key);
     const was = CompiledTable.#listenersOf(before, key);
     if (now.length > 1 || now.length !== was.length || now[0] !== was[0]) return this.#build(key);
+    // Isolated listeners are few and small: built again rather than patched.
+    if (
+      m instanceof IsolatingMatcher ||
+      this.table.listeners[now[0]!]?.hostname !== undefined ||
+      before.listeners[was[0]!]?.hostname !== undefined
+    )
+      return this.#build(key);
     const li = now[0];
     const mine = changes.filter((c) => c.listener === li);
     if (mine.length === 0) return m;

@@ -280,6 +280,7 @@ export function sameListeners(a: readonly Listener[], b: readonly Listener[]): b
         'port' in l === 'port' in other &&
         l.tlsSecret === other.tlsSecret &&
         l.gateway === other.gateway &&
+        l.hostname === other.hostname &&
         l.hosts === other.hosts
       );
     })

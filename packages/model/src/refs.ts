@@ -70,6 +70,11 @@ export const Listener = z.object({
    */
   gateway: z.string().optional(),
   /**
+   * The Gateway listener's own hostname (lower case): a request whose Host falls under it is
+   * served by that listener's routes alone, not by a less specific listener's on the same port.
+   */
+  hostname: z.string().optional(),
+  /**
    * The host names the entry point is served under on this listener, where they differ from
    * its `host`: a Gateway API route's hostnames, each intersected with the listener's
    * hostname (`*` for any).

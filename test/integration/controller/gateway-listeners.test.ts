@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { startEcho, type EchoServer } from '@tether/echo';
 import { selfSignedCertificate } from '@tether/testkit';
@@ -23,21 +23,21 @@ afterAll(async () => {
   for (const e of echoes) await e.close();
 });
 
-/** A free port p such that p + 1 and p + 2 are free too. */
+/**
+ * A free port p such that p + 1 and p + 2 are free too, below the kernel's ephemeral range
+ * (32768 and up), so that no other test's port 0 lands on one of them meanwhile.
+ */
 async function freeRun(): Promise<number> {
   const tryBind = (port: number) =>
-    new Promise<number | undefined>((resolve) => {
+    new Promise<boolean>((resolve) => {
       const probe = createServer();
-      probe.once('error', () => resolve(undefined));
-      probe.listen(port, '127.0.0.1', () => {
-        const p = (probe.address() as AddressInfo).port;
-        probe.close(() => resolve(p));
-      });
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
     });
   for (;;) {
-    const first = await tryBind(0);
-    if (first === undefined || first > 65000) continue;
-    if ((await tryBind(first + 1)) && (await tryBind(first + 2))) return first;
+    const first = 20_000 + Math.floor(Math.random() * 10_000);
+    if ((await tryBind(first)) && (await tryBind(first + 1)) && (await tryBind(first + 2)))
+      return first;
   }
 }
 
@@ -170,6 +170,8 @@ beforeAll(async () => {
     '      hostname: b.test',
     '      allowedRoutes:',
     '        namespaces: { from: Selector, selector: { matchLabels: { gateway-access: "yes" } } }',
+    '    - { name: wild, protocol: HTTP, port: 8000, hostname: "*.iso.test" }',
+    '    - { name: exact, protocol: HTTP, port: 8000, hostname: foo.iso.test }',
     '    - name: secure',
     '      protocol: HTTPS',
     '      port: 8001',
@@ -237,6 +239,8 @@ beforeAll(async () => {
     route('web', 'route-h', '{ name: edge, sectionName: http }', ['h.test'], 'app-a'),
     route('web', 'route-s', '{ name: edge, port: 8001 }', ['secure.test', 'alt.test'], 'app-s'),
     route('web', 'route-broken', '{ name: edge, sectionName: broken }', [], 'app-s'),
+    route('web', 'route-wild', '{ name: edge, sectionName: wild }', [], 'app-a'),
+    route('web', 'route-exact', '{ name: edge, sectionName: exact }', [], 'app-s', '/only'),
   ].join('\n');
   running = await serveManifests(manifests, undefined, { servicePortOffset: offset });
 }, 30_000);
@@ -250,6 +254,15 @@ describe('Gateway listeners through serve', () => {
     expect((await get(port, 'c.test')).status).toBe(404);
     // route-h is attached to the HTTP listener on 80 only.
     expect((await get(port, 'h.test')).status).toBe(404);
+  });
+
+  it('isolates listeners: a host under a more specific listener gets only that listener’s routes', async () => {
+    const port = 8000 + offset;
+    expect(await get(port, 'bar.iso.test')).toEqual({ status: 200, from: 'a-pod' });
+    expect(await get(port, 'x.y.iso.test')).toEqual({ status: 200, from: 'a-pod' });
+    expect(await get(port, 'foo.iso.test', '/only')).toEqual({ status: 200, from: 's-pod' });
+    // The wildcard listener's route would match; the exact listener has no route for it.
+    expect((await get(port, 'foo.iso.test', '/elsewhere')).status).toBe(404);
   });
 
   it('serves port 80 on the proxy’s own HTTP listener, only for the routes attached to it', async () => {

@@ -33,6 +33,8 @@ export interface Place {
   routeKey: string;
   /** The listener speaks HTTP/2 to clients (a Service's gRPC port). */
   http2: boolean;
+  /** A Gateway listener's hostname: its routes are isolated from less specific listeners'. */
+  hostname: string | undefined;
 }
 
 export interface Candidate {
@@ -64,7 +66,9 @@ export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Pla
           : undefined;
     if (!protocol) continue;
     const port = servicePort || onOwnPort(l) === false ? l.port : undefined;
-    const listenerKey = [protocol, port ?? ''].join(':');
+    // Every Gateway listener is isolated; `*` stands for one without a hostname.
+    const hostname = l.gateway === undefined ? undefined : (l.hostname ?? '*');
+    const listenerKey = listenerKeyOf(protocol, port, hostname);
     const hosts = l.hosts ?? ownHosts;
     for (const host of hosts)
       places.push({
@@ -76,10 +80,16 @@ export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Pla
         kind,
         routeKey: [listenerKey, host, kind, path].join(' '),
         http2: servicePort && l.http2 === true,
+        hostname,
       });
   }
   // Kept with the candidate: at its exact length (see kept.ts).
   return places.slice();
+}
+
+/** A table listener's identity: protocol, port (none: the proxy's own) and Gateway hostname. */
+function listenerKeyOf(protocol: string, port: number | undefined, hostname: string | undefined) {
+  return [protocol, port ?? '', hostname ?? ''].join(':');
 }
 
 /**
@@ -127,7 +137,9 @@ export class TableEditor {
 
   /** Index of the listener `listenerKey` (see placesOf), or -1. */
   listenerIndex(listenerKey: string): number {
-    return this.listeners.findIndex((l) => [l.protocol, l.port ?? ''].join(':') === listenerKey);
+    return this.listeners.findIndex(
+      (l) => listenerKeyOf(l.protocol, l.port, l.hostname) === listenerKey,
+    );
   }
 
   /** Index of `host` on listener `listener`, or -1. */
@@ -245,6 +257,7 @@ export function buildTable(
         at.port === undefined
           ? { protocol: at.protocol, hosts: [] }
           : { protocol: at.protocol, port: at.port, hosts: [] };
+      if (at.hostname !== undefined) routes.hostname = at.hostname;
       listener = { index: listeners.size, routes, hosts: new Map() };
       listeners.set(at.listenerKey, listener);
     }

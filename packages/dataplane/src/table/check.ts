@@ -224,6 +224,13 @@ export class Inspection {
     ) {
       this.problems.push(`${lAt}.port: must be an integer 1..65535 when present`);
     }
+    if (
+      listener.hostname !== undefined &&
+      !(
+        typeof listener.hostname === 'string' && /^(\*|(\*\.)?[a-z0-9.-]+)$/.test(listener.hostname)
+      )
+    )
+      this.problems.push(`${lAt}.hostname: must be a lower-case host name, *.name or *`);
     if (!Array.isArray(listener.hosts)) {
       this.problems.push(`${lAt}.hosts: must be a list`);
       return false;

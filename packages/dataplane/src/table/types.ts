@@ -116,6 +116,14 @@ export interface ListenerRoutes {
    * knowledge in clear text, ALPN h2 over TLS. The proxy's own listeners follow its options.
    */
   http2?: boolean;
+  /**
+   * A Gateway listener's hostname (`shop.example.com`, `*.example.com`, or `*` for one without):
+   * listener isolation. A request goes to the most specific such listener of its port that its
+   * Host falls under and is matched against that listener's hosts alone, never against another
+   * Gateway listener's; when they have no route for it, the listeners without `hostname`
+   * (Ingresses, Routes, Services) are tried.
+   */
+  hostname?: string;
   hosts: HostRoutes[];
 }
 

@@ -132,7 +132,8 @@ function secretOf(
         `Secret ${secret} is in another namespace and no ReferenceGrant there lets Gateways of ${namespaceOf(gateway)} read it`,
       ),
     };
-  if (!objectsOf(context).secrets.has(secret)) return { condition: NOT('InvalidCertificateRef', `Secret ${secret} does not exist`) };
+  if (!objectsOf(context).secrets.has(secret))
+    return { condition: NOT('InvalidCertificateRef', `Secret ${secret} does not exist`) };
   return { secret, condition: OK('ResolvedRefs', 'All references are resolved') };
 }
 

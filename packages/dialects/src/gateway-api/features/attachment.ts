@@ -32,6 +32,7 @@ function modelListener({ listener, hosts }: AttachedListener): Listener {
     hosts,
   };
   if (listener.tlsSecret !== undefined) l.tlsSecret = listener.tlsSecret;
+  if (listener.hostname !== undefined) l.hostname = listener.hostname;
   return l;
 }
 
