@@ -410,34 +410,37 @@ function tlsRouteToRoute(object: KubeObject): Conversion | undefined {
   };
 }
 
-function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
-  const { spec } = readHTTPRoute(object);
-  if (!spec) return undefined;
-  const notes: string[] = [];
+/** A Gateway API route's rules as the paths of one Ingress rule, each rule's first backend. */
+function routeRulesToIngress<
+  R extends { backendRefs?: { name: string; port?: number | undefined }[] | undefined },
+>(
+  object: KubeObject,
+  options: ConvertOptions,
+  hostnames: readonly string[] | undefined,
+  rules: readonly R[],
+  pathOf: (rule: R) => { path: string; pathType: string | undefined },
+  notes: string[],
+): Conversion {
   const paths: unknown[] = [];
   const ruleMap = new Map<string, string>();
-  (spec.rules ?? []).forEach((rule, i) => {
+  rules.forEach((rule, i) => {
     const ref = rule.backendRefs?.[0];
     if (!ref) return;
     if ((rule.backendRefs ?? []).length > 1)
       notes.push(
         `rules[${i}]: only the first of ${(rule.backendRefs ?? []).length} weighted backends can be written on an Ingress`,
       );
-    const match = rule.matches?.[0]?.path;
-    const pathType =
-      match?.type === 'Exact'
-        ? 'Exact'
-        : match?.type === 'RegularExpression'
-          ? 'ImplementationSpecific'
-          : 'Prefix';
+    const { path, pathType } = pathOf(rule);
     ruleMap.set(`${object.metadata.name}#rules[0].paths[${paths.length}]`, `rules[${i}]`);
     paths.push({
-      path: match?.value ?? '/',
-      pathType,
+      path,
+      // An Ingress says a regular expression with its controller's own switch.
+      pathType:
+        pathType === 'RegularExpression' ? 'ImplementationSpecific' : (pathType ?? 'Prefix'),
       backend: { service: { name: ref.name, port: { number: ref.port ?? 80 } } },
     });
   });
-  const hosts = spec.hostnames ?? [];
+  const hosts = hostnames ?? [];
   if (hosts.length > 1) notes.push(`only the first of ${hosts.length} hostnames was written`);
   const ingressSpec: Record<string, unknown> = {
     rules: [{ ...(hosts[0] ? { host: hosts[0] } : {}), http: { paths } }],
@@ -457,49 +460,44 @@ function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conver
   };
 }
 
+function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
+  const { spec } = readHTTPRoute(object);
+  if (!spec) return undefined;
+  return routeRulesToIngress(
+    object,
+    options,
+    spec.hostnames,
+    spec.rules ?? [],
+    (rule) => {
+      const match = rule.matches?.[0]?.path;
+      return {
+        path: match?.value ?? '/',
+        pathType:
+          match?.type === 'Exact'
+            ? 'Exact'
+            : match?.type === 'RegularExpression'
+              ? 'RegularExpression'
+              : 'Prefix',
+      };
+    },
+    [],
+  );
+}
+
 /** A GRPCRoute as an Ingress: each rule's method match as the path of its calls. */
 function grpcRouteToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
   const { spec } = readGRPCRoute(object);
   if (!spec) return undefined;
-  const notes: string[] = [];
-  const paths: unknown[] = [];
-  const ruleMap = new Map<string, string>();
-  (spec.rules ?? []).forEach((rule, i) => {
-    const ref = rule.backendRefs?.[0];
-    if (!ref) return;
-    if ((rule.backendRefs ?? []).length > 1)
-      notes.push(
-        `rules[${i}]: only the first of ${(rule.backendRefs ?? []).length} weighted backends can be written on an Ingress`,
-      );
-    const { path, pathType } = grpcMethodPath(rule.matches?.[0]?.method ?? {});
-    ruleMap.set(`${object.metadata.name}#rules[0].paths[${paths.length}]`, `rules[${i}]`);
-    paths.push({
-      path,
-      pathType: pathType === 'RegularExpression' ? 'ImplementationSpecific' : pathType,
-      backend: { service: { name: ref.name, port: { number: ref.port ?? 80 } } },
-    });
-  });
-  const hosts = spec.hostnames ?? [];
-  if (hosts.length > 1) notes.push(`only the first of ${hosts.length} hostnames was written`);
-  notes.push(
-    'the backends speak gRPC: the Ingress needs its controller to speak HTTP/2 to them (ingress-nginx backend-protocol GRPC, written where the target can say it)',
-  );
-  const ingressSpec: Record<string, unknown> = {
-    rules: [{ ...(hosts[0] ? { host: hosts[0] } : {}), http: { paths } }],
-  };
-  if (options.ingressClass) ingressSpec.ingressClassName = options.ingressClass;
-  return {
-    objects: [
-      {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'Ingress',
-        metadata: baseMetadata(object, object.metadata.name),
-        spec: ingressSpec,
-      },
+  return routeRulesToIngress(
+    object,
+    options,
+    spec.hostnames,
+    spec.rules ?? [],
+    (rule) => grpcMethodPath(rule.matches?.[0]?.method ?? {}),
+    [
+      'the backends speak gRPC: the Ingress needs its controller to speak HTTP/2 to them (ingress-nginx backend-protocol GRPC, written where the target can say it)',
     ],
-    ruleMap,
-    notes,
-  };
+  );
 }
 
 const CONVERSIONS: Record<
