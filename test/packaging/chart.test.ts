@@ -122,7 +122,8 @@ function grants(rules: unknown): string[] {
   }[])
     for (const g of rule.apiGroups)
       for (const r of rule.resources) for (const v of rule.verbs) out.push(`${g}|${r}|${v}`);
-  return out.sort();
+  // A resource watched twice (Secrets of two types) needs its grant once.
+  return [...new Set(out)].sort();
 }
 
 interface Container {

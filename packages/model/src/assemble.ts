@@ -147,6 +147,7 @@ export function assemble(values: MergedValues): { result?: Assembled; diagnostic
     sslRedirect: get(values, 'route.sslRedirect'),
     serverAlias: get(values, 'route.serverAlias'),
     backendProtocol,
+    backendRefused: get(values, 'route.backendRefused'),
     // TLS settings mean something only when the proxy speaks TLS to the endpoints.
     backendTls:
       backendSpeaksTls(backendProtocol) && Object.keys(backendTls).length > 0

@@ -46,6 +46,7 @@ export const FIELD_SCHEMAS = {
   'route.canary.headerValue': z.string(),
   'route.canary.cookie': z.string(),
   'route.backendProtocol': BackendProtocol,
+  'route.backendRefused': z.string().min(1),
   'route.backendTls.verify': z.boolean(),
   'route.backendTls.serverName': z.string().min(1),
   'route.backendTls.sni': z.boolean(),

@@ -157,6 +157,12 @@ export const RouteSettings = z.object({
    * trailers passed through.
    */
   backendProtocol: BackendProtocol.optional(),
+  /**
+   * Why this backend of the entry point may not be used (Gateway API `RefNotPermitted`: a
+   * Service in another namespace that no ReferenceGrant allows): it keeps its share of a
+   * split with no endpoint, so requests sent its way are refused.
+   */
+  backendRefused: z.string().min(1).optional(),
   backendTls: BackendTls.optional(),
   canary: z
     .object({

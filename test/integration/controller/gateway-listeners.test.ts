@@ -67,6 +67,7 @@ function route(
   hostnames: string[],
   service: string,
   path = '/',
+  serviceNamespace?: string,
 ): string {
   return [
     'apiVersion: gateway.networking.k8s.io/v1',
@@ -77,7 +78,7 @@ function route(
     ...(hostnames.length > 0 ? [`  hostnames: [${hostnames.join(', ')}]`] : []),
     '  rules:',
     `    - matches: [{ path: { type: PathPrefix, value: ${path} } }]`,
-    `      backendRefs: [{ name: ${service}, port: 80 }]`,
+    `      backendRefs: [{ name: ${service}, port: 80${serviceNamespace ? `, namespace: ${serviceNamespace}` : ''} }]`,
     '---',
   ].join('\n');
 }
@@ -162,7 +163,7 @@ beforeAll(async () => {
     'spec:',
     '  gatewayClassName: tether',
     '  listeners:',
-    '    - { name: http, protocol: HTTP, port: 80 }',
+    '    - { name: http, protocol: HTTP, port: 80, allowedRoutes: { namespaces: { from: All } } }',
     '    - { name: a, protocol: HTTP, port: 8000, hostname: a.test }',
     '    - name: b',
     '      protocol: HTTP',
@@ -240,6 +241,32 @@ beforeAll(async () => {
     route('web', 'route-s', '{ name: edge, port: 8001 }', ['secure.test', 'alt.test'], 'app-s'),
     route('web', 'route-broken', '{ name: edge, sectionName: broken }', [], 'app-s'),
     route('web', 'route-wild', '{ name: edge, sectionName: wild }', [], 'app-a'),
+    // Backends in another namespace: granted to HTTPRoutes of outside, not of web.
+    route(
+      'web',
+      'route-foreign',
+      '{ name: edge, sectionName: http }',
+      ['foreign.test'],
+      'app-b',
+      '/',
+      'other',
+    ),
+    route(
+      'outside',
+      'route-granted',
+      '{ name: edge, namespace: web, sectionName: http }',
+      ['granted.test'],
+      'app-b',
+      '/',
+      'other',
+    ),
+    'apiVersion: gateway.networking.k8s.io/v1beta1',
+    'kind: ReferenceGrant',
+    'metadata: { name: outside-routes, namespace: other }',
+    'spec:',
+    '  from: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: outside }]',
+    '  to: [{ group: "", kind: Service, name: app-b }]',
+    '---',
     route('web', 'route-exact', '{ name: edge, sectionName: exact }', [], 'app-s', '/only'),
   ].join('\n');
   running = await serveManifests(manifests, undefined, { servicePortOffset: offset });
@@ -269,6 +296,18 @@ describe('Gateway listeners through serve', () => {
     const own = running.proxy.addresses.http!.port;
     expect(await get(own, 'h.test')).toEqual({ status: 200, from: 'a-pod' });
     expect((await get(own, 'a.test')).status).toBe(404);
+  });
+
+  it('serves a backend in another namespace only where a ReferenceGrant there allows it', async () => {
+    const own = running.proxy.addresses.http!.port;
+    expect(await get(own, 'granted.test')).toEqual({ status: 200, from: 'b-pod' });
+    // Attached and routed, but its backend is not granted: no endpoint.
+    expect((await get(own, 'foreign.test')).status).toBe(503);
+    expect(
+      (running.controller.latest?.diagnostics ?? []).some(
+        (d) => d.reason === 'RefNotPermitted' && d.sources.some((s) => s.name === 'route-foreign'),
+      ),
+    ).toBe(true);
   });
 
   it('does not serve a route its listener does not allow', async () => {

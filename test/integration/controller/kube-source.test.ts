@@ -1,6 +1,11 @@
 /** KubeSource: the real @kubernetes/client-node informers against the stand-in API server. */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { KubeConfigError, KubeSource, type KubeSourceOptions } from '@tether/controller';
+import {
+  KubeConfigError,
+  KubeSource,
+  WATCHED_RESOURCES,
+  type KubeSourceOptions,
+} from '@tether/controller';
 import { startApiServer, type ApiServerOptions, type StandInApiServer } from '@tether/testkit';
 import {
   NS,
@@ -63,6 +68,19 @@ describe('KubeSource', () => {
       metadata: { name: 'password', namespace: NS },
       data: { password: 'c2VjcmV0' },
     });
+    s.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'backend-ca', namespace: NS },
+      data: { 'ca.crt': 'Y2E=', 'tls.key': 'a2V5' },
+    });
+    s.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'registry', namespace: NS },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: { '.dockerconfigjson': 'e30=' },
+    });
     s.apply(gatewayClass());
     s.apply(gateway());
     s.apply(httpRoute('route', { host: 'route.example', service: 'web' }));
@@ -91,10 +109,17 @@ describe('KubeSource', () => {
       'networking.k8s.io/v1 Ingress web',
       'networking.k8s.io/v1 IngressClass tether',
       'route.openshift.io/v1 Route os',
+      'v1 Secret backend-ca',
       'v1 Secret cert',
+      'v1 Secret password',
       'v1 Service web',
     ]);
-    expect(kinds).not.toContain('v1 Secret password');
+    // Opaque Secrets are kept for a CA bundle, with no other key; other types not at all.
+    const secretData = (name: string) =>
+      log.latest!.objects.find((o) => o.kind === 'Secret' && o.metadata.name === name)?.data;
+    expect(secretData('password')).toEqual({});
+    expect(secretData('backend-ca')).toEqual({ 'ca.crt': 'Y2E=' });
+    expect(secretData('registry')).toBeUndefined();
     expect(
       log.latest!.objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name),
     ).toContain(NS);
@@ -174,6 +199,8 @@ describe('KubeSource', () => {
     const src = source(s, { coalesceMs: 50 });
     await src.start(log.callback);
     await eventually(() => log.latest, 5000, 'first snapshot');
+    // Until the start has settled (discovery, the watches after the lists).
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const before = log.snapshots.length;
     for (let i = 0; i < 40; i++) s.apply(service(`burst-${i}`));
     await eventually(() => log.find('Service', 'burst-39'), 2000, 'the burst');
@@ -330,6 +357,49 @@ describe('KubeSource', () => {
     await eventually(() => log.find('HTTPRoute', 'route'), 3000, 'the HTTPRoute');
   });
 
+  it('takes a change of an Opaque Secret only where its ca.crt changed', async () => {
+    const s = await server();
+    const secret = (name: string, data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: NS },
+      data,
+    });
+    s.apply(secret('token', { token: 'b25l' }));
+    s.apply(secret('ca', { 'ca.crt': 'b25l' }));
+    const log = new SnapshotLog();
+    // Opaque Secrets and Services only, and no discovery meanwhile (each round makes a
+    // snapshot): nothing else makes snapshots while the Secrets change.
+    const src = source(s, {
+      discoveryIntervalMs: 60_000,
+      resources: WATCHED_RESOURCES.filter(
+        (r) => r.kind === 'Service' || (r.kind === 'Secret' && r.keepData !== undefined),
+      ),
+    });
+    await src.start(log.callback);
+    await eventually(() => log.latest, 5000, 'first snapshot');
+    // Until the start has settled (discovery, the watches after the lists).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = log.snapshots.length;
+    s.apply(secret('token', { token: 'dHdv' }));
+    // Longer than the source gathers a burst: a snapshot for the token would come alone.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    s.apply(service('marker'));
+    await eventually(() => log.find('Service', 'marker'), 3000, 'the marker');
+    // The rotated token, whose key is dropped, made no snapshot of its own.
+    const afterToken = log.snapshots.length;
+    expect(afterToken - before).toBe(1);
+    s.apply(secret('ca', { 'ca.crt': 'dHdv' }));
+    await eventually(
+      () =>
+        (
+          log.latest?.objects.find((o) => o.metadata.name === 'ca')?.data as Record<string, string>
+        )?.['ca.crt'] === 'dHdv',
+      3000,
+      'the new CA',
+    );
+  });
+
   it('does not wait for TLS Secrets it may not read', async () => {
     const s = await server();
     s.apply(service('web'));
@@ -338,7 +408,9 @@ describe('KubeSource', () => {
     const src = source(s);
     await src.start(log.callback);
     await eventually(() => log.find('Service', 'web'), 5000, 'first snapshot');
-    expect(src.state.problems.some((p) => p.startsWith('secrets: GET /api/v1/secrets'))).toBe(true);
+    expect(
+      src.state.problems.some((p) => p.startsWith('secrets[type=kubernetes.io/tls]: GET')),
+    ).toBe(true);
   });
 
   it('restarts a failing watch with backoff and recovers', async () => {

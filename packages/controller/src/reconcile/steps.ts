@@ -227,19 +227,15 @@ function placeComponent(
         ),
       );
     }
-    // A Gateway API backend served on no listener (one the route may not use) keeps its share
-    // of the split with no endpoint; the set is placed by the backends that are served.
-    const unserved = e.entry.listeners.length === 0 && e.entry.kind !== 'Service';
-    const backend: WeightedBackend = { ref: e.backend, endpoints: unserved ? [] : (eps ?? []) };
+    // A backend the entry point may not use (Gateway API RefNotPermitted) keeps its share of
+    // the split with no endpoint: requests sent its way are refused.
+    const refused = good.route.backendRefused !== undefined;
+    const backend: WeightedBackend = { ref: e.backend, endpoints: refused ? [] : (eps ?? []) };
     const weight = weights[i];
     if (weight !== undefined) backend.weight = weight;
     const existing = sets.get(id);
     if (existing) {
       existing.set.backends.push(backend);
-      if (existing.places.length === 0 && !unserved) {
-        existing.entry = e.entry;
-        existing.places = placesOf(e.entry, good.route.pathRegex === true, good.route.serverAlias);
-      }
       return;
     }
     out.lastGood.push([id, good]);

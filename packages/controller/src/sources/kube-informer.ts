@@ -81,6 +81,8 @@ export class ResilientInformer {
   private isSynced = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private sleeps = new AbortController();
+  /** The kept keys of each object, for resources with `keepData` (see keptUnchanged). */
+  private readonly keptData = new Map<string, string>();
 
   constructor(
     k8s: ClientNode,
@@ -109,14 +111,17 @@ export class ResilientInformer {
     const changed = (): void => listener.changed(this);
     this.listWatch.on('add', (object: K8s.KubernetesObject) => {
       this.listed?.push(object as KubeObject);
+      this.keptUnchanged(object as KubeObject);
       changed();
     });
     this.listWatch.on('update', (object: K8s.KubernetesObject) => {
       this.patchListed(object as KubeObject, true);
-      changed();
+      // Of a Secret kept for one key, a change elsewhere (a rotated token) changes nothing here.
+      if (!this.keptUnchanged(object as KubeObject)) changed();
     });
     this.listWatch.on('delete', (object: K8s.KubernetesObject) => {
       this.patchListed(object as KubeObject, false);
+      this.keptData.delete(`${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`);
       changed();
     });
     this.listWatch.on('error', (err: unknown) => this.onError(err));
@@ -140,6 +145,19 @@ export class ResilientInformer {
    * of thousands of objects allocated megabytes per change): an updated object takes its old
    * place, a new one goes at the end, a deleted one leaves.
    */
+  /**
+   * Whether the kept keys of an object (`keepData`) are what they were at its last change;
+   * remembers them. Always false for resources kept whole.
+   */
+  private keptUnchanged(object: KubeObject): boolean {
+    if (!this.resource.keepData) return false;
+    const key = `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+    const kept = JSON.stringify([object.data ?? null, object.stringData ?? null]);
+    const same = this.keptData.get(key) === kept;
+    this.keptData.set(key, kept);
+    return same;
+  }
+
   private patchListed(object: KubeObject, updated: boolean): void {
     const listed = this.listed;
     if (!listed) return;
@@ -203,7 +221,16 @@ export class ResilientInformer {
     if (!this.current(epoch)) throw new Error('stopped');
     this.stats.lists++;
     const items = Array.isArray(body?.items) ? body.items : [];
-    for (const item of items) this.normalise(item);
+    for (const item of items) {
+      this.normalise(item);
+      // A first list sends no update to compare with: remember what the first kept keys are.
+      // (Not on a relist: its updates are compared with what was kept before.)
+      if (this.resource.keepData) {
+        const o = item as KubeObject;
+        const key = `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+        if (!this.keptData.has(key)) this.keptUnchanged(o);
+      }
+    }
     const version = body?.metadata?.resourceVersion;
     return {
       metadata: { resourceVersion: typeof version === 'string' ? version : '' },
@@ -228,6 +255,16 @@ export class ResilientInformer {
     const annotations = metadata.annotations as Record<string, unknown> | undefined;
     if (annotations && typeof annotations === 'object' && LAST_APPLIED in annotations)
       Reflect.deleteProperty(annotations, LAST_APPLIED);
+    const keep = this.resource.keepData;
+    if (keep) {
+      const holder = object as Record<string, unknown>;
+      for (const field of ['data', 'stringData']) {
+        const data = holder[field];
+        if (typeof data !== 'object' || data === null) continue;
+        for (const key of Object.keys(data))
+          if (!keep.includes(key)) Reflect.deleteProperty(data, key);
+      }
+    }
   }
 
   private async watch(

@@ -17,6 +17,11 @@ export interface WatchedResource {
    * snapshot does not wait for it (it keeps being retried).
    */
   bestEffort?: boolean;
+  /**
+   * Only these keys of `data` (and `stringData`) are kept, the others dropped as each object
+   * arrives: for Secrets of which Tether reads one key.
+   */
+  keepData?: readonly string[];
 }
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -54,6 +59,19 @@ export const WATCHED_RESOURCES: readonly WatchedResource[] = [
     optional: false,
     fieldSelector: `type=${TLS_SECRET_TYPE}`,
     bestEffort: true,
+  },
+  // Opaque Secrets hold the CA bundles backends are verified against (ingress-nginx
+  // proxy-ssl-secret's ca.crt, often made with `kubectl create secret generic`): only that key
+  // is kept, so no password or token of the cluster stays in this process.
+  {
+    kind: 'Secret',
+    group: '',
+    version: 'v1',
+    plural: 'secrets',
+    optional: false,
+    fieldSelector: 'type=Opaque',
+    bestEffort: true,
+    keepData: ['ca.crt'],
   },
   // Namespace labels, which Gateway listeners' allowedRoutes select routes by.
   {
@@ -167,5 +185,7 @@ export function objectPath(
 
 /** A short name for logs: `httproutes.gateway.networking.k8s.io`. */
 export function resourceName(r: WatchedResource): string {
-  return r.group === '' ? r.plural : `${r.plural}.${r.group}`;
+  const name = r.group === '' ? r.plural : `${r.plural}.${r.group}`;
+  // Two watches of one resource (Secrets of two types) are told apart by their selectors.
+  return r.fieldSelector ? `${name}[${r.fieldSelector}]` : name;
 }

@@ -168,15 +168,20 @@ export class KubeSource implements Source {
 
   /** Every cached object of a kind (only kinds watched now). */
   list(kind: string): readonly KubeObject[] {
+    const lists: (readonly KubeObject[])[] = [];
     for (const [resource, informer] of this.informers)
-      if (resource.kind === kind) return informer.list();
-    return [];
+      if (resource.kind === kind) lists.push(informer.list());
+    // One watch per kind but Secrets (one per type): its own list, not a copy.
+    return lists.length === 1 ? lists[0]! : lists.flat();
   }
 
   /** An object from the caches, by kind (only kinds watched now). */
   get(kind: string, namespace: string, name: string): KubeObject | undefined {
-    for (const [resource, informer] of this.informers)
-      if (resource.kind === kind) return informer.get(namespace, name);
+    for (const [resource, informer] of this.informers) {
+      if (resource.kind !== kind) continue;
+      const found = informer.get(namespace, name);
+      if (found) return found;
+    }
     return undefined;
   }
 

@@ -3,14 +3,14 @@
  * it (gateways.ts), each with the host names the route gets there. A parent that takes it
  * nowhere is reported; a route no parent takes is served nowhere.
  */
-import { PRECEDENCE, warning, type Listener } from '@tether/model';
+import { PRECEDENCE, warning, type EntryFragment, type Listener } from '@tether/model';
+import { FieldCollector } from '../../helpers';
 import { namespaceOf, servedOn, sourceOf, type EntryBackend } from '../../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../../types';
 import { GATEWAY_GROUP, attachRoute, listenerServes, type AttachedListener } from '../gateways';
 import { referenceGranted } from '../reference-grants';
 
 const NO_VALUES = Object.freeze({});
-const NO_LISTENERS = Object.freeze([]) as unknown as Listener[];
 
 /** Whether a backend in another namespace is granted to the route (ReferenceGrant). */
 function backendPermitted(route: KubeObject, item: EntryBackend, context: ParseContext): boolean {
@@ -68,27 +68,32 @@ export function attachedListeners(
   const frozen = Object.freeze(listeners.map((l) => Object.freeze(l))) as Listener[];
   const refused = new Set<string>();
   return entries.map((item) => {
-    const permitted = backendPermitted(route, item, context);
-    if (!permitted && !refused.has(item.backend.service)) {
-      refused.add(item.backend.service);
-      out.diagnostics.push(
-        warning(
-          'RefNotPermitted',
-          `${route.kind} ${namespaceOf(route)}/${route.metadata.name} routes to Service ${item.backend.namespace}/${item.backend.service}, and no ReferenceGrant in ${item.backend.namespace} lets ${route.kind}s of ${namespaceOf(route)} do so; its share of requests gets 503`,
-          sourceOf('gateway-api', route, `spec.${item.entry.rule}.backendRefs`),
-        ),
-      );
-    }
-    // A backend the route may not use is served on no listener: its share gets no endpoint.
-    const served = servedOn(item, permitted ? frozen : NO_LISTENERS);
-    out.fragments.push({
+    const served = servedOn(item, frozen);
+    const fragment: EntryFragment = {
       type: 'entry',
       dialect: 'gateway-api',
       entry: served.entry,
       backend: served.backend,
       precedence: PRECEDENCE.entry,
       values: NO_VALUES,
-    });
+    };
+    if (!backendPermitted(route, item, context)) {
+      // Served where the route is, with no endpoint: requests sent its way are refused.
+      const c = new FieldCollector('gateway-api', route, out.diagnostics);
+      c.set('route.backendRefused', 'RefNotPermitted', `spec.${item.entry.rule}.backendRefs`);
+      fragment.values = c.values;
+      if (!refused.has(item.backend.service)) {
+        refused.add(item.backend.service);
+        out.diagnostics.push(
+          warning(
+            'RefNotPermitted',
+            `${route.kind} ${namespaceOf(route)}/${route.metadata.name} routes to Service ${item.backend.namespace}/${item.backend.service}, and no ReferenceGrant in ${item.backend.namespace} lets ${route.kind}s of ${namespaceOf(route)} do so; its share of requests gets 503`,
+            sourceOf('gateway-api', route, `spec.${item.entry.rule}.backendRefs`),
+          ),
+        );
+      }
+    }
+    out.fragments.push(fragment);
     return served;
   });
 }
