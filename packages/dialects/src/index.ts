@@ -5,6 +5,7 @@ export { analyze, crossCheck, parseContext, parseObject, type Analysis } from '.
 export type { Dialect, KubeObject, ParseContext, ParsedObject } from './types';
 export {
   annotationsOf,
+  conditionalMatch,
   entriesOf,
   grpcMethodPath,
   ingressEntries,

@@ -417,9 +417,11 @@ export function serviceEntries(object: KubeObject, spec: ServiceSpec): EntryBack
   }));
 }
 
+type RoutePath = { path: string; pathType: NonNullable<EntryRef['pathType']> };
+
 /**
- * Every rule of a Gateway API route with each Service it sends traffic to, the rule's first
- * match giving the entry's path.
+ * Every rule of a Gateway API route with each Service it sends traffic to, on the paths of
+ * the rule's matches (`pathsOf`: none when no match can be served).
  */
 function gatewayRouteEntries<
   R extends { backendRefs?: z.infer<typeof HTTPBackendRef>[] | undefined },
@@ -427,7 +429,7 @@ function gatewayRouteEntries<
   object: KubeObject,
   hostnames: string[] | undefined,
   rules: R[] | undefined,
-  pathOf: (rule: R) => { path: string; pathType: EntryRef['pathType'] },
+  pathsOf: (rule: R) => RoutePath[],
   listeners: Listener[] = ROUTE_LISTENERS,
 ): EntryBackend[] {
   const shared = sharedEntriesOf(object);
@@ -435,7 +437,12 @@ function gatewayRouteEntries<
   const namespace = namespaceOf(object);
   const out: EntryBackend[] = [];
   (rules ?? []).forEach((rule, i) => {
-    const { path, pathType } = pathOf(rule);
+    const paths = pathsOf(rule).filter(
+      (p, k, all) => all.findIndex((q) => q.path === p.path && q.pathType === p.pathType) === k,
+    );
+    const [first, ...more] = paths;
+    if (!first) return;
+    const { path, pathType } = first;
     for (const ref of rule.backendRefs ?? []) {
       if ((ref.kind ?? 'Service') !== 'Service' || (ref.group ?? '') !== '') continue;
       const entry: EntryRef = {
@@ -450,6 +457,7 @@ function gatewayRouteEntries<
       };
       const host = hostnames?.[0];
       if (host !== undefined) entry.host = host;
+      if (more.length > 0) entry.morePaths = more;
       const item: EntryBackend = {
         entry,
         backend: { namespace: ref.namespace ?? namespace, service: ref.name, port: ref.port ?? 0 },
@@ -461,19 +469,38 @@ function gatewayRouteEntries<
   return out;
 }
 
-/** Every HTTPRoute rule with each Service it sends traffic to. */
+/**
+ * Whether a match tests more than the path (headers, query parameters, the HTTP method, or a
+ * GRPCRoute's headers): the proxy cannot, so such a match is not served rather than served for
+ * every request on its path (a header-matched canary rule would take all the traffic).
+ */
+export function conditionalMatch(match: unknown): boolean {
+  if (typeof match !== 'object' || match === null) return false;
+  const m = match as { headers?: unknown; queryParams?: unknown; method?: unknown };
+  return (
+    (Array.isArray(m.headers) && m.headers.length > 0) ||
+    (Array.isArray(m.queryParams) && m.queryParams.length > 0) ||
+    typeof m.method === 'string'
+  );
+}
+
+/** Every HTTPRoute rule with each Service it sends traffic to, on each of its matches' paths. */
 export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): EntryBackend[] {
   return gatewayRouteEntries(object, spec.hostnames, spec.rules, (rule) => {
-    const first = rule.matches?.[0]?.path;
-    return {
-      path: first?.value ?? '/',
-      pathType:
-        first?.type === 'Exact'
-          ? 'Exact'
-          : first?.type === 'RegularExpression'
-            ? 'RegularExpression'
-            : 'Prefix',
-    };
+    const matches = rule.matches ?? [];
+    // No match: the rule takes every request (the API's default match, PathPrefix /).
+    if (matches.length === 0) return [{ path: '/', pathType: 'Prefix' }];
+    return matches
+      .filter((m) => !conditionalMatch(m))
+      .map((m) => ({
+        path: m.path?.value ?? '/',
+        pathType:
+          m.path?.type === 'Exact'
+            ? 'Exact'
+            : m.path?.type === 'RegularExpression'
+              ? 'RegularExpression'
+              : 'Prefix',
+      }));
   });
 }
 
@@ -513,16 +540,23 @@ export function tlsRouteEntries(object: KubeObject, spec: TLSRouteSpec): EntryBa
     object,
     spec.hostnames,
     spec.rules,
-    () => ({ path: '/', pathType: 'Prefix' }),
+    () => [{ path: '/', pathType: 'Prefix' }],
     TCP_443,
   );
 }
 
 /** Every GRPCRoute rule with each Service it sends calls to. */
 export function grpcRouteEntries(object: KubeObject, spec: GRPCRouteSpec): EntryBackend[] {
-  return gatewayRouteEntries(object, spec.hostnames, spec.rules, (rule) =>
-    grpcMethodPath(rule.matches?.[0]?.method ?? {}),
-  );
+  return gatewayRouteEntries(object, spec.hostnames, spec.rules, (rule) => {
+    const matches = rule.matches ?? [];
+    if (matches.length === 0) return [{ path: '/', pathType: 'Prefix' }];
+    return matches
+      .filter((m) => !conditionalMatch({ headers: (m as { headers?: unknown }).headers }))
+      .map((m) => {
+        const { path, pathType } = grpcMethodPath(m.method ?? {});
+        return { path, pathType: pathType ?? 'Prefix' };
+      });
+  });
 }
 
 /** The listeners an OpenShift Route is served on, from its TLS termination. */

@@ -2,6 +2,7 @@ import type { Conversion } from './conversion';
 import { parentRefOf, type GatewayRef } from './gateway';
 import { httpRouteToRoutes, ingressToRoutes } from './convert-to-route';
 import {
+  conditionalMatch,
   grpcMethodPath,
   namespaceOf,
   readGRPCRoute,
@@ -418,7 +419,7 @@ function routeRulesToIngress<
   options: ConvertOptions,
   hostnames: readonly string[] | undefined,
   rules: readonly R[],
-  pathOf: (rule: R) => { path: string; pathType: string | undefined },
+  pathsOf: (rule: R) => { path: string; pathType: string | undefined }[],
   notes: string[],
 ): Conversion {
   const paths: unknown[] = [];
@@ -430,15 +431,17 @@ function routeRulesToIngress<
       notes.push(
         `rules[${i}]: only the first of ${(rule.backendRefs ?? []).length} weighted backends can be written on an Ingress`,
       );
-    const { path, pathType } = pathOf(rule);
-    ruleMap.set(`${object.metadata.name}#rules[0].paths[${paths.length}]`, `rules[${i}]`);
-    paths.push({
-      path,
-      // An Ingress says a regular expression with its controller's own switch.
-      pathType:
-        pathType === 'RegularExpression' ? 'ImplementationSpecific' : (pathType ?? 'Prefix'),
-      backend: { service: { name: ref.name, port: { number: ref.port ?? 80 } } },
-    });
+    // Each match of the rule becomes a path of its own, to the same backend.
+    for (const { path, pathType } of pathsOf(rule)) {
+      ruleMap.set(`${object.metadata.name}#rules[0].paths[${paths.length}]`, `rules[${i}]`);
+      paths.push({
+        path,
+        // An Ingress says a regular expression with its controller's own switch.
+        pathType:
+          pathType === 'RegularExpression' ? 'ImplementationSpecific' : (pathType ?? 'Prefix'),
+        backend: { service: { name: ref.name, port: { number: ref.port ?? 80 } } },
+      });
+    }
   });
   const hosts = hostnames ?? [];
   if (hosts.length > 1) notes.push(`only the first of ${hosts.length} hostnames was written`);
@@ -468,18 +471,22 @@ function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conver
     options,
     spec.hostnames,
     spec.rules ?? [],
-    (rule) => {
-      const match = rule.matches?.[0]?.path;
-      return {
-        path: match?.value ?? '/',
-        pathType:
-          match?.type === 'Exact'
-            ? 'Exact'
-            : match?.type === 'RegularExpression'
-              ? 'RegularExpression'
-              : 'Prefix',
-      };
-    },
+    (rule) =>
+      // A match on headers, query parameters or the method is not served, nor written.
+      (rule.matches?.length ? rule.matches : [{}])
+        .filter((m) => !conditionalMatch(m))
+        .map((m) => {
+          const match = (m as { path?: { type?: string; value?: string } }).path;
+          return {
+            path: match?.value ?? '/',
+            pathType:
+              match?.type === 'Exact'
+                ? 'Exact'
+                : match?.type === 'RegularExpression'
+                  ? 'RegularExpression'
+                  : 'Prefix',
+          };
+        }),
     [],
   );
 }
@@ -493,7 +500,12 @@ function grpcRouteToIngress(object: KubeObject, options: ConvertOptions): Conver
     options,
     spec.hostnames,
     spec.rules ?? [],
-    (rule) => grpcMethodPath(rule.matches?.[0]?.method ?? {}),
+    (rule) =>
+      (rule.matches?.length ? rule.matches : [{}])
+        .filter((m) => !conditionalMatch({ headers: (m as { headers?: unknown }).headers }))
+        .map((m) =>
+          grpcMethodPath((m as { method?: Parameters<typeof grpcMethodPath>[0] }).method ?? {}),
+        ),
     [
       'the backends speak gRPC: the Ingress needs its controller to speak HTTP/2 to them (ingress-nginx backend-protocol GRPC, written where the target can say it)',
     ],

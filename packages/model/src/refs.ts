@@ -104,6 +104,11 @@ export const EntryRef = z.object({
   host: z.string().optional(),
   path: z.string().optional(),
   pathType: PathMatchType.optional(),
+  /**
+   * Further paths the entry point answers on, beside `path` (a Gateway API rule's other
+   * matches): the same backends and the same sessions on each.
+   */
+  morePaths: z.array(z.object({ path: z.string(), pathType: PathMatchType })).optional(),
   listeners: z.array(Listener),
 });
 export type EntryRef = z.infer<typeof EntryRef>;

@@ -241,6 +241,27 @@ beforeAll(async () => {
     route('web', 'route-s', '{ name: edge, port: 8001 }', ['secure.test', 'alt.test'], 'app-s'),
     route('web', 'route-broken', '{ name: edge, sectionName: broken }', [], 'app-s'),
     route('web', 'route-wild', '{ name: edge, sectionName: wild }', [], 'app-a'),
+    // A rule with two path matches; a rule matched by a header, which the proxy cannot test.
+    'apiVersion: gateway.networking.k8s.io/v1',
+    'kind: HTTPRoute',
+    'metadata: { name: matches, namespace: web }',
+    'spec:',
+    '  parentRefs: [{ name: edge, sectionName: http }]',
+    '  hostnames: [matches.test]',
+    '  rules:',
+    '    - matches: [{ path: { type: PathPrefix, value: /a } }, { path: { type: Exact, value: /b } }]',
+    '      backendRefs: [{ name: app-a, port: 80 }]',
+    '    - matches: [{ headers: [{ name: x-canary, value: "yes" }] }]',
+    '      backendRefs: [{ name: app-s, port: 80 }]',
+    '    - backendRefs: [{ name: app-x, port: 80, namespace: outside }]',
+    '---',
+    'apiVersion: gateway.networking.k8s.io/v1beta1',
+    'kind: ReferenceGrant',
+    'metadata: { name: web-routes, namespace: outside }',
+    'spec:',
+    '  from: [{ group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: web }]',
+    '  to: [{ group: "", kind: Service }]',
+    '---',
     // Backends in another namespace: granted to HTTPRoutes of outside, not of web.
     route(
       'web',
@@ -306,6 +327,23 @@ describe('Gateway listeners through serve', () => {
     expect(
       (running.controller.latest?.diagnostics ?? []).some(
         (d) => d.reason === 'RefNotPermitted' && d.sources.some((s) => s.name === 'route-foreign'),
+      ),
+    ).toBe(true);
+  });
+
+  it('serves every path match of a rule, and no match on a header', async () => {
+    const own = running.proxy.addresses.http!.port;
+    expect(await get(own, 'matches.test', '/a/x')).toEqual({ status: 200, from: 'a-pod' });
+    expect(await get(own, 'matches.test', '/b')).toEqual({ status: 200, from: 'a-pod' });
+    // /b is Exact: /b/x is the catch-all rule's.
+    expect(await get(own, 'matches.test', '/b/x')).toEqual({ status: 200, from: 'x-pod' });
+    // The header-matched rule is not served in place of the catch-all, header or not.
+    expect(await get(own, 'matches.test', '/')).toEqual({ status: 200, from: 'x-pod' });
+    expect(
+      (running.controller.latest?.diagnostics ?? []).some(
+        (d) =>
+          d.reason === 'NotReproduced' &&
+          d.sources.some((s) => s.name === 'matches' && s.field === 'spec.rules[1].matches[0]'),
       ),
     ).toBe(true);
   });

@@ -16,9 +16,9 @@ import type { ParseCache } from './parse-cache';
  * patch of a few backend sets into a table built before.
  */
 
-function pathKind(entry: EntryRef, regex: boolean): PathKind {
-  if (regex || entry.pathType === 'RegularExpression') return 'RegularExpression';
-  return entry.pathType === 'Exact' ? 'Exact' : 'Prefix';
+function pathKind(pathType: EntryRef['pathType'], regex: boolean): PathKind {
+  if (regex || pathType === 'RegularExpression') return 'RegularExpression';
+  return pathType === 'Exact' ? 'Exact' : 'Prefix';
 }
 
 /** Where a candidate goes in the table: worked out once, with the candidate. */
@@ -48,14 +48,17 @@ export interface Candidate {
 
 /**
  * Where an entry point is served: per listener, on its host and on each alias host
- * (ingress-nginx server-alias, comma-separated in `aliases`).
+ * (ingress-nginx server-alias, comma-separated in `aliases`), on its path and on each of
+ * `morePaths` (a Gateway API rule's other matches).
  */
 export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Place[] {
   // A Service's own listener is served on its port; an Ingress, HTTPRoute or Route on the proxy's listeners.
   const servicePort = entry.kind === 'Service';
   const ownHosts = [entry.host ?? '*', ...(aliases ? aliases.split(',') : [])];
-  const path = entry.path ?? '/';
-  const kind = pathKind(entry, regex);
+  const paths = [
+    { path: entry.path ?? '/', kind: pathKind(entry.pathType, regex) },
+    ...(entry.morePaths ?? []).map((p) => ({ path: p.path, kind: pathKind(p.pathType, regex) })),
+  ];
   const places: Place[] = [];
   for (const l of entry.listeners) {
     const protocol =
@@ -71,17 +74,18 @@ export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Pla
     const listenerKey = listenerKeyOf(protocol, port, hostname);
     const hosts = l.hosts ?? ownHosts;
     for (const host of hosts)
-      places.push({
-        protocol,
-        port,
-        listenerKey,
-        host,
-        path,
-        kind,
-        routeKey: [listenerKey, host, kind, path].join(' '),
-        http2: servicePort && l.http2 === true,
-        hostname,
-      });
+      for (const { path, kind } of paths)
+        places.push({
+          protocol,
+          port,
+          listenerKey,
+          host,
+          path,
+          kind,
+          routeKey: [listenerKey, host, kind, path].join(' '),
+          http2: servicePort && l.http2 === true,
+          hostname,
+        });
   }
   // Kept with the candidate: at its exact length (see kept.ts).
   return places.slice();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseContext } from '../pipeline';
+import { analyze, parseContext } from '../pipeline';
 import type { KubeObject } from '../types';
 import { attachRoute, gatewayIndex, selects } from './gateways';
 
@@ -75,5 +75,44 @@ describe('Gateway listeners and route attachment', () => {
       false,
     );
     expect(selects({ matchExpressions: [{ key: 'a', operator: 'DoesNotExist' }] }, {})).toBe(true);
+  });
+});
+
+describe('route matches', () => {
+  it('serves each path match of a rule on one entry point, and no match that tests more than the path', () => {
+    const route: KubeObject = {
+      apiVersion: GW,
+      kind: 'HTTPRoute',
+      metadata: { name: 'r', namespace: 'web' },
+      spec: {
+        rules: [
+          {
+            matches: [
+              { path: { type: 'PathPrefix', value: '/a' } },
+              { path: { type: 'Exact', value: '/b' } },
+              { path: { type: 'PathPrefix', value: '/a' } },
+              { path: { value: '/c' }, headers: [{ name: 'x', value: 'y' }] },
+            ],
+            backendRefs: [{ name: 'svc', port: 80 }],
+          },
+          {
+            matches: [{ method: 'POST' }, { queryParams: [{ name: 'q', value: '1' }] }],
+            backendRefs: [{ name: 'svc', port: 80 }],
+          },
+          { backendRefs: [{ name: 'svc', port: 80 }] },
+        ],
+      },
+    };
+    const { entries, diagnostics } = analyze([route]);
+    expect(entries.map((e) => [e.entry.rule, e.entry.path, e.entry.morePaths])).toEqual([
+      ['rules[0]', '/a', [{ path: '/b', pathType: 'Exact' }]],
+      ['rules[2]', '/', undefined],
+    ]);
+    expect(
+      diagnostics
+        .filter((d) => d.reason === 'NotReproduced')
+        .map((d) => d.sources[0]?.field)
+        .sort(),
+    ).toEqual(['spec.rules[0].matches[3]', 'spec.rules[1].matches[0]', 'spec.rules[1].matches[1]']);
   });
 });

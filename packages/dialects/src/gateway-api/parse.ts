@@ -2,6 +2,7 @@ import { Diagnostic, EntryFragment, PRECEDENCE, info, warning } from '@tether/mo
 import { FieldCollector } from '../helpers';
 import {
   EntryBackend,
+  conditionalMatch,
   grpcRouteEntries,
   httpRouteEntries,
   namespaceOf,
@@ -165,6 +166,7 @@ function parseRoute(object: KubeObject, context: ParseContext): ParseResult {
     out,
   );
   (spec.rules ?? []).forEach((r, index) => {
+    unservedMatches(object, index, r.matches ?? [], out);
     const rule: RuleRef = { route: object, index, id: `rules[${index}]` };
     if (r.name !== undefined && r.name !== '') rule.name = r.name;
     const items = entries.filter((e) => e.entry.rule === rule.id);
@@ -185,6 +187,28 @@ function parseTlsRoute(object: KubeObject, context: ParseContext): ParseResult {
   const { spec } = readTLSRoute(object);
   if (spec) attachedListeners(object, tlsRouteEntries(object, spec), context, out);
   return out;
+}
+
+/** Matches on more than the path are not served: each is reported, naming what it tests. */
+function unservedMatches(
+  route: KubeObject,
+  index: number,
+  matches: readonly unknown[],
+  out: ParseResult,
+): void {
+  const grpc = route.kind === 'GRPCRoute';
+  matches.forEach((m, j) => {
+    const tested = grpc ? { headers: (m as { headers?: unknown } | null)?.headers } : m;
+    if (!conditionalMatch(tested)) return;
+    const field = `spec.rules[${index}].matches[${j}]`;
+    out.diagnostics.push(
+      warning(
+        'NotReproduced',
+        `${field} tests ${grpc ? 'headers' : 'headers, query parameters or the method'}, which Tether does not: this match is not served, and its requests go to the route's other matches and rules`,
+        sourceOf('gateway-api', route, field),
+      ),
+    );
+  });
 }
 
 /**
