@@ -118,12 +118,12 @@ function servedText(b: ExplainedBackend): string {
   return `  ${layer}${at ? `; served at ${at}` : '; not served'}`;
 }
 
-/** `HTTP:80`, and for a Gateway listener its name and the host names it serves there. */
+/** `HTTP:80`, a Gateway listener's name, and the host names served there when they are several. */
 function listenerText(l: EntryRef['listeners'][number]): string {
   const base = `${l.protocol}${l.port ? `:${l.port}` : ''}`;
-  if (l.gateway === undefined) return base;
+  const gateway = l.gateway === undefined ? '' : ` Gateway ${l.gateway}`;
   const hosts = l.hosts && l.hosts.join(' ') !== '*' ? ` ${l.hosts.join(' ')}` : '';
-  return `${base} Gateway ${l.gateway}${hosts}`;
+  return `${base}${gateway}${hosts}`;
 }
 
 function entryTitle(b: ExplainedBackend): string {

@@ -81,7 +81,8 @@ function servedRoutes(running: Running): Served[] {
     const path = e.entry.path ?? '/';
     const gateway = e.entry.listeners.filter((l) => l.gateway !== undefined);
     if (gateway.length === 0) {
-      if (http) add(e.entry.host, path, http);
+      const hosts = e.entry.listeners.find((l) => l.hosts)?.hosts ?? [e.entry.host];
+      if (http) for (const host of hosts) add(host === '*' ? undefined : host, path, http);
       continue;
     }
     for (const l of gateway) {

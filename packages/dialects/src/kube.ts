@@ -436,6 +436,14 @@ function gatewayRouteEntries<
   if (shared) return shared;
   const namespace = namespaceOf(object);
   const out: EntryBackend[] = [];
+  // A route of several hostnames is served under each (the first names the entry point); one
+  // list for all its rules. Where Gateways give the listeners, their hosts replace these.
+  const served =
+    hostnames && hostnames.length > 1
+      ? (Object.freeze(
+          listeners.map((l) => Object.freeze({ ...l, hosts: [...new Set(hostnames)] })),
+        ) as Listener[])
+      : listeners;
   (rules ?? []).forEach((rule, i) => {
     const paths = pathsOf(rule).filter(
       (p, k, all) => all.findIndex((q) => q.path === p.path && q.pathType === p.pathType) === k,
@@ -453,7 +461,7 @@ function gatewayRouteEntries<
         path,
         pathType,
         // A route attaches to Gateway listeners of either protocol; Tether serves it on both of its own.
-        listeners,
+        listeners: served,
       };
       const host = hostnames?.[0];
       if (host !== undefined) entry.host = host;
@@ -532,8 +540,8 @@ export function grpcMethodPath(match: {
 
 /**
  * A TLSRoute's backends, served as TLS passthrough by SNI on the proxy's HTTPS port (its core
- * support: a listener of protocol TLS in Passthrough mode). As for HTTPRoutes, the first
- * hostname names the entry point.
+ * support: a listener of protocol TLS in Passthrough mode), under each of its hostnames; as
+ * for HTTPRoutes, the first names the entry point.
  */
 export function tlsRouteEntries(object: KubeObject, spec: TLSRouteSpec): EntryBackend[] {
   return gatewayRouteEntries(

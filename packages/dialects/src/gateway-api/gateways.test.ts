@@ -116,3 +116,23 @@ describe('route matches', () => {
     ).toEqual(['spec.rules[0].matches[3]', 'spec.rules[1].matches[0]', 'spec.rules[1].matches[1]']);
   });
 });
+
+describe('route hostnames without a Gateway', () => {
+  it('serves a route under every one of its hostnames on the proxy’s own listeners', () => {
+    const route: KubeObject = {
+      apiVersion: GW,
+      kind: 'HTTPRoute',
+      metadata: { name: 'r', namespace: 'web' },
+      spec: {
+        hostnames: ['a.example', 'b.example', 'a.example'],
+        rules: [{ backendRefs: [{ name: 'svc', port: 80 }] }],
+      },
+    };
+    const [entry] = analyze([route]).entries;
+    expect(entry?.entry.host).toBe('a.example');
+    expect(entry?.entry.listeners).toEqual([
+      { protocol: 'HTTP', hosts: ['a.example', 'b.example'] },
+      { protocol: 'HTTPS', hosts: ['a.example', 'b.example'] },
+    ]);
+  });
+});
