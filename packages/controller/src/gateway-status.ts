@@ -13,6 +13,7 @@ import {
   type KubeObject,
   type ParseContext,
 } from '@tether/dialects';
+import { loadTlsSecret } from './reconcile/tls-certificates';
 import { rfc3339, type Condition } from './status-desired';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -41,8 +42,41 @@ function stamped(
   });
 }
 
-function listenerConditions(l: GatewayListener): Wanted[] {
-  const serves = listenerServes(l);
+/** Whether a Secret loads as a certificate and key, remembered per Secret object. */
+const loads = new WeakMap<KubeObject, string | undefined>();
+
+function loadProblem(secret: KubeObject): string | undefined {
+  if (!loads.has(secret)) {
+    const loaded = loadTlsSecret(secret);
+    loads.set(secret, 'problem' in loaded ? loaded.problem : undefined);
+  }
+  return loads.get(secret);
+}
+
+/**
+ * The listener's conditions. A certificate Secret that exists but does not load is
+ * `InvalidCertificateRef` too: the listener serves nothing with it.
+ */
+function listenerConditions(l: GatewayListener, context: ParseContext): Wanted[] {
+  let resolvedRefs: Wanted = { type: 'ResolvedRefs', ...l.resolvedRefs };
+  if (l.tlsSecret !== undefined) {
+    const [namespace, name] = l.tlsSecret.split('/') as [string, string];
+    const secret = context.objects.find(
+      (o) =>
+        o.kind === 'Secret' &&
+        o.metadata.name === name &&
+        (o.metadata.namespace ?? 'default') === namespace,
+    );
+    const problem = secret ? loadProblem(secret) : undefined;
+    if (problem !== undefined)
+      resolvedRefs = {
+        type: 'ResolvedRefs',
+        status: 'False',
+        reason: 'InvalidCertificateRef',
+        message: `Secret ${l.tlsSecret} ${problem}`,
+      };
+  }
+  const serves = listenerServes(l) && resolvedRefs.status === 'True';
   return [
     { type: 'Accepted', ...l.accepted },
     {
@@ -51,7 +85,7 @@ function listenerConditions(l: GatewayListener): Wanted[] {
       reason: l.conflicted?.reason ?? 'NoConflicts',
       message: l.conflicted?.message ?? 'No conflicts',
     },
-    { type: 'ResolvedRefs', ...l.resolvedRefs },
+    resolvedRefs,
     serves
       ? { type: 'Programmed', status: 'True', reason: 'Programmed', message: 'Listener is served' }
       : {
@@ -143,7 +177,7 @@ export function desiredGatewayStatus(input: GatewayStatusInput): Record<string, 
       supportedKinds: l.kinds.map((kind) => ({ group: GATEWAY_GROUP, kind })),
       attachedRoutes: counts.get(l.name) ?? 0,
       conditions: stamped(
-        listenerConditions(l),
+        listenerConditions(l, input.context),
         current.listeners?.find((c) => c.name === l.name)?.conditions,
         gen,
         now,

@@ -4,7 +4,12 @@
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { StatusWriter, type RouteParentStatus } from '@tether/controller';
-import { startApiServer, type JsonObject, type StandInApiServer } from '@tether/testkit';
+import {
+  selfSignedCertificate,
+  startApiServer,
+  type JsonObject,
+  type StandInApiServer,
+} from '@tether/testkit';
 import { kubectl } from '../../support/kubectl';
 import { startStack, type Stack } from './proxy';
 import { CONTROLLER, NS, eventually, gatewayClass, httpRoute, service, slice } from './support';
@@ -140,14 +145,36 @@ describe('Gateway status', () => {
       'Programmed=False/Invalid',
     ]);
 
-    // The Secret appears: the listener resolves and is programmed.
-    server.apply({
+    // The Secret appears, but holds no certificate: still not resolved.
+    const tlsSecret = (data: Record<string, string>) => ({
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'kubernetes.io/tls',
       metadata: { name: 'missing-cert', namespace: NS },
-      data: { 'tls.crt': '', 'tls.key': '' },
+      data,
     });
+    server.apply(tlsSecret({ 'tls.crt': '', 'tls.key': '' }));
+    await eventually(
+      () =>
+        statusOf(server, 'edge')
+          ?.listeners?.find((l) => l.name === 'https')
+          ?.conditions.some(
+            (c) =>
+              c.type === 'ResolvedRefs' &&
+              c.reason === 'InvalidCertificateRef' &&
+              /empty or non-base64 tls\.crt/.test((c as { message?: string }).message ?? ''),
+          ),
+      5000,
+      'InvalidCertificateRef for a Secret that does not load',
+    );
+    // A certificate that loads: the listener resolves.
+    const pem = selfSignedCertificate('secure.example');
+    server.apply(
+      tlsSecret({
+        'tls.crt': Buffer.from(pem.cert).toString('base64'),
+        'tls.key': Buffer.from(pem.key).toString('base64'),
+      }),
+    );
     await eventually(
       () =>
         statusOf(server, 'edge')
