@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { startEcho, type EchoServer } from '@tether/echo';
 import { selfSignedCertificate } from '@tether/testkit';
 import type { Running } from '../../../packages/cli/src/serve';
+import { freePortRun } from '../../support/ports';
 import { serveManifests } from '../../support/serve';
 
 const echoes: EchoServer[] = [];
@@ -22,24 +22,6 @@ afterAll(async () => {
   await running?.stop();
   for (const e of echoes) await e.close();
 });
-
-/**
- * A free port p such that p + 1 and p + 2 are free too, below the kernel's ephemeral range
- * (32768 and up), so that no other test's port 0 lands on one of them meanwhile.
- */
-async function freeRun(): Promise<number> {
-  const tryBind = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-  for (;;) {
-    const first = 20_000 + Math.floor(Math.random() * 10_000);
-    if ((await tryBind(first)) && (await tryBind(first + 1)) && (await tryBind(first + 2)))
-      return first;
-  }
-}
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -149,7 +131,7 @@ function refused(port: number): Promise<boolean> {
 beforeAll(async () => {
   for (const name of ['a', 'b', 'x', 's']) echoes.push(await startEcho({ name: `${name}-pod` }));
   const [a, b, x, s] = echoes as [EchoServer, EchoServer, EchoServer, EchoServer];
-  offset = (await freeRun()) - 8000;
+  offset = (await freePortRun(3)) - 8000;
   const secure = selfSignedCertificate('secure.test');
   const alt = selfSignedCertificate('alt.test');
   const manifests = [

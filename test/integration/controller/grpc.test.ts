@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { createServer, type AddressInfo } from 'node:net';
 import { selfSignedCertificate, type PemPair } from '@tether/testkit';
 import type { Running } from '../../../packages/cli/src/serve';
+import { freePortRun } from '../../support/ports';
 import { serveManifests } from '../../support/serve';
 import {
   EchoClientCtor,
@@ -187,14 +187,7 @@ describe('an OCI LoadBalancer Service with backend protocol GRPC through serve',
   let offset = 0;
   beforeAll(async () => {
     // The Service's ports 443 (TLS) and 444 (clear text) move by an offset to free ports.
-    const free = await new Promise<number>((resolve) => {
-      const probe = createServer();
-      probe.listen(0, '127.0.0.1', () => {
-        const p = (probe.address() as AddressInfo).port;
-        probe.close(() => resolve(p));
-      });
-    });
-    offset = free - 443;
+    offset = (await freePortRun(2)) - 443;
     const b64 = (text: string) => Buffer.from(text).toString('base64');
     const slices = backends.map((b, i) =>
       [
