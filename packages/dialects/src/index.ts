@@ -8,6 +8,8 @@ export {
   conditionalMatch,
   entriesOf,
   grpcMethodPath,
+  grpcRulePaths,
+  httpRulePaths,
   ingressEntries,
   namespaceOf,
   readGRPCRoute,

@@ -417,7 +417,7 @@ export function serviceEntries(object: KubeObject, spec: ServiceSpec): EntryBack
   }));
 }
 
-type RoutePath = { path: string; pathType: NonNullable<EntryRef['pathType']> };
+export type RoutePath = { path: string; pathType: NonNullable<EntryRef['pathType']> };
 
 /**
  * Every rule of a Gateway API route with each Service it sends traffic to, on the paths of
@@ -492,24 +492,31 @@ export function conditionalMatch(match: unknown): boolean {
   );
 }
 
+/**
+ * The paths an HTTPRoute rule is served on: one per match that tests the path alone; every
+ * request (the API's default match, PathPrefix /) for a rule without matches.
+ */
+export function httpRulePaths(
+  rule: HTTPRouteSpec['rules'] extends (infer R)[] | undefined ? R : never,
+): RoutePath[] {
+  const matches = rule.matches ?? [];
+  if (matches.length === 0) return [{ path: '/', pathType: 'Prefix' }];
+  return matches
+    .filter((m) => !conditionalMatch(m))
+    .map((m) => ({
+      path: m.path?.value ?? '/',
+      pathType:
+        m.path?.type === 'Exact'
+          ? 'Exact'
+          : m.path?.type === 'RegularExpression'
+            ? 'RegularExpression'
+            : 'Prefix',
+    }));
+}
+
 /** Every HTTPRoute rule with each Service it sends traffic to, on each of its matches' paths. */
 export function httpRouteEntries(object: KubeObject, spec: HTTPRouteSpec): EntryBackend[] {
-  return gatewayRouteEntries(object, spec.hostnames, spec.rules, (rule) => {
-    const matches = rule.matches ?? [];
-    // No match: the rule takes every request (the API's default match, PathPrefix /).
-    if (matches.length === 0) return [{ path: '/', pathType: 'Prefix' }];
-    return matches
-      .filter((m) => !conditionalMatch(m))
-      .map((m) => ({
-        path: m.path?.value ?? '/',
-        pathType:
-          m.path?.type === 'Exact'
-            ? 'Exact'
-            : m.path?.type === 'RegularExpression'
-              ? 'RegularExpression'
-              : 'Prefix',
-      }));
-  });
+  return gatewayRouteEntries(object, spec.hostnames, spec.rules, httpRulePaths);
 }
 
 /** A regular expression matching `text` exactly (for a gRPC service or method name). */
@@ -553,18 +560,23 @@ export function tlsRouteEntries(object: KubeObject, spec: TLSRouteSpec): EntryBa
   );
 }
 
+/** The call paths a GRPCRoute rule is served on: one per method match without headers. */
+export function grpcRulePaths(
+  rule: GRPCRouteSpec['rules'] extends (infer R)[] | undefined ? R : never,
+): RoutePath[] {
+  const matches = rule.matches ?? [];
+  if (matches.length === 0) return [{ path: '/', pathType: 'Prefix' }];
+  return matches
+    .filter((m) => !conditionalMatch({ headers: (m as { headers?: unknown }).headers }))
+    .map((m) => {
+      const { path, pathType } = grpcMethodPath(m.method ?? {});
+      return { path, pathType: pathType ?? 'Prefix' };
+    });
+}
+
 /** Every GRPCRoute rule with each Service it sends calls to. */
 export function grpcRouteEntries(object: KubeObject, spec: GRPCRouteSpec): EntryBackend[] {
-  return gatewayRouteEntries(object, spec.hostnames, spec.rules, (rule) => {
-    const matches = rule.matches ?? [];
-    if (matches.length === 0) return [{ path: '/', pathType: 'Prefix' }];
-    return matches
-      .filter((m) => !conditionalMatch({ headers: (m as { headers?: unknown }).headers }))
-      .map((m) => {
-        const { path, pathType } = grpcMethodPath(m.method ?? {});
-        return { path, pathType: pathType ?? 'Prefix' };
-      });
-  });
+  return gatewayRouteEntries(object, spec.hostnames, spec.rules, grpcRulePaths);
 }
 
 /** The listeners an OpenShift Route is served on, from its TLS termination. */

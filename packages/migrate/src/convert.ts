@@ -2,8 +2,8 @@ import type { Conversion } from './conversion';
 import { parentRefOf, type GatewayRef } from './gateway';
 import { httpRouteToRoutes, ingressToRoutes } from './convert-to-route';
 import {
-  conditionalMatch,
-  grpcMethodPath,
+  grpcRulePaths,
+  httpRulePaths,
   namespaceOf,
   readGRPCRoute,
   readHTTPRoute,
@@ -471,22 +471,8 @@ function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conver
     options,
     spec.hostnames,
     spec.rules ?? [],
-    (rule) =>
-      // A match on headers, query parameters or the method is not served, nor written.
-      (rule.matches?.length ? rule.matches : [{}])
-        .filter((m) => !conditionalMatch(m))
-        .map((m) => {
-          const match = (m as { path?: { type?: string; value?: string } }).path;
-          return {
-            path: match?.value ?? '/',
-            pathType:
-              match?.type === 'Exact'
-                ? 'Exact'
-                : match?.type === 'RegularExpression'
-                  ? 'RegularExpression'
-                  : 'Prefix',
-          };
-        }),
+    // Each match that tests the path alone, as the proxy serves it.
+    httpRulePaths,
     [],
   );
 }
@@ -495,21 +481,9 @@ function httpRouteToIngress(object: KubeObject, options: ConvertOptions): Conver
 function grpcRouteToIngress(object: KubeObject, options: ConvertOptions): Conversion | undefined {
   const { spec } = readGRPCRoute(object);
   if (!spec) return undefined;
-  return routeRulesToIngress(
-    object,
-    options,
-    spec.hostnames,
-    spec.rules ?? [],
-    (rule) =>
-      (rule.matches?.length ? rule.matches : [{}])
-        .filter((m) => !conditionalMatch({ headers: (m as { headers?: unknown }).headers }))
-        .map((m) =>
-          grpcMethodPath((m as { method?: Parameters<typeof grpcMethodPath>[0] }).method ?? {}),
-        ),
-    [
-      'the backends speak gRPC: the Ingress needs its controller to speak HTTP/2 to them (ingress-nginx backend-protocol GRPC, written where the target can say it)',
-    ],
-  );
+  return routeRulesToIngress(object, options, spec.hostnames, spec.rules ?? [], grpcRulePaths, [
+    'the backends speak gRPC: the Ingress needs its controller to speak HTTP/2 to them (ingress-nginx backend-protocol GRPC, written where the target can say it)',
+  ]);
 }
 
 const CONVERSIONS: Record<
