@@ -23,11 +23,6 @@ export {
 export { indexLocated, locateSource, readManifestText, type LocatedObject } from './manifest';
 export { applyToObject, emptyEdits, mergeEdits, type ObjectEdits } from './edits';
 export { flatOf } from './emit-losses';
-export {
-  attachRoute,
-  gatewayIndex,
-  listenerServes,
-  type GatewayListener,
-  type ParentAttachment,
-} from './gateway-api/gateways';
+export { gatewayIndex, listenerServes, type GatewayListener } from './gateway-api/gateways';
+export { attachRoute, type ParentAttachment } from './gateway-api/route-attachment';
 export { referenceGranted } from './gateway-api/reference-grants';

@@ -2,7 +2,7 @@ import { entriesOf } from '../kube';
 import type { KubeObject, ParseContext } from '../types';
 import { isSessionPolicy, policyDependencies, readPolicy } from './features/policies';
 import { backendTlsDependencies } from './features/backend-tls';
-import { attachmentDependencies } from './gateways';
+import { attachmentDependencies } from './route-attachment';
 
 /**
  * What else a gateway-api parse of `object` reads from the snapshot: an HTTPRoute takes the

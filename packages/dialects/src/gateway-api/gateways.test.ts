@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { analyze, parseContext } from '../pipeline';
 import type { KubeObject } from '../types';
-import { attachRoute, gatewayIndex, selects } from './gateways';
+import { gatewayIndex } from './gateways';
+import { attachRoute, selects } from './route-attachment';
 
 const GW = 'gateway.networking.k8s.io/v1';
 

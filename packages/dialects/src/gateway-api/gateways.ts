@@ -1,27 +1,25 @@
 /**
- * Gateways and their listeners as Tether serves them, and where a route attaches.
+ * Gateways and their listeners as Tether serves them: what each listener serves, its
+ * conditions, and the conflicts between listeners.
  *
  * - A listener of protocol HTTP or HTTPS serves HTTPRoutes and GRPCRoutes; one of protocol TLS
  *   in Passthrough mode serves TLSRoutes. Any other protocol (TCP, UDP, TLS Terminate, a
  *   custom one) is not accepted (`UnsupportedProtocol`) and serves nothing.
- * - Listeners claim ports across every Gateway read, the oldest Gateway first (then by
- *   namespace/name, then in listener order): a later listener on a claimed port with another
- *   protocol family (HTTP against HTTPS or TLS) is `ProtocolConflict`, one with the same
- *   hostname is `HostnameConflict`. A conflicted listener serves nothing.
+ * - Two listeners on one port conflict when the proxy cannot tell them apart: another protocol
+ *   family (HTTP against HTTPS or TLS) is `ProtocolConflict`, the same hostname
+ *   `HostnameConflict`. Within a Gateway every one of them is conflicted (the spec allows no
+ *   winner); across Gateways the oldest (then by namespace/name) keeps the port. A conflicted
+ *   listener serves nothing.
  * - An HTTPS listener serves its first `certificateRefs` Secret; one in another namespace only
  *   where a ReferenceGrant there lets Gateways of the listener's namespace read it. A listener
  *   whose certificate cannot be resolved attaches routes but serves none of them.
- * - A route attaches to each listener its `parentRefs` name (a whole Gateway, or one listener
- *   by `sectionName` and/or `port`) that allows its kind and namespace (`allowedRoutes`) and
- *   whose hostname meets one of the route's hostnames.
  *
- * Pure: everything comes from the parse context's objects; the controller writes status from
- * the same answers.
+ * Where routes attach to these listeners is `route-attachment.ts`. Pure: everything comes from
+ * the parse context's objects; the controller writes status from the same answers.
  */
 import { namespaceOf } from '../kube';
 import { isPlainObject } from '../helpers';
 import type { KubeObject, ParseContext } from '../types';
-import { intersectHostnames } from './hostnames';
 import { referenceGranted } from './reference-grants';
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -62,11 +60,11 @@ export function listenerServes(l: GatewayListener): boolean {
   return l.accepted.status === 'True' && !l.conflicted && l.resolvedRefs.status === 'True';
 }
 
-function str(value: unknown): string | undefined {
+export function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function gatewayKey(namespace: string, name: string): string {
+export function gatewayKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
@@ -228,7 +226,7 @@ function olderFirst(a: KubeObject, b: KubeObject): number {
 }
 
 /** The objects listeners and attachments read, by kind: found once per snapshot, not per route. */
-interface SnapshotObjects {
+export interface SnapshotObjects {
   secrets: Map<string, KubeObject>;
   grants: KubeObject[];
   namespaces: Map<string, KubeObject>;
@@ -236,7 +234,7 @@ interface SnapshotObjects {
 
 const snapshotObjects = new WeakMap<readonly KubeObject[], SnapshotObjects>();
 
-function objectsOf(context: ParseContext): SnapshotObjects {
+export function objectsOf(context: ParseContext): SnapshotObjects {
   const known = snapshotObjects.get(context.objects);
   if (known) return known;
   const found: SnapshotObjects = { secrets: new Map(), grants: [], namespaces: new Map() };
@@ -297,176 +295,4 @@ export function gatewayIndex(context: ParseContext): GatewayIndex {
   }
   indexes.set(context.objects, index);
   return index;
-}
-
-function labelsOfNamespace(context: ParseContext, name: string): Record<string, string> {
-  const ns = objectsOf(context).namespaces.get(name);
-  // Every namespace carries its name as a label (Kubernetes 1.22+), listed or not.
-  return { ...(ns?.metadata.labels ?? {}), 'kubernetes.io/metadata.name': name };
-}
-
-/** A metav1.LabelSelector against labels; an unreadable selector selects nothing. */
-export function selects(
-  selector: Record<string, unknown>,
-  labels: Record<string, string>,
-): boolean {
-  const match = isPlainObject(selector.matchLabels) ? selector.matchLabels : {};
-  for (const [k, v] of Object.entries(match)) if (labels[k] !== v) return false;
-  const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
-  for (const e of expressions) {
-    if (!isPlainObject(e) || typeof e.key !== 'string') return false;
-    const values = Array.isArray(e.values) ? e.values.filter((v) => typeof v === 'string') : [];
-    const has = e.key in labels;
-    const value = labels[e.key];
-    switch (e.operator) {
-      case 'In':
-        if (value === undefined || !values.includes(value)) return false;
-        break;
-      case 'NotIn':
-        if (value !== undefined && values.includes(value)) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
-function allows(l: GatewayListener, route: KubeObject, context: ParseContext): boolean {
-  if (!l.kinds.includes(route.kind)) return false;
-  const routeNs = namespaceOf(route);
-  switch (l.allowed.from) {
-    case 'All':
-      return true;
-    case 'Same':
-      return routeNs === namespaceOf(l.gateway);
-    case 'Selector':
-      return l.allowed.selector !== undefined
-        ? selects(l.allowed.selector, labelsOfNamespace(context, routeNs))
-        : false;
-    default:
-      return false;
-  }
-}
-
-export interface AttachedListener {
-  listener: GatewayListener;
-  /** The names the route is served under there (`*` for any). */
-  hosts: string[];
-}
-
-export interface ParentAttachment {
-  index: number;
-  parentRef: Record<string, unknown>;
-  gateway?: KubeObject;
-  listeners: AttachedListener[];
-  /** Why the route is not accepted by this parent; absent when it attached. */
-  refusal?: { reason: string; message: string };
-}
-
-/** The route's hostnames as written (`spec.hostnames`). */
-function hostnamesOf(route: KubeObject): string[] | undefined {
-  const spec = isPlainObject(route.spec) ? route.spec : {};
-  return Array.isArray(spec.hostnames)
-    ? spec.hostnames.filter((h): h is string => typeof h === 'string')
-    : undefined;
-}
-
-/**
- * Where each of the route's Gateway parents takes it. Undefined when the snapshot holds no
- * Gateway at all (routes read from files alone): the route is then served on the proxy's own
- * listeners.
- */
-export function attachRoute(
-  route: KubeObject,
-  context: ParseContext,
-): ParentAttachment[] | undefined {
-  const index = gatewayIndex(context);
-  if (!index.any) return undefined;
-  const spec = isPlainObject(route.spec) ? route.spec : {};
-  const parents = Array.isArray(spec.parentRefs) ? spec.parentRefs : [];
-  const hostnames = hostnamesOf(route);
-  const out: ParentAttachment[] = [];
-  parents.forEach((raw, i) => {
-    if (!isPlainObject(raw)) return;
-    const group = typeof raw.group === 'string' ? raw.group : GATEWAY_GROUP;
-    const kind = str(raw.kind) ?? 'Gateway';
-    if (group !== GATEWAY_GROUP || kind !== 'Gateway') return;
-    const namespace = str(raw.namespace) ?? namespaceOf(route);
-    const name = str(raw.name) ?? '';
-    const found = index.byKey.get(gatewayKey(namespace, name));
-    const attachment: ParentAttachment = { index: i, parentRef: raw, listeners: [] };
-    out.push(attachment);
-    if (!found) {
-      attachment.refusal = {
-        reason: 'NoMatchingParent',
-        message: `Gateway ${namespace}/${name} is not one Tether serves`,
-      };
-      return;
-    }
-    attachment.gateway = found.gateway;
-    const section = str(raw.sectionName);
-    const port = typeof raw.port === 'number' ? raw.port : undefined;
-    const named = found.listeners.filter(
-      (l) =>
-        (section === undefined || l.name === section) && (port === undefined || l.port === port),
-    );
-    if (named.length === 0) {
-      attachment.refusal = {
-        reason: 'NoMatchingParent',
-        message: `Gateway ${namespace}/${name} has no listener${section ? ` named ${section}` : ''}${port !== undefined ? ` on port ${port}` : ''}`,
-      };
-      return;
-    }
-    const allowing = named.filter(
-      (l) => l.accepted.status === 'True' && !l.conflicted && allows(l, route, context),
-    );
-    if (allowing.length === 0) {
-      attachment.refusal = {
-        reason: 'NotAllowedByListeners',
-        message: `no listener of Gateway ${namespace}/${name} allows ${route.kind}s from namespace ${namespaceOf(route)}`,
-      };
-      return;
-    }
-    for (const listener of allowing) {
-      const hosts = intersectHostnames(hostnames, listener.hostname);
-      if (hosts.length > 0) attachment.listeners.push({ listener, hosts });
-    }
-    if (attachment.listeners.length === 0)
-      attachment.refusal = {
-        reason: 'NoMatchingListenerHostname',
-        message: `no hostname of the route meets a listener hostname of Gateway ${namespace}/${name}`,
-      };
-  });
-  return out;
-}
-
-/**
- * What a route's attachment reads besides the route: every Gateway (there are few), the
- * Secrets and ReferenceGrants their listeners name, and the route's Namespace (its labels).
- */
-export function attachmentDependencies(route: KubeObject, context: ParseContext): KubeObject[] {
-  const index = gatewayIndex(context);
-  if (!index.any) return [];
-  const out: KubeObject[] = [];
-  const secrets = new Set<string>();
-  for (const { gateway, listeners } of index.byKey.values()) {
-    out.push(gateway);
-    for (const l of listeners) if (l.tlsSecret !== undefined) secrets.add(l.tlsSecret);
-  }
-  const objects = objectsOf(context);
-  for (const key of secrets) {
-    const secret = objects.secrets.get(key);
-    if (secret) out.push(secret);
-  }
-  out.push(...objects.grants);
-  const namespace = objects.namespaces.get(namespaceOf(route));
-  if (namespace) out.push(namespace);
-  return out;
 }

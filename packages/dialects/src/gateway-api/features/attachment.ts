@@ -1,13 +1,14 @@
 /**
  * The listeners a route's entry points are served on: those of its parent Gateways that take
- * it (gateways.ts), each with the host names the route gets there. A parent that takes it
+ * it (route-attachment.ts), each with the host names the route gets there. A parent that takes it
  * nowhere is reported; a route no parent takes is served nowhere.
  */
 import { PRECEDENCE, warning, type EntryFragment, type Listener } from '@tether/model';
 import { FieldCollector } from '../../helpers';
 import { namespaceOf, servedOn, sourceOf, type EntryBackend } from '../../kube';
 import type { KubeObject, ParseContext, ParseResult } from '../../types';
-import { GATEWAY_GROUP, attachRoute, listenerServes, type AttachedListener } from '../gateways';
+import { GATEWAY_GROUP, listenerServes } from '../gateways';
+import { attachRoute, type AttachedListener } from '../route-attachment';
 import { referenceGranted } from '../reference-grants';
 
 const NO_VALUES = Object.freeze({});
