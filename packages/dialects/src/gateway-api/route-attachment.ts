@@ -170,21 +170,33 @@ export function attachRoute(
  * Secrets and ReferenceGrants their listeners name, and the route's Namespace (its labels).
  */
 export function attachmentDependencies(route: KubeObject, context: ParseContext): KubeObject[] {
+  const shared = sharedDependencies(context);
+  if (shared.length === 0) return [];
+  const namespace = objectsOf(context).namespaces.get(namespaceOf(route));
+  return namespace ? [...shared, namespace] : shared;
+}
+
+const sharedDeps = new WeakMap<readonly KubeObject[], KubeObject[]>();
+
+/** What every route's attachment reads, the same for all of them: found once per snapshot. */
+function sharedDependencies(context: ParseContext): KubeObject[] {
+  const known = sharedDeps.get(context.objects);
+  if (known) return known;
   const index = gatewayIndex(context);
-  if (!index.any) return [];
   const out: KubeObject[] = [];
-  const secrets = new Set<string>();
-  for (const { gateway, listeners } of index.byKey.values()) {
-    out.push(gateway);
-    for (const l of listeners) if (l.tlsSecret !== undefined) secrets.add(l.tlsSecret);
+  if (index.any) {
+    const secrets = new Set<string>();
+    for (const { gateway, listeners } of index.byKey.values()) {
+      out.push(gateway);
+      for (const l of listeners) if (l.tlsSecret !== undefined) secrets.add(l.tlsSecret);
+    }
+    const objects = objectsOf(context);
+    for (const key of secrets) {
+      const secret = objects.secrets.get(key);
+      if (secret) out.push(secret);
+    }
+    out.push(...objects.grants);
   }
-  const objects = objectsOf(context);
-  for (const key of secrets) {
-    const secret = objects.secrets.get(key);
-    if (secret) out.push(secret);
-  }
-  out.push(...objects.grants);
-  const namespace = objects.namespaces.get(namespaceOf(route));
-  if (namespace) out.push(namespace);
+  sharedDeps.set(context.objects, out);
   return out;
 }
