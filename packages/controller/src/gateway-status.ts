@@ -13,8 +13,8 @@ import {
   type KubeObject,
   type ParseContext,
 } from '@tether/dialects';
-import { loadTlsSecret } from './reconcile/tls-certificates';
-import { rfc3339, type Condition } from './status-desired';
+import { loadTlsSecret, secretIndex } from './reconcile/tls-certificates';
+import { withTransitionTimes, type Condition } from './status-desired';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -27,19 +27,12 @@ function stamped(
   generation: number | undefined,
   now: Date,
 ): Condition[] {
-  const previous = Array.isArray(before) ? (before as Partial<Condition>[]) : [];
-  return wanted.map((c) => {
-    const was = previous.find((p) => p.type === c.type);
-    const since =
-      was?.status === c.status && typeof was.lastTransitionTime === 'string'
-        ? was.lastTransitionTime
-        : rfc3339(now);
-    return {
-      ...c,
-      ...(generation === undefined ? {} : { observedGeneration: generation }),
-      lastTransitionTime: since,
-    };
-  });
+  const observed = generation === undefined ? {} : { observedGeneration: generation };
+  return withTransitionTimes(
+    wanted.map((c) => ({ ...c, ...observed })),
+    before,
+    now,
+  );
 }
 
 /** Whether a Secret loads as a certificate and key, remembered per Secret object. */
@@ -57,16 +50,13 @@ function loadProblem(secret: KubeObject): string | undefined {
  * The listener's conditions. A certificate Secret that exists but does not load is
  * `InvalidCertificateRef` too: the listener serves nothing with it.
  */
-function listenerConditions(l: GatewayListener, context: ParseContext): Wanted[] {
+function listenerConditions(
+  l: GatewayListener,
+  secrets: ReadonlyMap<string, KubeObject>,
+): Wanted[] {
   let resolvedRefs: Wanted = { type: 'ResolvedRefs', ...l.resolvedRefs };
   if (l.tlsSecret !== undefined) {
-    const [namespace, name] = l.tlsSecret.split('/') as [string, string];
-    const secret = context.objects.find(
-      (o) =>
-        o.kind === 'Secret' &&
-        o.metadata.name === name &&
-        (o.metadata.namespace ?? 'default') === namespace,
-    );
+    const secret = secrets.get(l.tlsSecret);
     const problem = secret ? loadProblem(secret) : undefined;
     if (problem !== undefined)
       resolvedRefs = {
@@ -133,6 +123,7 @@ export function desiredGatewayStatus(input: GatewayStatusInput): Record<string, 
     listeners?: { name?: unknown; conditions?: unknown }[];
   };
   const counts = attachedCounts(gateway, input);
+  const secrets = secretIndex(input.context.objects);
   const valid = listeners.filter((l) => l.accepted.status === 'True' && !l.conflicted);
   const programmed = listeners.some(listenerServes);
   const addresses = [...new Set(input.addresses)].map((a) => ({
@@ -177,7 +168,7 @@ export function desiredGatewayStatus(input: GatewayStatusInput): Record<string, 
       supportedKinds: l.kinds.map((kind) => ({ group: GATEWAY_GROUP, kind })),
       attachedRoutes: counts.get(l.name) ?? 0,
       conditions: stamped(
-        listenerConditions(l, input.context),
+        listenerConditions(l, secrets),
         current.listeners?.find((c) => c.name === l.name)?.conditions,
         gen,
         now,

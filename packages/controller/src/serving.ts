@@ -47,6 +47,22 @@ function controllerOf(object: KubeObject, field: 'controller' | 'controllerName'
   return (object.spec as Record<string, unknown> | undefined)?.[field];
 }
 
+/** The Gateways among `objects` whose GatewayClass (also among them) `controllerName` runs. */
+export function gatewaysOf(objects: readonly KubeObject[], controllerName: string): KubeObject[] {
+  const classes = new Set(
+    objects
+      .filter(
+        (o) => o.kind === 'GatewayClass' && controllerOf(o, 'controllerName') === controllerName,
+      )
+      .map((o) => o.metadata.name),
+  );
+  return objects.filter(
+    (o) =>
+      o.kind === 'Gateway' &&
+      classes.has(String((o.spec as Record<string, unknown> | undefined)?.gatewayClassName)),
+  );
+}
+
 /**
  * Decides which objects are ours: Ingresses of our IngressClass (or of none, where our class
  * is the default), HTTPRoutes attached to a Gateway of our GatewayClass, and every OpenShift
@@ -66,24 +82,8 @@ export function servedObjects(
     ourClasses.add(o.metadata.name);
     if (annotationsOf(o)[DEFAULT_CLASS_ANNOTATION] === 'true') defaultIsOurs = true;
   }
-  const ourGatewayClasses = new Set(
-    objects
-      .filter(
-        (o) =>
-          o.kind === 'GatewayClass' && controllerOf(o, 'controllerName') === options.controllerName,
-      )
-      .map((o) => o.metadata.name),
-  );
   const ourGateways = new Set(
-    objects
-      .filter(
-        (o) =>
-          o.kind === 'Gateway' &&
-          ourGatewayClasses.has(
-            String((o.spec as Record<string, unknown> | undefined)?.gatewayClassName),
-          ),
-      )
-      .map((o) => `${namespaceOf(o)}/${o.metadata.name}`),
+    gatewaysOf(objects, options.controllerName).map((o) => `${namespaceOf(o)}/${o.metadata.name}`),
   );
   return objects.filter((o) => {
     if (o.kind === 'Ingress') {

@@ -95,6 +95,26 @@ function bounded(text: string, max = 1000): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/**
+ * Conditions with their lastTransitionTime: kept from `before` while a condition's status
+ * stays, `now` when it changes or is new.
+ */
+export function withTransitionTimes<C extends Omit<Condition, 'lastTransitionTime'>>(
+  conditions: readonly C[],
+  before: unknown,
+  now: Date,
+): (C & { lastTransitionTime: string })[] {
+  const previous = Array.isArray(before) ? (before as Partial<Condition>[]) : [];
+  return conditions.map((c) => {
+    const was = previous.find((p) => p?.type === c.type);
+    const since =
+      was?.status === c.status && typeof was.lastTransitionTime === 'string'
+        ? was.lastTransitionTime
+        : rfc3339(now);
+    return { ...c, lastTransitionTime: since };
+  });
+}
+
 /** Whole-second RFC 3339, as metav1.Time is written. */
 export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -273,16 +293,7 @@ export function desiredParents(
     ours.push({
       parentRef: { ...ref },
       controllerName,
-      conditions: conditions.map((c) => {
-        const previous = before?.conditions?.find((p) => p.type === c.type);
-        const since =
-          previous &&
-          previous.status === c.status &&
-          typeof previous.lastTransitionTime === 'string'
-            ? previous.lastTransitionTime
-            : rfc3339(now);
-        return { ...c, lastTransitionTime: since };
-      }),
+      conditions: withTransitionTimes(conditions, before?.conditions, now),
     });
   }
   return [...others, ...ours];

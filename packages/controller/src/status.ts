@@ -9,7 +9,7 @@ import { desiredGatewayStatus } from './gateway-status';
 import { servicePortOwners } from './reconcile/streams';
 import type { ReconcileListener } from './controller';
 import type { ReconcileResult } from './reconcile/reconcile';
-import { CONTROLLER_NAME } from './serving';
+import { CONTROLLER_NAME, gatewaysOf } from './serving';
 import { backoffDelay } from './sources/kube-backoff';
 import type { LogFunction } from './sources/kube';
 import {
@@ -293,18 +293,7 @@ export class StatusWriter {
    */
   private gatewayContext(): { context: ParseContext; ours: KubeObject[] } {
     const list = (kind: string) => this.options.target.list?.(kind) ?? [];
-    const classes = new Set(
-      list('GatewayClass')
-        .filter(
-          (gc) =>
-            (gc.spec as { controllerName?: unknown } | undefined)?.controllerName ===
-            this.controllerName,
-        )
-        .map((gc) => gc.metadata.name),
-    );
-    const ours = list('Gateway').filter((g) =>
-      classes.has(String((g.spec as { gatewayClassName?: unknown } | undefined)?.gatewayClassName)),
-    );
+    const ours = gatewaysOf([...list('GatewayClass'), ...list('Gateway')], this.controllerName);
     const objects = [...ours, ...list('Secret'), ...list('ReferenceGrant'), ...list('Namespace')];
     return { context: parseContext(objects), ours };
   }
