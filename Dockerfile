@@ -67,5 +67,7 @@ USER 65532:65532
 EXPOSE 8080 8443 9090
 # A young generation of at most 8 MiB per semi-space: with thousands of idle connections the
 # default 16 MiB holds about 30 MiB more, and requests per second do not change (test/bench).
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "/app/packages/cli/bin/tether.js"]
+# Garbage collected on the thread that runs JavaScript: a process (each of `--workers`) gets
+# one core, and V8's helper threads only took time from it (test/bench/README.md).
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=8", "--single-threaded-gc", "/app/packages/cli/bin/tether.js"]
 CMD ["serve", "--listen", "0.0.0.0:8080", "--admin", "0.0.0.0:9090"]
