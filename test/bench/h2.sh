@@ -2,8 +2,9 @@
 # HTTP/2 over TLS: Tether (ALPN h2) against HAProxy (`alpn h2,http/1.1`, one thread) in one
 # run, both in front of the same three nginx origins with cookie persistence, loaded by h2load
 # (Debian's nghttp2-client) on the other core. Reports requests per second, CPU per request,
-# and new TLS handshakes per second (`openssl s_time -new`). A third case, Node's HTTP/2 server
-# answering by itself (h2-static.ts), shows the ceiling of any proxy built on it.
+# and new TLS handshakes per second (`openssl s_time -new`). Two more cases bound what a Node
+# proxy can reach: Node's HTTP/2 server answering by itself (h2-static.ts), and the same server
+# relaying each stream over Tether's upstream client and doing nothing else (h2-relay.ts).
 #
 #   bash test/bench/h2.sh [-r reps] [-d seconds] [-c connections] [-m streams per connection]
 #
@@ -54,16 +55,22 @@ tether=$!; children+=("$tether")
 node ${NODE_FLAGS} .build/bench/h2-static.js --port 18297 --cert "$work/cert.pem" --key "$work/key.pem" \
   >"$work/static.log" 2>&1 &
 static=$!; children+=("$static")
+# The most any proxy on these parts can reach: Node's HTTP/2 server relaying over Tether's upstream
+# client, with no routing, session or header work.
+# shellcheck disable=SC2086
+node ${NODE_FLAGS} .build/bench/h2-relay.js --port 18298 --cert "$work/cert.pem" --key "$work/key.pem" \
+  --backends 18181,18182,18183 >"$work/relay.log" 2>&1 &
+relay=$!; children+=("$relay")
 
 wait_tls() {
   for _ in $(seq 200); do curl -sk -o /dev/null "https://127.0.0.1:$1/" && return 0; sleep 0.1; done
   echo "nothing answers on https://127.0.0.1:$1" >&2; cat "$work/tether.log" >&2; exit 1
 }
-for port in 18290 18296 18297; do wait_tls "$port"; done
+for port in 18290 18296 18297 18298; do wait_tls "$port"; done
 
 family() { echo "$1"; pgrep -P "$1" || true; }
 pin() { local cpu=$1 p; shift; for root in "$@"; do for p in $(family "$root"); do taskset -a -p -c "$cpu" "$p" >/dev/null; done; done; }
-pin 0 "$origins"; pin 1 "$hap" "$tether" "$static"
+pin 0 "$origins"; pin 1 "$hap" "$tether" "$static" "$relay"
 cpu_ticks() { local sum=0 p; for p in $(family "$1"); do sum=$((sum + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done; echo "$sum"; }
 
 # Checks: both answer over HTTP/2 and issue the session cookie.
@@ -95,7 +102,7 @@ handshakes() { # name port seconds -> name handshakes_per_second (full handshake
   awk -v name="$1" -v wall="$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')" \
     '/connections in [0-9.]+ real seconds/ { printf "%s %.0f\n", name, $1 / wall }' "$work/s_time.txt"
 }
-cases=("haproxy-h2 18290 $hap" "tether-h2 18296 $tether" "node-h2-alone 18297 $static")
+cases=("haproxy-h2 18290 $hap" "tether-h2 18296 $tether" "node-h2-alone 18297 $static" "node-h2-relay 18298 $relay")
 for c in "${cases[@]}"; do read -r n p pid <<<"$c"; measure "$n" "$p" "$pid" "$WARM" >/dev/null; done
 : >"$work/results"
 : >"$work/handshakes"
@@ -120,11 +127,13 @@ awk -v hfile="$work/handshakes" '
   { rows++; who[rows] = $1; for (k = 2; k <= 5; k++) cell[rows, k] = $k; failed[$1] += $4; errors += $4 }
   END {
     printf "%-14s %9s %8s %11s %7s %14s\n", "case", "req/s", "p50 ms", "CPU us/req", "errors", "handshakes/s"
-    split("haproxy-h2 tether-h2 node-h2-alone", names, " ")
-    for (i = 1; i <= 3; i++) { c = names[i]; printf "%-14s %9.0f %8.2f %11.1f %7d %14.0f\n", c, col(c, 2), col(c, 3), col(c, 5), failed[c], hs(c) }
+    split("haproxy-h2 tether-h2 node-h2-alone node-h2-relay", names, " ")
+    for (i = 1; i <= 4; i++) { c = names[i]; printf "%-14s %9.0f %8.2f %11.1f %7d %14.0f\n", c, col(c, 2), col(c, 3), col(c, 5), failed[c], hs(c) }
     printf "throughput ratio tether/haproxy over HTTP/2: %.2f (goal >= 0.33)\n", col("tether-h2", 2) / col("haproxy-h2", 2)
     printf "CPU per request ratio tether/haproxy over HTTP/2: %.1f\n", col("tether-h2", 5) / col("haproxy-h2", 5)
     printf "TLS handshakes per second ratio tether/haproxy: %.2f\n", hs("tether-h2") / hs("haproxy-h2")
     printf "ceiling: the Node HTTP/2 server alone, proxying nothing, against HAProxy proxying: %.2f\n", col("node-h2-alone", 2) / col("haproxy-h2", 2)
+    printf "ceiling: the Node HTTP/2 server relaying over the Tether upstream client, nothing else: %.2f\n", col("node-h2-relay", 2) / col("haproxy-h2", 2)
+    printf "Tether against that relay: %.2f of its requests per second\n", col("tether-h2", 2) / col("node-h2-relay", 2)
     if (errors > 0) { print "FAIL: " errors " requests failed"; exit 1 }
   }' "$work/results"

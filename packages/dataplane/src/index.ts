@@ -36,3 +36,6 @@ export { createLogger, type Logger } from './logger';
 export { ProxyFleet, type FleetOptions } from './workers/fleet';
 export { serveAsWorker, reportServicePorts } from './workers/worker';
 export { WORKER_ENV } from './workers/messages';
+/** The proxy's HTTP/1.1 client to its endpoints, on its own (the HTTP/2 benchmark relays with it). */
+export { UpstreamPool } from './upstream/pool';
+export type { UpstreamHandler, UpstreamPoolOptions, UpstreamRequest } from './upstream/request';
