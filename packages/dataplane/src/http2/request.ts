@@ -11,6 +11,7 @@ export function http2Facts(
   stream: ServerHttp2Stream,
   head: IncomingHttpHeaders,
   raw: readonly string[],
+  remoteAddress: string | undefined,
   secure: boolean,
 ): IncomingFacts {
   const authority = head[':authority'];
@@ -32,7 +33,7 @@ export function http2Facts(
       rawHeaders: headers,
       url: head[':path'],
       method: head[':method'],
-      socket: { remoteAddress: stream.session?.socket?.remoteAddress },
+      socket: { remoteAddress },
     },
     secure,
   );

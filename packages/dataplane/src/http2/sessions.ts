@@ -36,8 +36,16 @@ export interface Http2Limits {
 }
 
 export interface Http2Handlers {
-  /** A request: its stream, its header fields and the same as a flat [name, value, …] list. */
-  stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, raw: string[]): void;
+  /**
+   * A request: its stream, its header fields, the same as a flat [name, value, …] list, and
+   * the client's address (read once per connection: the session's socket is a Proxy).
+   */
+  stream(
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    raw: string[],
+    remoteAddress: string | undefined,
+  ): void;
   internalError(where: string, err: unknown): void;
   /** A connection was opened. */
   opened(): void;
@@ -50,7 +58,10 @@ interface SessionCounts {
   opened: number;
   open: number;
   earlyResets: number;
+  readonly remoteAddress: string | undefined;
 }
+
+function ignore(): void {}
 
 /** The four pseudo-header fields of a request come on top of its header fields. */
 const PSEUDO_HEADERS = 4;
@@ -79,8 +90,8 @@ export class Http2Sessions {
       'stream',
       (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, raw: string[]) => {
         try {
-          this.#count(stream);
-          handlers.stream(stream, headers, raw);
+          const counts = this.#count(stream);
+          handlers.stream(stream, headers, raw, counts?.remoteAddress);
         } catch (err) {
           handlers.internalError('http2 request', err);
           stream.close(constants.NGHTTP2_INTERNAL_ERROR);
@@ -106,20 +117,27 @@ export class Http2Sessions {
 
   #track(session: Http2Session): void {
     this.#handlers.opened();
-    const counts: SessionCounts = { opened: 0, open: 0, earlyResets: 0 };
+    const counts: SessionCounts = {
+      opened: 0,
+      open: 0,
+      earlyResets: 0,
+      remoteAddress: session.socket?.remoteAddress,
+    };
     this.#sessions.set(session, counts);
     session.once('close', () => this.#sessions.delete(session));
     session.on('error', () => undefined);
   }
 
-  #count(stream: ServerHttp2Stream): void {
+  /** Counts a new stream on its connection; the connection's counts, or undefined if it is gone. */
+  #count(stream: ServerHttp2Stream): SessionCounts | undefined {
     const session = stream.session;
     const counts = session ? this.#sessions.get(session) : undefined;
-    if (!session || !counts) return;
+    if (!session || !counts) return undefined;
     counts.opened++;
     counts.open++;
-    stream.on('error', () => undefined);
-    stream.once('close', () => {
+    stream.on('error', ignore);
+    // `close` comes once; by then the stream no longer knows its session.
+    stream.on('close', () => {
       try {
         counts.open--;
         if (stream.headersSent || stream.rstCode === constants.NGHTTP2_NO_ERROR) return;
@@ -133,6 +151,7 @@ export class Http2Sessions {
         this.#handlers.internalError('http2 stream close', err);
       }
     });
+    return counts;
   }
 
   #cutOff(session: Http2Session): void {

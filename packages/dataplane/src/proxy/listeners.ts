@@ -47,6 +47,7 @@ export interface ListenerHandlers {
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
     raw: string[],
+    remoteAddress: string | undefined,
   ): void;
   /** An HTTP/2 connection was opened. */
   http2Opened(): void;
@@ -108,7 +109,8 @@ export function makeListener(
         idleTimeoutMs: limits.keepAliveTimeoutMs,
       },
       {
-        stream: (stream, headers, raw) => handlers.http2Request(state, stream, headers, raw),
+        stream: (stream, headers, raw, remoteAddress) =>
+          handlers.http2Request(state, stream, headers, raw, remoteAddress),
         internalError: handlers.internalError,
         opened: handlers.http2Opened,
         rapidReset: handlers.rapidReset,

@@ -348,6 +348,7 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
     raw: string[],
+    remoteAddress: string | undefined,
   ): void {
     const res = new Http2Response(stream);
     const method = headers[':method'];
@@ -364,7 +365,8 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
     if (url === '*' && method !== 'OPTIONS')
       return this.#answer(res, 400, 'bad request target', '');
     if (!this.#current) return this.#answer(res, 503, 'no route table loaded', '');
-    this.#serve(listener, http2Facts(stream, headers, raw, listener.secure), stream, res);
+    const facts = http2Facts(stream, headers, raw, remoteAddress, listener.secure);
+    this.#serve(listener, facts, stream, res);
   }
 
   /** Routes a request that passed the listener's checks, and forwards it. */
@@ -485,8 +487,8 @@ export class Proxy implements Http2ForwardHost, UpgradeHost {
   readonly #handlers: ListenerHandlers = {
     request: (listener, req, res) => this.#onRequest(listener, req, res),
     upgrade: (listener, req, socket, head) => this.#onUpgrade(listener, req, socket, head),
-    http2Request: (listener, stream, headers, raw) =>
-      this.#onHttp2Request(listener, stream, headers, raw),
+    http2Request: (listener, stream, headers, raw, remoteAddress) =>
+      this.#onHttp2Request(listener, stream, headers, raw, remoteAddress),
     http2Opened: () => this.metrics.http2Connections.inc({ event: 'opened' }),
     rapidReset: (remoteAddress) => {
       this.metrics.http2Connections.inc({ event: 'rapid_reset' });
