@@ -12,6 +12,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { selfSignedCertificate } from '@tether/testkit';
 import { startEcho } from '@tether/echo';
 import { startServe, type Running } from '../../../packages/cli/src/serve';
+import { freePortRun } from '../../support/ports';
 
 let running: Running | undefined;
 const closers: (() => void | Promise<void>)[] = [];
@@ -120,8 +121,8 @@ describe('a local serve with LoadBalancer Services', () => {
   it('serves the ports it can bind and warns on the Service whose port is taken', async () => {
     const taken = await listening('someone else\n');
     closers.push(taken.close);
-    const free = await listening();
-    free.close();
+    // Below the ephemeral range: no other test's port 0 can take it before the proxy binds it.
+    const free = { port: await freePortRun(1) };
     const backend = await listening('arena\n');
     closers.push(backend.close);
     const dir = mkdtempSync(join(tmpdir(), 'tether-ports-'));
@@ -174,8 +175,8 @@ describe('a local serve with LoadBalancer Services', () => {
   it('terminates TLS on an OCI Service port with its tls-secret, and keeps the cookie', async () => {
     await running?.stop();
     running = undefined;
-    const free = await listening();
-    free.close();
+    // Below the ephemeral range: no other test's port 0 can take it before the proxy binds it.
+    const free = { port: await freePortRun(1) };
     const pem = selfSignedCertificate('portal.example.com');
     running = await servePortal(free.port, pem);
     await running.proxy.serviceListenersSettled();
@@ -215,8 +216,8 @@ describe('a local serve with LoadBalancer Services', () => {
   it('ends TLS on an OCI TCP Service port and sends the backend the plain stream', async () => {
     await running?.stop();
     running = undefined;
-    const free = await listening();
-    free.close();
+    // Below the ephemeral range: no other test's port 0 can take it before the proxy binds it.
+    const free = { port: await freePortRun(1) };
     const backend = await listening('plain greeting\n');
     closers.push(backend.close);
     const pem = selfSignedCertificate('portal.example.com');
@@ -239,8 +240,8 @@ describe('a local serve with LoadBalancer Services', () => {
   it('speaks TLS to the backends of the ssl-ports with a backendset secret, unverified as OCI', async () => {
     await running?.stop();
     running = undefined;
-    const free = await listening();
-    free.close();
+    // Below the ephemeral range: no other test's port 0 can take it before the proxy binds it.
+    const free = { port: await freePortRun(1) };
     // A pod with a certificate nobody vouches for: OCI does not verify it, nor does Tether.
     const podPem = selfSignedCertificate('pod.internal');
     const pod = createHttpsServer({ cert: podPem.cert, key: podPem.key }, (req, res) => {
