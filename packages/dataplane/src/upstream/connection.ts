@@ -3,8 +3,8 @@
  * head and body, reads the response through ResponseParser, and reports to its pool when it
  * is free again or gone.
  */
-import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect, type OnReadOpts, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { ResponseParser, type ResponseHead, type ResponseSink } from '../response-parser';
 import {
@@ -14,6 +14,16 @@ import {
   type UpstreamPoolOptions,
   type UpstreamRequest,
 } from './request';
+
+/**
+ * Where every upstream socket reads into. Node's own reads allocate 64 KiB for each read and
+ * then shrink it to what arrived; reading into one buffer and copying out what arrived takes
+ * 4 to 5 % more requests per second from one core (test/bench/README.md). The copy is
+ * what makes the sharing safe: the next read, on any socket, overwrites this buffer, while
+ * the bytes of this one may be held (a chunk kept for the next write, a write queued behind
+ * a slow client), so nothing downstream ever sees the buffer itself.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** What a connection needs of the pool that owns it. */
 export interface ConnectionOwner {
@@ -51,9 +61,19 @@ export class Connection implements ResponseSink {
     port: number,
   ) {
     const tls = pool.options.tls;
-    const socket = tls
-      ? tlsConnect({ ...tls, host, port, ...(pool.tlsSession ? { session: pool.tlsSession } : {}) })
-      : connect({ host, port });
+    const onread: OnReadOpts = { buffer: READ_BUFFER, callback: this.#onRead };
+    let socket: Socket;
+    if (tls) {
+      // tls.connect takes `onread` as net.connect does (Node's documentation); its type omits it.
+      const options: ConnectionOptions & { onread: OnReadOpts } = {
+        ...tls,
+        host,
+        port,
+        onread,
+        ...(pool.tlsSession ? { session: pool.tlsSession } : {}),
+      };
+      socket = tlsConnect(options);
+    } else socket = connect({ host, port, onread });
     this.socket = socket;
     socket.setNoDelay(true);
     this.deadline = Date.now() + pool.options.connectTimeout;
@@ -66,14 +86,6 @@ export class Connection implements ResponseSink {
       this.connected = true;
       const o = pool.options;
       this.deadline = Date.now() + (this.#handler ? o.headersTimeout : o.keepAliveTimeout);
-    });
-    socket.on('data', (d: Buffer) => {
-      // Guarded inline: a closure per chunk would cost on the hot path.
-      try {
-        this.#onData(d);
-      } catch (err) {
-        this.#crashed('upstream data', err);
-      }
     });
     socket.on('error', (err: NodeJS.ErrnoException) =>
       this.#guard('upstream error', () =>
@@ -212,6 +224,18 @@ export class Connection implements ResponseSink {
       this.#fail(upstreamError('no response in time', 'UND_ERR_HEADERS_TIMEOUT'));
     else this.#fail(upstreamError('response body stalled', 'UND_ERR_BODY_TIMEOUT'));
   }
+
+  /** `length` bytes arrived in `buffer` (READ_BUFFER): copied out, then parsed. */
+  readonly #onRead = (length: number, buffer: Uint8Array): boolean => {
+    // Guarded inline: a closure per read would cost on the hot path.
+    try {
+      this.#onData(Buffer.from(buffer.subarray(0, length)));
+    } catch (err) {
+      this.#crashed('upstream data', err);
+    }
+    // Reading goes on; a slow client pauses the socket itself (`onBody`).
+    return true;
+  };
 
   #onData(data: Buffer): void {
     const handler = this.#handler;

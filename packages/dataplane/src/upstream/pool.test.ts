@@ -403,4 +403,40 @@ describe('upstream client', () => {
     expect(results.map((r) => r.body).join('')).toBe('xxxxxx');
     expect(o.connections()).toBe(2);
   });
+
+  it('hands out chunks of their own: later reads on other connections do not change them', async () => {
+    // Every connection reads into one shared buffer; a chunk kept past its read (as an
+    // exchange keeps one for its next write) must still hold its own bytes.
+    const o = await origin((head, s) => {
+      const letter = /GET \/(\w)/.exec(head)?.[1] ?? '?';
+      const body = letter.repeat(3000);
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    });
+    const p = pool(o.port, { connections: 8 });
+    const kept: Buffer[][] = [];
+    const done = ['a', 'b', 'c', 'd', 'e', 'f'].map(
+      (letter, i) =>
+        new Promise<void>((resolve) => {
+          const chunks: Buffer[] = [];
+          kept[i] = chunks;
+          p.dispatch(
+            { ...PLAIN_GET, path: `/${letter}` },
+            {
+              onConnect: () => undefined,
+              onHeaders: () => undefined,
+              onData: (chunk) => chunks.push(chunk) > 0,
+              onFlush: () => undefined,
+              onBodyProgress: () => undefined,
+              onComplete: () => resolve(),
+              onError: () => resolve(),
+            },
+          );
+        }),
+    );
+    await Promise.all(done);
+    // Checked only now, after every connection has read.
+    expect(kept.map((chunks) => Buffer.concat(chunks).toString('latin1'))).toEqual(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((letter) => letter.repeat(3000)),
+    );
+  });
 });
