@@ -57,25 +57,33 @@ export interface UpRunning extends Running {
   hint: string;
 }
 
+type Scheme = 'http' | 'https';
+
 /** A served host and path, as the table in force routes them, and where it listens. */
 interface Served {
   host: string | undefined;
   path: string;
   address: string;
   port: number;
+  scheme: Scheme;
 }
 
 /**
- * Every host and path served over plain HTTP: on the proxy's HTTP listener, or for a route of
- * a Gateway listener on a port of its own, on that port.
+ * Every host and path served: on the proxy's HTTP listener, or for a route of a Gateway
+ * listener on that listener (HTTP or HTTPS; on a port of its own, or on 80 and 443, the
+ * proxy's own listeners).
  */
 function servedRoutes(running: Running): Served[] {
   const http = running.addresses.http;
   const open =
     running.proxy.addresses.services ?? new Map<string, { address: string; port: number }>();
   const seen = new Map<string, Served>();
-  const add = (host: string | undefined, path: string, at: { address: string; port: number }) =>
-    seen.set(`${at.port} ${host ?? '*'} ${path}`, { host, path, ...at });
+  const add = (
+    host: string | undefined,
+    path: string,
+    at: { address: string; port: number },
+    scheme: Scheme = 'http',
+  ) => seen.set(`${at.port} ${host ?? '*'} ${path}`, { host, path, ...at, scheme });
   for (const e of running.controller.latest?.entries ?? []) {
     if (e.entry.kind === 'Service' || !e.accepted) continue;
     const path = e.entry.path ?? '/';
@@ -86,11 +94,13 @@ function servedRoutes(running: Running): Served[] {
       continue;
     }
     for (const l of gateway) {
-      if (l.protocol !== 'HTTP') continue;
-      const at = l.port === 80 ? http : open.get(`HTTP:${l.port}`);
+      if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') continue;
+      const secure = l.protocol === 'HTTPS';
+      const own = secure ? running.addresses.https : http;
+      const at = l.port === (secure ? 443 : 80) ? own : open.get(`${l.protocol}:${l.port}`);
       if (!at) continue;
       for (const host of l.hosts ?? [e.entry.host ?? '*'])
-        add(host === '*' ? undefined : host, path, at);
+        add(host === '*' ? undefined : host, path, at, secure ? 'https' : 'http');
     }
   }
   return [...seen.values()].sort((a, b) =>
@@ -100,23 +110,32 @@ function servedRoutes(running: Running): Served[] {
 
 /**
  * A command that reaches `host` + `path` on this machine exactly as printed: browsers and curl
- * send `*.localhost` to loopback by themselves; any other name needs curl's `--resolve`.
+ * send `*.localhost` to loopback by themselves; any other name needs curl's `--resolve`. Over
+ * HTTPS it is curl with `-k`: the listener's certificate is the manifests', which this machine
+ * has no reason to trust.
  */
 export function tryLine(
   host: string | undefined,
   path: string,
   address: string,
   port: number,
+  scheme: Scheme = 'http',
 ): string {
   const loopback = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
-  if (host === undefined) return `http://${formatAddress(loopback, port)}${path}`;
-  if (host.startsWith('*.')) {
-    const example = `www${host.slice(1)}`;
-    return tryLine(example, path, address, port);
-  }
-  const url = `http://${host}:${port}${path}`;
-  if (host === 'localhost' || host.endsWith('.localhost')) return url;
-  return `curl --resolve ${host}:${port}:${loopback} ${url}`;
+  if (host?.startsWith('*.')) return tryLine(`www${host.slice(1)}`, path, address, port, scheme);
+  const url =
+    host === undefined
+      ? `${scheme}://${formatAddress(loopback, port)}${path}`
+      : `${scheme}://${host}:${port}${path}`;
+  const secure = scheme === 'https';
+  const resolve = host !== undefined && host !== 'localhost' && !host.endsWith('.localhost');
+  if (!secure && !resolve) return url;
+  return [
+    'curl',
+    ...(secure ? ['-k'] : []),
+    ...(resolve ? [`--resolve ${host}:${port}:${loopback}`] : []),
+    url,
+  ].join(' ');
 }
 
 /** What the proxy answers in `up` to a request no route matches: what it does serve. */
@@ -126,7 +145,7 @@ function servedPage(running: Running): string {
   if (!http || routes.length === 0) return 'no route: this tether up serves no HTTP routes';
   return [
     'no route for this host and path. This tether up serves:',
-    ...routes.map((r) => `  ${tryLine(r.host, r.path, r.address, r.port)}`),
+    ...routes.map((r) => `  ${tryLine(r.host, r.path, r.address, r.port, r.scheme)}`),
   ].join('\n');
 }
 
@@ -205,23 +224,29 @@ function hint(running: Running, dir: string): string {
     routed.find((e) => e.accepted && e.policy && e.policy.mode !== 'none') ?? routed[0];
   const path = sticky?.entry.path ?? '/';
   // Where the sticky route is served: a Gateway listener may put it on a port of its own.
+  // Plain HTTP where it is served so; else the HTTPS listener that serves it (curl -k).
   const served = servedRoutes(running);
+  const preferred = [
+    ...served.filter((r) => r.scheme === 'http'),
+    ...served.filter((r) => r.scheme === 'https'),
+  ];
   const place =
-    served.find((r) => r.path === path && r.host === sticky?.entry.host) ??
-    served.find((r) => r.path === path);
+    preferred.find((r) => r.path === path && r.host === sticky?.entry.host) ??
+    preferred.find((r) => r.path === path);
   const host = place?.host ?? sticky?.entry.host ?? 'localhost';
-  const tryBase = place ? `http://${formatAddress(place.address, place.port)}` : base;
+  const tryBase = place ? `${place.scheme}://${formatAddress(place.address, place.port)}` : base;
+  const curl = place?.scheme === 'https' ? 'curl -k' : 'curl';
   const cookie = sticky?.policy?.cookie?.name;
   const lines = [
     first,
     '',
     'Open:',
-    ...served.map((r) => `  ${tryLine(r.host, r.path, r.address, r.port)}`),
+    ...served.map((r) => `  ${tryLine(r.host, r.path, r.address, r.port, r.scheme)}`),
     ...servicePart,
     '',
     'Try it: the first answer sets the session cookie, the next ones come from the same endpoint.',
-    `  curl -si -c /tmp/tether.cookies -H 'Host: ${host}' ${tryBase}${path} | grep -i -e '^set-cookie' -e '^x-endpoint'`,
-    `  for i in 1 2 3 4 5; do curl -s -b /tmp/tether.cookies -H 'Host: ${host}' -o /dev/null -D - ${tryBase}${path} | grep -i '^x-endpoint'; done`,
+    `  ${curl} -si -c /tmp/tether.cookies -H 'Host: ${host}' ${tryBase}${path} | grep -i -e '^set-cookie' -e '^x-endpoint'`,
+    `  for i in 1 2 3 4 5; do ${curl} -s -b /tmp/tether.cookies -H 'Host: ${host}' -o /dev/null -D - ${tryBase}${path} | grep -i '^x-endpoint'; done`,
   ];
   if (cookie)
     lines.push(
