@@ -37,7 +37,8 @@ export const REASONS = {
   CookiePathIsRegex: 'the cookie Path would be the text of a regular expression',
   // Reconcile and migration
   BackendNotFound: 'a route names a Service or port that does not exist',
-  DuplicateRoute: 'two entry points claim the same host and path; the older one is served',
+  DuplicateRoute:
+    "two entry points claim the same host and path; the older one is served (on the proxy's own ports, a Gateway listener's route before an Ingress or Route)",
   PortUnavailable: 'a Service port Tether could not listen on; its other ports are served',
   CanaryWithoutPrimary: 'a canary names a host and path that no primary entry point serves',
   TlsSecretNotFound: 'an Ingress names a TLS Secret that does not exist',

@@ -8,8 +8,11 @@ import type { RouteTable } from '@tether/dataplane';
 import { overridden } from './overlay-map';
 import {
   TableEditor,
+  isGatewayPlace,
+  sharedKeyOf,
   tableOrder,
   type Candidate,
+  type Place,
   type RouteAt,
   type TableLayout,
 } from './route-layout';
@@ -213,12 +216,31 @@ function removeRoute(layout: TableLayout, editor: TableEditor, key: string, at: 
   return true;
 }
 
+/** A removed candidate's place on the proxy's own listeners is no longer held. */
+function forgetShared(layout: TableLayout, place: Place, c: Candidate): void {
+  const shared = sharedKeyOf(place);
+  const others = shared === undefined ? undefined : layout.shared.get(shared);
+  if (shared === undefined || !others) return;
+  const rest = others.filter((o) => o.candidate.id !== c.id);
+  if (rest.length > 0) layout.shared.set(shared, rest);
+  else layout.shared.delete(shared);
+}
+
 /** Places a new candidate at the end of its hosts (or of its listeners, for new hosts). */
 function appendRoutes(layout: TableLayout, editor: TableEditor, c: Candidate): boolean {
   if (c.canary || !layout.newest || tableOrder(c, layout.newest) <= 0) return false;
   for (const place of c.places) {
     const listener = editor.listenerIndex(place.listenerKey);
     if (listener < 0 || layout.routes.has(place.routeKey)) return false;
+    // A Gateway route and an Ingress or Route on one host and path: the full reconcile warns.
+    const shared = sharedKeyOf(place);
+    const gateway = isGatewayPlace(place);
+    const others = shared === undefined ? undefined : layout.shared.get(shared);
+    if (others?.some((o) => o.gateway !== gateway)) return false;
+    if (shared !== undefined) {
+      if (others) others.push({ candidate: c, gateway });
+      else layout.shared.set(shared, [{ candidate: c, gateway }]);
+    }
     const route = { path: place.path, pathType: place.kind, backendSet: c.set };
     const host = editor.hostIndex(listener, place.host);
     if (host >= 0) {
@@ -500,6 +522,7 @@ export function reconcileChanges(
         const at = layout.routes.get(place.routeKey);
         if (at?.holder !== c.id || !removeRoute(layout, editor, place.routeKey, at))
           return undefined;
+        forgetShared(layout, place, c);
       }
     results.delete(key);
     gone.set(key, before);

@@ -257,6 +257,75 @@ describe('reconcile', () => {
     expect(result.diagnostics.map((d) => d.reason)).toContain('DuplicateRoute');
   });
 
+  describe('a Gateway route and an Ingress on one host and path of the proxy port', () => {
+    const gatewayObjects: KubeObject[] = [
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'GatewayClass',
+        metadata: { name: 'tether' },
+        spec: { controllerName: CONTROLLER_NAME },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'Gateway',
+        metadata: { name: 'public', namespace: 'shop' },
+        spec: {
+          gatewayClassName: 'tether',
+          listeners: [{ name: 'http', protocol: 'HTTP', port: 80 }],
+        },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'web', namespace: 'shop', creationTimestamp: '2026-05-01T00:00:00Z' },
+        spec: {
+          parentRefs: [{ name: 'public' }],
+          hostnames: ['shop.example'],
+          rules: [{ backendRefs: [{ name: 'web', port: 80 }] }],
+        },
+      },
+    ];
+    const base = [service('web'), slice('web', ['10.0.0.1']), ...gatewayObjects];
+    // Older than the route: were it a contest the older wins, the Ingress would be served.
+    const old = ingress('legacy', sticky, { created: '2026-01-01T00:00:00Z' });
+
+    function shadowWarnings(result: ReconcileResult): string[] {
+      return result.diagnostics
+        .filter((d) => d.reason === 'DuplicateRoute')
+        .map((d) => d.sources.map((s) => `${s.kind}/${s.name}`).join(' < '));
+    }
+
+    it('serves the Gateway route, matched first, and warns naming both', () => {
+      const result = run([...base, old], undefined, { ...serving, serveAll: true });
+      expect(shadowWarnings(result)).toEqual(['Ingress/legacy < HTTPRoute/web']);
+      const accepted = createRouteTable(result.table);
+      const gatewayListener = accepted.listeners.find((l) => l.hostname === '*');
+      expect(gatewayListener?.hosts.map((h) => h.host)).toEqual(['shop.example']);
+    });
+
+    it('gives the same warning when the Ingress comes after the route is served', () => {
+      const state = new ReconcileState();
+      const options = { ...serving, serveAll: true, state };
+      // Another Ingress makes the listeners an Ingress goes to: the next one can go in place.
+      const objects = [...base, ingress('other', sticky, { host: 'other.example' })];
+      const first = reconcile({ generation: 1, objects }, undefined, options);
+      expect(shadowWarnings(first)).toEqual([]);
+      // Newer than the route: it would go at the end of the table, in place.
+      const newer = ingress('legacy', sticky, { created: '2026-06-01T00:00:00Z' });
+      const second = reconcile({ generation: 2, objects: [...objects, newer] }, first, options);
+      expect(shadowWarnings(second)).toEqual(['Ingress/legacy < HTTPRoute/web']);
+      const third = reconcile({ generation: 3, objects }, second, options);
+      expect(shadowWarnings(third)).toEqual([]);
+    });
+
+    it('does not warn for another path', () => {
+      const other = ingress('legacy', sticky, { path: '/old' });
+      expect(
+        shadowWarnings(run([...base, other], undefined, { ...serving, serveAll: true })),
+      ).toEqual([]);
+    });
+  });
+
   it('warns when a route names a Service that does not exist, and answers it with no endpoints', () => {
     const result = run([ingress('web', sticky, { backend: 'ghost' })]);
     expect(result.diagnostics.map((d) => d.reason)).toContain('BackendNotFound');

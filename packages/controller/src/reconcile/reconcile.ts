@@ -80,7 +80,12 @@ function reconcileAll(
   const candidates: Candidate[] = [];
   for (const c of components.values())
     for (const candidate of c.placement.candidates) candidates.push(candidate);
-  const layout: TableLayout = { routes: new Map(), canaries: 0, diagnostics: [] };
+  const layout: TableLayout = {
+    routes: new Map(),
+    canaries: 0,
+    diagnostics: [],
+    shared: new Map(),
+  };
   const table = buildTable(snapshot.generation, candidates, layout, cache);
   const streams = streamsOf(components.values(), previous?.table.streams);
   if (streams.streams) table.streams = streams.streams;

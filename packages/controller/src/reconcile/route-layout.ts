@@ -91,6 +91,21 @@ export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Pla
   return places.slice();
 }
 
+/**
+ * A place on the proxy's own listeners by protocol, host, path type and path, across their
+ * Gateway hostnames; undefined for a place on a port of its own. There a Gateway listener's
+ * route is matched before an Ingress's or a Route's of the same host and path.
+ */
+export function sharedKeyOf(place: Place): string | undefined {
+  if (place.port !== undefined) return undefined;
+  return [place.protocol, place.host, place.kind, place.path].join(' ');
+}
+
+/** Whether a place is a Gateway listener's (isolated by its hostname). */
+export function isGatewayPlace(place: Place): boolean {
+  return place.hostname !== undefined;
+}
+
 /** A table listener's identity: protocol, port (none: the proxy's own) and Gateway hostname. */
 function listenerKeyOf(protocol: string, port: number | undefined, hostname: string | undefined) {
   return [protocol, port ?? '', hostname ?? ''].join(':');
@@ -104,6 +119,12 @@ function listenerKeyOf(protocol: string, port: number | undefined, hostname: str
 function onOwnPort(l: EntryRef['listeners'][number]): boolean | undefined {
   if (l.gateway === undefined) return undefined;
   return (l.protocol === 'HTTP' && l.port === 80) || (l.protocol === 'HTTPS' && l.port === 443);
+}
+
+/** A candidate placed on the proxy's own listeners, and whether through a Gateway listener. */
+export interface SharedPlace {
+  candidate: Candidate;
+  gateway: boolean;
 }
 
 /** Where a route was placed in the table, and which candidate holds it. */
@@ -125,6 +146,8 @@ export interface TableLayout {
   newest?: { created: string; id: string };
   /** DuplicateRoute and CanaryWithoutPrimary warnings. */
   diagnostics: Diagnostic[];
+  /** The candidates placed on the proxy's own listeners, by `sharedKeyOf` their place. */
+  shared: Map<string, SharedPlace[]>;
 }
 
 /**
@@ -294,6 +317,27 @@ export function buildTable(
       return;
     }
     placed.set(at.routeKey, c);
+    const shared = sharedKeyOf(at);
+    if (shared !== undefined) {
+      const gateway = isGatewayPlace(at);
+      const others = layout.shared.get(shared);
+      const other = others?.find((o) => o.candidate.id !== c.id && o.gateway !== gateway);
+      if (other) {
+        // Not a contest the older wins: the listener matcher tries a Gateway listener's routes
+        // first (listener-matcher.ts), whatever the age.
+        const [served, shadowed] = gateway ? [c, other.candidate] : [other.candidate, c];
+        diagnostics.push(
+          warning(
+            'DuplicateRoute',
+            `${shadowed.id} and ${served.id} both serve ${at.host}${at.path} on the proxy's ${at.protocol} listener; ${served.id} is a Gateway listener's route, matched first, and is served`,
+            source(shadowed, shadowed.entry.rule),
+            source(served, served.entry.rule),
+          ),
+        );
+      }
+      if (others) others.push({ candidate: c, gateway });
+      else layout.shared.set(shared, [{ candidate: c, gateway }]);
+    }
     layout.routes.set(at.routeKey, {
       listener: listener.index,
       host: host.index,
