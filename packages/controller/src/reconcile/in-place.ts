@@ -6,10 +6,9 @@ import { parseContext, type KubeObject } from '@tether/dialects';
 import { Diagnostic, blamedObjects } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { overridden } from './overlay-map';
+import { collides, sharedKeyOf } from './shadowed-routes';
 import {
   TableEditor,
-  isGatewayPlace,
-  sharedKeyOf,
   tableOrder,
   type Candidate,
   type Place,
@@ -232,14 +231,14 @@ function appendRoutes(layout: TableLayout, editor: TableEditor, c: Candidate): b
   for (const place of c.places) {
     const listener = editor.listenerIndex(place.listenerKey);
     if (listener < 0 || layout.routes.has(place.routeKey)) return false;
-    // A Gateway route and an Ingress or Route on one host and path: the full reconcile warns.
+    // A Gateway route over an Ingress's or a Route's path, or under it: the full reconcile
+    // works out which, if any, no request reaches, and warns.
     const shared = sharedKeyOf(place);
-    const gateway = isGatewayPlace(place);
     const others = shared === undefined ? undefined : layout.shared.get(shared);
-    if (others?.some((o) => o.gateway !== gateway)) return false;
+    if (others && collides(others, place)) return false;
     if (shared !== undefined) {
-      if (others) others.push({ candidate: c, gateway });
-      else layout.shared.set(shared, [{ candidate: c, gateway }]);
+      if (others) others.push({ candidate: c, place });
+      else layout.shared.set(shared, [{ candidate: c, place }]);
     }
     const route = { path: place.path, pathType: place.kind, backendSet: c.set };
     const host = editor.hostIndex(listener, place.host);

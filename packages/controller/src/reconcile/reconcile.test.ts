@@ -318,11 +318,55 @@ describe('reconcile', () => {
       expect(shadowWarnings(third)).toEqual([]);
     });
 
-    it('does not warn for another path', () => {
-      const other = ingress('legacy', sticky, { path: '/old' });
+    it('warns for an Ingress path inside the route path, not for one around it', () => {
+      const all = { ...serving, serveAll: true };
+      const inside = ingress('legacy', sticky, { path: '/api' });
+      expect(shadowWarnings(run([...base, inside], undefined, all))).toEqual([
+        'Ingress/legacy < HTTPRoute/web',
+      ]);
+      // The route takes /api of an Ingress of /: the rest of / still reaches the Ingress.
+      const narrow = structuredClone(gatewayObjects);
+      const rule = (narrow[2]!.spec as { rules: Record<string, unknown>[] }).rules[0]!;
+      rule.matches = [{ path: { type: 'PathPrefix', value: '/api' } }];
+      const around = ingress('legacy', sticky, { path: '/' });
+      const objects = [service('web'), slice('web', ['10.0.0.1']), ...narrow, around];
+      expect(shadowWarnings(run(objects, undefined, all))).toEqual([]);
+      // Nor for a path beside it: /apix is not under /api.
+      const beside = ingress('legacy', sticky, { path: '/apix' });
+      const besides = [service('web'), slice('web', ['10.0.0.1']), ...narrow, beside];
+      expect(shadowWarnings(run(besides, undefined, all))).toEqual([]);
+    });
+
+    it('does not warn when a listener of the exact hostname takes the host', () => {
+      // shop.example goes to that listener; it has no route for /, so the Ingress answers.
+      const two = structuredClone(gatewayObjects);
+      const spec = two[1]!.spec as { listeners: Record<string, unknown>[] };
+      spec.listeners.push({ name: 'shop', protocol: 'HTTP', port: 80, hostname: 'shop.example' });
+      two.push({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'other', namespace: 'shop' },
+        spec: {
+          parentRefs: [{ name: 'public', sectionName: 'shop' }],
+          rules: [
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/other' } }],
+              backendRefs: [{ name: 'web', port: 80 }],
+            },
+          ],
+        },
+      });
+      (two[2]!.spec as Record<string, unknown>).parentRefs = [
+        { name: 'public', sectionName: 'http' },
+      ];
+      const objects = [service('web'), slice('web', ['10.0.0.1']), ...two, old];
+      const result = run(objects, undefined, { ...serving, serveAll: true });
+      expect(shadowWarnings(result)).toEqual([]);
+      // The scenario holds: the shop.example listener is in the table (its route is /other).
+      const listeners = createRouteTable(result.table).listeners;
       expect(
-        shadowWarnings(run([...base, other], undefined, { ...serving, serveAll: true })),
-      ).toEqual([]);
+        listeners.find((l) => l.hostname === 'shop.example')?.hosts.map((h) => h.host),
+      ).toEqual(['shop.example']);
     });
   });
 

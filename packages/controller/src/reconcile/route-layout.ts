@@ -8,6 +8,7 @@ import type {
   RouteTable,
 } from '@tether/dataplane';
 import { codeUnitOrder } from './kept';
+import { sharedKeyOf, shadowedRoutes, type SharedPlace } from './shadowed-routes';
 import type { ParseCache } from './parse-cache';
 
 /**
@@ -91,21 +92,6 @@ export function placesOf(entry: EntryRef, regex: boolean, aliases?: string): Pla
   return places.slice();
 }
 
-/**
- * A place on the proxy's own listeners by protocol, host, path type and path, across their
- * Gateway hostnames; undefined for a place on a port of its own. There a Gateway listener's
- * route is matched before an Ingress's or a Route's of the same host and path.
- */
-export function sharedKeyOf(place: Place): string | undefined {
-  if (place.port !== undefined) return undefined;
-  return [place.protocol, place.host, place.kind, place.path].join(' ');
-}
-
-/** Whether a place is a Gateway listener's (isolated by its hostname). */
-export function isGatewayPlace(place: Place): boolean {
-  return place.hostname !== undefined;
-}
-
 /** A table listener's identity: protocol, port (none: the proxy's own) and Gateway hostname. */
 function listenerKeyOf(protocol: string, port: number | undefined, hostname: string | undefined) {
   return [protocol, port ?? '', hostname ?? ''].join(':');
@@ -119,12 +105,6 @@ function listenerKeyOf(protocol: string, port: number | undefined, hostname: str
 function onOwnPort(l: EntryRef['listeners'][number]): boolean | undefined {
   if (l.gateway === undefined) return undefined;
   return (l.protocol === 'HTTP' && l.port === 80) || (l.protocol === 'HTTPS' && l.port === 443);
-}
-
-/** A candidate placed on the proxy's own listeners, and whether through a Gateway listener. */
-export interface SharedPlace {
-  candidate: Candidate;
-  gateway: boolean;
 }
 
 /** Where a route was placed in the table, and which candidate holds it. */
@@ -146,8 +126,8 @@ export interface TableLayout {
   newest?: { created: string; id: string };
   /** DuplicateRoute and CanaryWithoutPrimary warnings. */
   diagnostics: Diagnostic[];
-  /** The candidates placed on the proxy's own listeners, by `sharedKeyOf` their place. */
-  shared: Map<string, SharedPlace[]>;
+  /** The routes placed on the proxy's own listeners, by protocol and host (`sharedKeyOf`). */
+  shared: Map<string, SharedPlace<Candidate>[]>;
 }
 
 /**
@@ -243,6 +223,34 @@ function source(c: Candidate, field: string) {
   };
 }
 
+/**
+ * A route of no Gateway that a Gateway route on the proxy's own listener takes every request
+ * of: not a contest the older wins, as the listener matcher tries the Gateway listener's
+ * routes first whatever the age. Both are told which is served.
+ */
+function reportShadowed(layout: TableLayout, listeners: Iterable<{ routes: ListenerRoutes }>) {
+  const hostnames = new Map<string, Set<string>>();
+  for (const { routes } of listeners) {
+    if (routes.port !== undefined || routes.hostname === undefined) continue;
+    const names = hostnames.get(routes.protocol) ?? new Set<string>();
+    names.add(routes.hostname);
+    hostnames.set(routes.protocol, names);
+  }
+  if (hostnames.size === 0) return;
+  for (const { shadowed, served } of shadowedRoutes(layout.shared, hostnames)) {
+    const [s, g] = [shadowed.candidate, served.candidate];
+    const at = shadowed.place;
+    layout.diagnostics.push(
+      warning(
+        'DuplicateRoute',
+        `${s.id} and ${g.id} both serve ${at.host}${at.path} on the proxy's ${at.protocol} listener; ${g.id} is a Gateway listener's route of ${served.place.path}, matched first, and is served`,
+        source(s, s.entry.rule),
+        source(g, g.entry.rule),
+      ),
+    );
+  }
+}
+
 /** Host and path as written (absent ≠ empty), as a map key. */
 function hostAndPath(entry: EntryRef): string {
   return JSON.stringify([entry.host ?? null, entry.path ?? null]);
@@ -319,24 +327,9 @@ export function buildTable(
     placed.set(at.routeKey, c);
     const shared = sharedKeyOf(at);
     if (shared !== undefined) {
-      const gateway = isGatewayPlace(at);
       const others = layout.shared.get(shared);
-      const other = others?.find((o) => o.candidate.id !== c.id && o.gateway !== gateway);
-      if (other) {
-        // Not a contest the older wins: the listener matcher tries a Gateway listener's routes
-        // first (listener-matcher.ts), whatever the age.
-        const [served, shadowed] = gateway ? [c, other.candidate] : [other.candidate, c];
-        diagnostics.push(
-          warning(
-            'DuplicateRoute',
-            `${shadowed.id} and ${served.id} both serve ${at.host}${at.path} on the proxy's ${at.protocol} listener; ${served.id} is a Gateway listener's route, matched first, and is served`,
-            source(shadowed, shadowed.entry.rule),
-            source(served, served.entry.rule),
-          ),
-        );
-      }
-      if (others) others.push({ candidate: c, gateway });
-      else layout.shared.set(shared, [{ candidate: c, gateway }]);
+      if (others) others.push({ candidate: c, place: at });
+      else layout.shared.set(shared, [{ candidate: c, place: at }]);
     }
     layout.routes.set(at.routeKey, {
       listener: listener.index,
@@ -388,6 +381,7 @@ export function buildTable(
     const set = withCanaries.get(c) ?? c.set;
     for (const at of c.places) place(c, set, at);
   }
+  reportShadowed(layout, listeners.values());
   const last = ordered.at(-1);
   layout.newest = last && { created: last.created, id: last.id };
   // Kept until the next full build: each host's paths at their exact length (see kept.ts).
