@@ -6,12 +6,11 @@ import { parseContext, type KubeObject } from '@tether/dialects';
 import { Diagnostic, blamedObjects } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { overridden } from './overlay-map';
-import { collides, sharedKeyOf } from './shadowed-routes';
+import { collides, forgetShared, recordShared, sharedKeyOf } from './shadowed-routes';
 import {
   TableEditor,
   tableOrder,
   type Candidate,
-  type Place,
   type RouteAt,
   type TableLayout,
 } from './route-layout';
@@ -215,16 +214,6 @@ function removeRoute(layout: TableLayout, editor: TableEditor, key: string, at: 
   return true;
 }
 
-/** A removed candidate's place on the proxy's own listeners is no longer held. */
-function forgetShared(layout: TableLayout, place: Place, c: Candidate): void {
-  const shared = sharedKeyOf(place);
-  const others = shared === undefined ? undefined : layout.shared.get(shared);
-  if (shared === undefined || !others) return;
-  const rest = others.filter((o) => o.candidate.id !== c.id);
-  if (rest.length > 0) layout.shared.set(shared, rest);
-  else layout.shared.delete(shared);
-}
-
 /** Places a new candidate at the end of its hosts (or of its listeners, for new hosts). */
 function appendRoutes(layout: TableLayout, editor: TableEditor, c: Candidate): boolean {
   if (c.canary || !layout.newest || tableOrder(c, layout.newest) <= 0) return false;
@@ -236,10 +225,7 @@ function appendRoutes(layout: TableLayout, editor: TableEditor, c: Candidate): b
     const shared = sharedKeyOf(place);
     const others = shared === undefined ? undefined : layout.shared.get(shared);
     if (others && collides(others, place)) return false;
-    if (shared !== undefined) {
-      if (others) others.push({ candidate: c, place });
-      else layout.shared.set(shared, [{ candidate: c, place }]);
-    }
+    recordShared(layout.shared, c, place);
     const route = { path: place.path, pathType: place.kind, backendSet: c.set };
     const host = editor.hostIndex(listener, place.host);
     if (host >= 0) {
@@ -516,13 +502,14 @@ export function reconcileChanges(
   for (const key of removed) {
     const before = results.get(key);
     if (!before) continue;
-    for (const c of before.placement.candidates)
+    for (const c of before.placement.candidates) {
       for (const place of c.places) {
         const at = layout.routes.get(place.routeKey);
         if (at?.holder !== c.id || !removeRoute(layout, editor, place.routeKey, at))
           return undefined;
-        forgetShared(layout, place, c);
       }
+      forgetShared(layout.shared, c, c.places);
+    }
     results.delete(key);
     gone.set(key, before);
   }
@@ -555,9 +542,13 @@ export function reconcileChanges(
         )
       )
         return undefined;
+      // The new candidate holds what the old one held (same places); the old one is let go.
+      forgetShared(layout.shared, was, was.places);
       for (const place of c.places) {
         const at = layout.routes.get(place.routeKey);
-        if (at?.holder === c.id) editor.setBackendSet(at, c.set);
+        if (at?.holder !== c.id) continue;
+        editor.setBackendSet(at, c.set);
+        recordShared(layout.shared, c, place);
       }
     }
   }

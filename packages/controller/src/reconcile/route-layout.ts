@@ -8,7 +8,7 @@ import type {
   RouteTable,
 } from '@tether/dataplane';
 import { codeUnitOrder } from './kept';
-import { sharedKeyOf, shadowedRoutes, type SharedPlace } from './shadowed-routes';
+import { recordShared, shadowedRoutes, type SharedPlace } from './shadowed-routes';
 import type { ParseCache } from './parse-cache';
 
 /**
@@ -325,12 +325,7 @@ export function buildTable(
       return;
     }
     placed.set(at.routeKey, c);
-    const shared = sharedKeyOf(at);
-    if (shared !== undefined) {
-      const others = layout.shared.get(shared);
-      if (others) others.push({ candidate: c, place: at });
-      else layout.shared.set(shared, [{ candidate: c, place: at }]);
-    }
+    recordShared(layout.shared, c, at);
     layout.routes.set(at.routeKey, {
       listener: listener.index,
       host: host.index,

@@ -29,6 +29,35 @@ export function sharedKeyOf(place: PlaceLike): string | undefined {
   return place.port === undefined ? `${place.protocol} ${place.host}` : undefined;
 }
 
+/** Records a placed route under its key (nothing for a place on a port of its own). */
+export function recordShared<C>(
+  shared: Map<string, SharedPlace<C>[]>,
+  candidate: C,
+  place: PlaceLike,
+): void {
+  const key = sharedKeyOf(place);
+  if (key === undefined) return;
+  const list = shared.get(key);
+  if (list) list.push({ candidate, place });
+  else shared.set(key, [{ candidate, place }]);
+}
+
+/** Forgets the routes `candidate` (this very object) held at `places`. */
+export function forgetShared<C>(
+  shared: Map<string, SharedPlace<C>[]>,
+  candidate: C,
+  places: readonly PlaceLike[],
+): void {
+  for (const place of places) {
+    const key = sharedKeyOf(place);
+    const list = key === undefined ? undefined : shared.get(key);
+    if (key === undefined || !list) continue;
+    const rest = list.filter((o) => o.candidate !== candidate);
+    if (rest.length > 0) shared.set(key, rest);
+    else shared.delete(key);
+  }
+}
+
 /** Every request `inner` serves, `outer` would serve too (element-wise prefixes). */
 export function covers(outer: PlaceLike, inner: PlaceLike): boolean {
   if (outer.kind === 'RegularExpression' || inner.kind === 'RegularExpression') return false;
