@@ -6,11 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import { startEcho, type EchoServer } from '@tether/echo';
 import { selfSignedCertificate } from '@tether/testkit';
 import type { Running } from '../../../packages/cli/src/serve';
+import { httpsGet } from '../../support/https-get';
 import { freePortRun } from '../../support/ports';
 import { serveManifests } from '../../support/serve';
 
@@ -83,38 +82,14 @@ function get(port: number, host: string, path = '/'): Promise<{ status: number; 
   });
 }
 
-function getTls(
+/** A GET over HTTPS by SNI: the status, the certificate's CN, and the endpoint that answered. */
+async function getTls(
   port: number,
   host: string,
 ): Promise<{ status: number; from?: string; subject: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/',
-        servername: host,
-        headers: { host },
-        rejectUnauthorized: false,
-        agent: false,
-      },
-      (res) => {
-        const subject = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
-        res.resume();
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            subject,
-            ...(typeof res.headers['x-endpoint'] === 'string'
-              ? { from: res.headers['x-endpoint'] }
-              : {}),
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  const { status, subject, headers } = await httpsGet(port, host);
+  const from = headers['x-endpoint'];
+  return { status, subject, ...(typeof from === 'string' ? { from } : {}) };
 }
 
 function refused(port: number): Promise<boolean> {

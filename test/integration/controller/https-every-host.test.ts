@@ -4,10 +4,9 @@
  * an OpenShift Route without TLS is served over plain HTTP only.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
 import { startEcho } from '@tether/echo';
 import { selfSignedCertificate } from '@tether/testkit';
+import { httpsGet } from '../../support/https-get';
 import { serveManifests } from '../../support/serve';
 
 const closers: (() => void | Promise<void>)[] = [];
@@ -15,32 +14,13 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close();
 });
 
-function get(
+/** A GET over HTTPS by SNI: the status, the certificate's CN and the Set-Cookie. */
+async function get(
   port: number,
   host: string,
 ): Promise<{ status: number; subject: string; cookie: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/',
-        servername: host,
-        headers: { host },
-        rejectUnauthorized: false,
-      },
-      (res) => {
-        res.resume();
-        resolve({
-          status: res.statusCode ?? 0,
-          subject: String((res.socket as TLSSocket).getPeerCertificate().subject.CN),
-          cookie: String(res.headers['set-cookie'] ?? ''),
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  const { status, subject, headers } = await httpsGet(port, host);
+  return { status, subject, cookie: String(headers['set-cookie'] ?? '') };
 }
 
 describe('HTTPS for hosts without TLS in their object', () => {
