@@ -6,7 +6,7 @@ import { parseContext, type KubeObject } from '@tether/dialects';
 import { Diagnostic, blamedObjects } from '@tether/model';
 import type { RouteTable } from '@tether/dataplane';
 import { overridden } from './overlay-map';
-import { collides, forgetShared, recordShared, sharedKeyOf } from './shadowed-routes';
+import { collides, forgetShared, recordShared } from './shadowed-routes';
 import {
   TableEditor,
   tableOrder,
@@ -222,9 +222,7 @@ function appendRoutes(layout: TableLayout, editor: TableEditor, c: Candidate): b
     if (listener < 0 || layout.routes.has(place.routeKey)) return false;
     // A Gateway route over an Ingress's or a Route's path, or under it: the full reconcile
     // works out which, if any, no request reaches, and warns.
-    const shared = sharedKeyOf(place);
-    const others = shared === undefined ? undefined : layout.shared.get(shared);
-    if (others && collides(others, place)) return false;
+    if (collides(layout.shared, place)) return false;
     recordShared(layout.shared, c, place);
     const route = { path: place.path, pathType: place.kind, backendSet: c.set };
     const host = editor.hostIndex(listener, place.host);

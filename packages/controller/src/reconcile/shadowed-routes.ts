@@ -83,8 +83,14 @@ export function chosenHostname(host: string, hostnames: ReadonlySet<string>): st
   return best ?? (hostnames.has('*') ? '*' : undefined);
 }
 
-/** Whether a place, added to `others` of its key, might shadow or be shadowed. */
-export function collides<C>(others: readonly SharedPlace<C>[], place: PlaceLike): boolean {
+/** Whether a place, added to the routes recorded in `shared`, might shadow or be shadowed. */
+export function collides<C>(
+  shared: ReadonlyMap<string, readonly SharedPlace<C>[]>,
+  place: PlaceLike,
+): boolean {
+  const key = sharedKeyOf(place);
+  const others = key === undefined ? undefined : shared.get(key);
+  if (!others) return false;
   const gateway = place.hostname !== undefined;
   return others.some(
     (o) =>
